@@ -1,0 +1,59 @@
+# Two commands matter: `make run` (the whole demo on SQLite) and `make test` (every suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+PORT ?= 37821
+
+.PHONY: install run test test-backend test-fakes test-e2e lint format frontend migrate clean
+
+install: $(STAMPS)/python $(STAMPS)/npm
+
+$(STAMPS)/python: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# iamport-rest-client pins an old requests; the test uses it as the official client, so no deps.
+	$(BIN)/python -m pip install --quiet --no-deps iamport-rest-client==0.9.0
+	@touch $@
+
+$(STAMPS)/npm: frontend/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+frontend: $(STAMPS)/npm
+	cd frontend && npm run build --silent
+
+migrate: $(STAMPS)/python
+	cd backend && ../$(BIN)/flask --app payment_backend db upgrade
+
+run: install frontend migrate
+	@PORT=$(PORT) BIN=$(BIN) ./scripts/run-demo.sh
+
+test: install frontend
+	@mkdir -p .reports
+	$(BIN)/pytest backend/tests fakes/tests e2e --junitxml=.reports/junit.xml \
+		--tracing=retain-on-failure --output=e2e/artifacts/test-results
+
+test-backend: $(STAMPS)/python
+	$(BIN)/pytest backend/tests
+
+test-fakes: $(STAMPS)/python
+	$(BIN)/pytest fakes/tests
+
+test-e2e: install frontend
+	$(BIN)/pytest e2e
+
+lint: $(STAMPS)/python
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMPS)/python
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) $(STAMPS) .reports frontend/node_modules frontend/dist

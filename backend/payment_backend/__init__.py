@@ -1,0 +1,63 @@
+"""The payment service: create_app reads like a table of contents."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from payment_backend.config import load_settings
+from payment_backend.errors import register_error_handlers
+from payment_backend.extensions import db, migrate
+from payment_backend.frontend import register_frontend
+
+__version__ = "0.1.0"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app; config overrides the environment."""
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("PAYMENT_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    register_settings(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_frontend(app)
+    return app
+
+
+def register_settings(app: Flask, config: Mapping[str, Any] | None) -> None:
+    """Load settings; fail fast on bad ones."""
+    app.config.update(load_settings(app.instance_path, config))
+    app.config.update(
+        API_TITLE="Payment service",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        JSON_SORT_KEYS=False,
+    )
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the database, migrations and the API spec."""
+    from payment_backend import models  # noqa: F401  (registers the tables)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    app.extensions["api"] = Api(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the HTTP APIs."""
+    from payment_backend.api import checkout, monitors
+
+    for blueprint in (monitors.blp, checkout.blp):
+        app.extensions["api"].register_blueprint(blueprint)

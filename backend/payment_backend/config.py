@@ -1,0 +1,156 @@
+"""Settings from the environment; generated dev secrets only in local and test mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+MODES = ("local", "test", "real")
+
+DEFAULT_PORT = 37821
+FAKE_IAMPORT_URL = "http://127.0.0.1:10851"
+FAKE_TOSS_URL = "http://127.0.0.1:30771"
+REAL_IAMPORT_URL = "https://api.iamport.kr"
+REAL_TOSS_URL = "https://api.tosspayments.com"
+REAL_IAMPORT_SDK = "https://cdn.iamport.kr/v1/iamport.js"
+REAL_TOSS_SDK = "https://js.tosspayments.com/v1/payment"
+
+# The fakes' published test keys: harmless outside the fakes, so they are the local/test defaults.
+FAKE_KEYS = {
+    "IAMPORT_API_KEY": "test_imp_key",
+    "IAMPORT_API_SECRET": "test_imp_secret",
+    "IAMPORT_MERCHANT_CODE": "imp00000000",
+    "TOSS_SECRET_KEY": "test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R",
+    "TOSS_CLIENT_KEY": "test_ck_D5GePWvyJnrK0W0k6q8gLzN97Eoq",
+}
+
+# Secrets that local and test mode generate once into the instance folder; real mode requires them.
+GENERATED_SECRETS = {
+    "SECRET_KEY": 48,
+    "PAYMENT_CONNECTION_ENCRYPTION_KEY": 32,
+    "PAYMENT_CONNECTION_ENCRYPTION_IV": 16,
+    "PAYMENT_SEAL_KEY": 32,
+    "PAYMENT_WEBHOOK_SIGNING_SECRET": 32,
+    "PAYMENT_ADMIN_TOKEN": 32,
+}
+REAL_REQUIRED = (*GENERATED_SECRETS, *FAKE_KEYS, "DATABASE_URL")
+
+BOOLEAN_SETTINGS = ("IAMPORT_PREPARE", "PAYMENT_SEED_WEBHOOK_ENCRYPTION")
+PASSTHROUGH = (
+    "DATABASE_URL",
+    "IAMPORT_API_URL",
+    "TOSS_API_URL",
+    "PUBLIC_URL",
+    "IAMPORT_SDK_URL",
+    "TOSS_SDK_URL",
+    "IAMPORT_PG",
+    "WEBHOOK_ALLOWLIST",
+    "FRONTEND_DIST",
+    "GIT_COMMIT",
+    *BOOLEAN_SETTINGS,
+    *GENERATED_SECRETS,
+    *FAKE_KEYS,
+)
+
+
+class SettingsError(RuntimeError):
+    """The service cannot start with these settings."""
+
+
+def _random_secret(length: int) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _dev_secrets(instance_path: Path) -> dict[str, str]:
+    """Read, or create on first start, the dev secrets file in the instance folder."""
+    path = instance_path / "dev-secrets.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = {k: _random_secret(n) for k, n in GENERATED_SECRETS.items() if k not in stored}
+    if missing:
+        stored.update(missing)
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored, indent=2))
+        path.chmod(0o600)
+    return stored
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_settings(
+    instance_path: str,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Build the Flask config: explicit overrides, then the environment, then mode defaults."""
+    env = os.environ if env is None else env
+    given: dict[str, Any] = {k: env[k] for k in (*PASSTHROUGH, "PAYMENT_MODE") if env.get(k)}
+    given.update(overrides or {})
+    mode = str(given.get("PAYMENT_MODE", "local"))
+    if mode not in MODES:
+        raise SettingsError(f"PAYMENT_MODE must be one of {', '.join(MODES)}, not {mode!r}")
+
+    if mode == "real":
+        missing = [k for k in REAL_REQUIRED if not given.get(k)]
+        if missing:
+            raise SettingsError("PAYMENT_MODE=real refuses to start without: " + ", ".join(missing))
+        defaults: dict[str, Any] = {
+            "IAMPORT_API_URL": REAL_IAMPORT_URL,
+            "TOSS_API_URL": REAL_TOSS_URL,
+        }
+    else:
+        defaults = {
+            **_dev_secrets(Path(instance_path)),
+            **FAKE_KEYS,
+            "IAMPORT_API_URL": FAKE_IAMPORT_URL,
+            "TOSS_API_URL": FAKE_TOSS_URL,
+            "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'payments.sqlite3'}",
+        }
+    settings: dict[str, Any] = {
+        "PUBLIC_URL": f"http://127.0.0.1:{DEFAULT_PORT}",
+        "IAMPORT_PREPARE": True,
+        "PAYMENT_SEED_WEBHOOK_ENCRYPTION": False,
+        "WEBHOOK_ALLOWLIST": "",
+        "FRONTEND_DIST": str(Path(__file__).resolve().parents[2] / "frontend" / "dist"),
+        "GIT_COMMIT": "unknown",
+        "IAMPORT_PG": "html5_inicis",
+        **defaults,
+        **given,
+        "PAYMENT_MODE": mode,
+    }
+    if mode == "real":
+        settings.setdefault("IAMPORT_SDK_URL", REAL_IAMPORT_SDK)
+        settings.setdefault("TOSS_SDK_URL", REAL_TOSS_SDK)
+    else:
+        settings.setdefault(
+            "IAMPORT_SDK_URL", settings["IAMPORT_API_URL"].rstrip("/") + "/sdk/iamport.js"
+        )
+        settings.setdefault("TOSS_SDK_URL", settings["TOSS_API_URL"].rstrip("/") + "/sdk/toss.js")
+    for key in BOOLEAN_SETTINGS:
+        settings[key] = _as_bool(settings[key])
+    for key, length in (
+        ("PAYMENT_CONNECTION_ENCRYPTION_KEY", 32),
+        ("PAYMENT_CONNECTION_ENCRYPTION_IV", 16),
+    ):
+        if len(settings[key].encode()) != length:
+            raise SettingsError(f"{key} must be {length} bytes long")
+    settings["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(settings["DATABASE_URL"])
+    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    return settings
+
+
+def _sqlalchemy_url(url: str) -> str:
+    """Use psycopg 3 for plain postgres URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

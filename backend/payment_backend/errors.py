@@ -1,0 +1,54 @@
+"""One error envelope for every response: {code, message, errors?, ...}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+
+class ApiError(Exception):
+    """An error answered to the caller with a code, a message and an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        """The JSON envelope."""
+        return {"code": self.code, "message": self.message, **self.extra}
+
+
+def _http_code(exc: HTTPException) -> str:
+    return (exc.name or "ERROR").upper().replace(" ", "_").replace("'", "")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every error with the envelope; never an HTML page, never a bare 500 for bad input."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return jsonify(exc.body()), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        body: dict[str, Any] = {"code": _http_code(exc), "message": exc.description or exc.name}
+        data = getattr(exc, "data", None) or {}
+        if "messages" in data:  # webargs / flask-smorest validation errors
+            body = {
+                "code": "VALIDATION_ERROR",
+                "message": "The request is not valid.",
+                "errors": data["messages"],
+            }
+        return jsonify(body), exc.code or 500
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        return jsonify(
+            {"code": "INTERNAL_ERROR", "message": "Something went wrong on our side."}
+        ), 500
