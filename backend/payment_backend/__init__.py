@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
+from payment_backend.clock import register_clock
 from payment_backend.config import load_settings
 from payment_backend.errors import register_error_handlers
 from payment_backend.extensions import db, migrate
@@ -24,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("PAYMENT_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     register_settings(app, config)
+    register_clock(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

@@ -1,6 +1,23 @@
 """SQLAlchemy models, a module per aggregate."""
 
+from payment_backend.models.audit import AuditEntry, IdempotencyKey
 from payment_backend.models.base import Base
 from payment_backend.models.catalog import Product
+from payment_backend.models.orders import Order
+from payment_backend.models.outbox import OutboxJob
+from payment_backend.models.payments import Payment, PaymentCancel
+from payment_backend.models.webhooks import DeliveryAttempt, InboundWebhook, WebhookDelivery
 
-__all__ = ["Base", "Product"]
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "DeliveryAttempt",
+    "IdempotencyKey",
+    "InboundWebhook",
+    "Order",
+    "OutboxJob",
+    "Payment",
+    "PaymentCancel",
+    "Product",
+    "WebhookDelivery",
+]

@@ -1,0 +1,1 @@
+"""The domain: verification, refunds, webhooks, reconciliation."""

@@ -1,0 +1,157 @@
+"""Our record of a payment, kept in step with what the gateway says."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from payment_backend.clock import now
+from payment_backend.crypto import sealer
+from payment_backend.extensions import db
+from payment_backend.models import AuditEntry, Base, Payment, PaymentCancel
+from payment_backend.vendors import base
+from payment_backend.vendors.base import GatewayPayment
+
+SEED_VENDOR_CODES = {"iamport": "iamport", "toss": "toss.payments"}
+
+M = TypeVar("M", bound=Base)
+
+
+def lock(model: type[M], key: Any) -> M | None:
+    """Load a row with SELECT ... FOR UPDATE (a no-op lock on SQLite, which serializes writers)."""
+    return db.session.execute(
+        select(model)
+        .where(model.id == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def status_of(gp: GatewayPayment) -> str:
+    """Our payment status from the gateway's state and amounts."""
+    if gp.status == base.AWAITING_DEPOSIT:
+        return "awaiting_deposit"
+    if gp.status == base.FAILED:
+        return "failed"
+    if gp.status == base.CANCELLED and gp.paid_at is None:
+        return "cancelled"
+    if gp.cancelled == 0:
+        return "paid"
+    return "refunded" if gp.cancelled >= gp.amount else "partially_refunded"
+
+
+def apply_gateway(payment: Payment, gp: GatewayPayment) -> None:
+    """Copy the gateway's view onto our record; the caller holds the row lock."""
+    payment.method = gp.method
+    payment.currency = gp.currency
+    payment.amount = gp.amount
+    payment.refunded = gp.cancelled
+    payment.status = status_of(gp)
+    payment.outcome_unknown = False
+    payment.sealed_data = sealer().seal(gp.raw)
+    if gp.paid_at and payment.paid_at is None:
+        payment.paid_at = gp.paid_at
+    known = {c.vendor_cancel_id for c in payment.cancels}
+    for cancel in gp.cancels:
+        if cancel.vendor_cancel_id in known:
+            continue
+        payment.cancels.append(
+            PaymentCancel(
+                vendor_cancel_id=cancel.vendor_cancel_id,
+                amount=cancel.amount,
+                reason=cancel.reason,
+                cancelled_at=cancel.cancelled_at,
+                sealed_data=sealer().seal(cancel.raw),
+            )
+        )
+        known.add(cancel.vendor_cancel_id)
+    if payment.cancelled_at is None and (gp.cancels or gp.status == base.CANCELLED):
+        # Set once, from the gateway's first cancel (the seed overwrote it on every update).
+        first = min((c.cancelled_at for c in gp.cancels), default=None)
+        payment.cancelled_at = first or now()
+
+
+def new_payment(
+    gp: GatewayPayment, *, source: dict[str, str], store_id: str = "", **fields: Any
+) -> Payment:
+    """A record for a verified gateway payment (added to the session)."""
+    payment = Payment(
+        vendor=gp.vendor,
+        store_id=store_id,
+        vendor_payment_id=gp.payment_id,
+        source_schema=source["schema"],
+        source_table=source["table"],
+        source_id=source["id"],
+        cancels=[],
+        **fields,
+    )
+    apply_gateway(payment, gp)
+    db.session.add(payment)
+    return payment
+
+
+def gateway_data(payment: Payment) -> dict[str, Any]:
+    """The gateway's payment object as last read."""
+    return sealer().unseal(payment.sealed_data)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def payment_view(payment: Payment) -> dict[str, Any]:
+    """The seed's IPaymentHistory shape (amounts in minor units)."""
+    return {
+        "id": payment.id,
+        "vendor": {
+            "code": SEED_VENDOR_CODES[payment.vendor],
+            "store_id": payment.store_id,
+            "uid": payment.vendor_payment_id,
+        },
+        "source": {
+            "schema": payment.source_schema,
+            "table": payment.source_table,
+            "id": payment.source_id,
+        },
+        "currency": payment.currency,
+        "price": payment.amount,
+        "refund": payment.refunded or None,
+        "status": payment.status,
+        "webhook_url": payment.webhook_url,
+        "created_at": _iso(payment.created_at),
+        "paid_at": _iso(payment.paid_at),
+        "cancelled_at": _iso(payment.cancelled_at),
+        "cancels": [
+            {
+                "id": c.id,
+                "price": c.amount,
+                "reason": c.reason,
+                "created_at": _iso(c.cancelled_at),
+                "data": sealer().unseal(c.sealed_data),
+            }
+            for c in payment.cancels
+        ],
+        "data": gateway_data(payment),
+    }
+
+
+def audit(
+    action: str,
+    *,
+    actor: str,
+    order_id: str | None = None,
+    payment_id: str | None = None,
+    **detail: Any,
+) -> None:
+    """Write an audit entry in the current transaction."""
+    db.session.add(
+        AuditEntry(
+            at=now(),
+            actor=actor,
+            action=action,
+            order_id=order_id,
+            payment_id=payment_id,
+            detail=detail,
+        )
+    )

@@ -1,0 +1,49 @@
+"""HTTP to gateways: one session per client, timeouts everywhere, a retry only where repeating is safe."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+
+from payment_backend.vendors.base import GatewayUnavailable
+
+log = logging.getLogger(__name__)
+
+# (connect, read) seconds: a gateway that does not answer in time leaves the outcome unknown.
+TIMEOUT = (3.05, 15.0)
+
+
+class GatewayHttp:
+    """A requests session bound to one gateway's base URL."""
+
+    def __init__(self, base_url: str, timeout: tuple[float, float] = TIMEOUT) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def send(
+        self, method: str, path: str, *, safe_to_repeat: bool, **kwargs: Any
+    ) -> requests.Response:
+        """Send; on a connection error or a 5xx, repeat once when safe, else GatewayUnavailable."""
+        attempts = 2 if safe_to_repeat else 1
+        last: Exception | None = None
+        for attempt in range(attempts):
+            try:
+                response = self.session.request(
+                    method, self.base_url + path, timeout=self.timeout, **kwargs
+                )
+            except requests.RequestException as exc:
+                last = exc
+                log.warning("gateway %s %s failed (attempt %d): %s", method, path, attempt + 1, exc)
+                continue
+            if response.status_code >= 500:
+                last = GatewayUnavailable(f"{method} {path} answered {response.status_code}")
+                log.warning("gateway %s %s answered %d", method, path, response.status_code)
+                continue
+            return response
+        raise GatewayUnavailable(f"{method} {path}: {last}")

@@ -1,0 +1,202 @@
+"""PortOne (iamport) V1 REST client."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from payment_backend.money import to_major, to_minor
+from payment_backend.vendors import base
+from payment_backend.vendors.base import (
+    GatewayCancel,
+    GatewayError,
+    GatewayPayment,
+    GatewayUnavailable,
+    PaymentNotFound,
+    RefundAccount,
+)
+from payment_backend.vendors.http import GatewayHttp
+
+TOKEN_MARGIN = 60  # refresh this many seconds before the token expires
+
+
+def _time(unix: int | float | None) -> datetime | None:
+    return datetime.fromtimestamp(unix, UTC) if unix else None
+
+
+def normalize(raw: dict[str, Any]) -> GatewayPayment:
+    """An iamport payment object in minor units."""
+    currency = raw.get("currency") or "KRW"
+    status = raw.get("status")
+    method = raw.get("pay_method") or "card"
+    if status == "paid":
+        state = base.PAID
+    elif status == "cancelled":
+        state = base.CANCELLED
+    elif status == "failed":
+        state = base.FAILED
+    elif method == "vbank" and raw.get("vbank_num"):
+        state = base.AWAITING_DEPOSIT
+    else:
+        state = base.READY
+    cancels = [
+        GatewayCancel(
+            vendor_cancel_id=str(entry.get("cancellation_id") or entry.get("pg_tid")),
+            amount=to_minor(entry.get("amount") or 0, currency),
+            reason=entry.get("reason") or "",
+            cancelled_at=_time(entry.get("cancelled_at")) or datetime.now(UTC),
+            raw=entry,
+        )
+        for entry in raw.get("cancel_history") or []
+    ]
+    vbank = None
+    if method == "vbank":
+        vbank = {
+            "bank": raw.get("vbank_name"),
+            "account": raw.get("vbank_num"),
+            "holder": raw.get("vbank_holder"),
+            "due": _time(raw.get("vbank_date")),
+        }
+    card = None
+    if method == "card" and raw.get("card_number"):
+        card = {"company": raw.get("card_name"), "number": raw.get("card_number")}
+    return GatewayPayment(
+        vendor="iamport",
+        payment_id=raw["imp_uid"],
+        order_id=raw.get("merchant_uid") or "",
+        status=state,
+        method="vbank" if method == "vbank" else ("card" if method == "card" else method),
+        currency=currency,
+        amount=to_minor(raw.get("amount") or 0, currency),
+        cancelled=to_minor(raw.get("cancel_amount") or 0, currency),
+        paid_at=_time(raw.get("paid_at")),
+        cancels=cancels,
+        vbank=vbank,
+        card=card,
+        receipt_url=raw.get("receipt_url"),
+        failure=raw.get("fail_reason"),
+        raw=raw,
+    )
+
+
+class IamportClient:
+    """Token cached until shortly before expiry, refreshed under a lock, one retry on 401."""
+
+    name = "iamport"
+
+    def __init__(self, base_url: str, key: str, secret: str) -> None:
+        self.http = GatewayHttp(base_url)
+        self._key = key
+        self._secret = secret
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = threading.Lock()
+
+    def _access_token(self, stale: str | None = None) -> str:
+        with self._lock:
+            fresh = self._token and self._token != stale and time.time() < self._expires_at
+            if not fresh:
+                response = self.http.send(
+                    "POST",
+                    "/users/getToken",
+                    safe_to_repeat=True,
+                    json={"imp_key": self._key, "imp_secret": self._secret},
+                )
+                if response.status_code != 200:
+                    raise GatewayError(
+                        "iamport refused the API key", code="UNAUTHORIZED", status=401
+                    )
+                body = response.json()["response"]
+                self._token = body["access_token"]
+                # Expiry on the gateway's clock, converted to ours.
+                lifetime = body["expired_at"] - body["now"]
+                self._expires_at = time.time() + lifetime - TOKEN_MARGIN
+            return self._token  # type: ignore[return-value]
+
+    def _call(self, method: str, path: str, *, safe_to_repeat: bool, **kwargs: Any) -> Any:
+        token = self._access_token()
+        response = self.http.send(
+            method, path, safe_to_repeat=safe_to_repeat, headers={"Authorization": token}, **kwargs
+        )
+        if response.status_code == 401:
+            token = self._access_token(stale=token)
+            response = self.http.send(
+                method,
+                path,
+                safe_to_repeat=safe_to_repeat,
+                headers={"Authorization": token},
+                **kwargs,
+            )
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise GatewayUnavailable(f"{path}: not JSON ({response.status_code})") from exc
+        message = (body or {}).get("message") or ""
+        if response.status_code == 404:
+            raise PaymentNotFound(message or "not found", code="NOT_FOUND", status=404)
+        if response.status_code != 200 or body.get("code") != 0:
+            raise GatewayError(
+                message or f"HTTP {response.status_code}",
+                code=str(body.get("code")),
+                status=response.status_code,
+            )
+        return body["response"]
+
+    def get_payment(self, payment_id: str) -> GatewayPayment:
+        """GET /payments/{imp_uid}."""
+        return normalize(self._call("GET", f"/payments/{payment_id}", safe_to_repeat=True))
+
+    def find_by_order(self, order_id: str) -> GatewayPayment | None:
+        """GET /payments/find/{merchant_uid} (the latest attempt)."""
+        try:
+            return normalize(self._call("GET", f"/payments/find/{order_id}", safe_to_repeat=True))
+        except PaymentNotFound:
+            return None
+
+    def confirm(self, payment_id: str, order_id: str, amount: int, currency: str) -> GatewayPayment:
+        """iamport approves in the window; confirming is reading."""
+        return self.get_payment(payment_id)
+
+    def cancel(
+        self,
+        payment_id: str,
+        *,
+        amount: int | None,
+        expected_remaining: int,
+        currency: str,
+        reason: str,
+        idempotency_key: str,
+        refund_account: RefundAccount | None = None,
+    ) -> GatewayPayment:
+        """POST /payments/cancel with checksum = the balance we expect before this cancel."""
+        body: dict[str, Any] = {
+            "imp_uid": payment_id,
+            "checksum": to_major(expected_remaining, currency),
+            "reason": reason,
+        }
+        if amount is not None:
+            body["amount"] = to_major(amount, currency)
+        if refund_account:
+            body.update(
+                refund_bank=refund_account.bank,
+                refund_account=refund_account.account,
+                refund_holder=refund_account.holder,
+                refund_tel=refund_account.tel,
+            )
+        # No idempotency at iamport: never repeat a cancel blindly (checksum guards a replay).
+        return normalize(self._call("POST", "/payments/cancel", safe_to_repeat=False, json=body))
+
+    def prepare(self, order_id: str, amount: int, currency: str) -> None:
+        """POST /payments/prepare."""
+        self._call(
+            "POST",
+            "/payments/prepare",
+            safe_to_repeat=True,
+            json={
+                "merchant_uid": order_id,
+                "amount": to_major(amount, currency),
+                "currency": currency,
+            },
+        )

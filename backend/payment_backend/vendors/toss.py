@@ -1,0 +1,190 @@
+"""Toss Payments V1 REST client."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from payment_backend.money import to_major, to_minor
+from payment_backend.vendors import base
+from payment_backend.vendors.base import (
+    GatewayCancel,
+    GatewayError,
+    GatewayPayment,
+    GatewayUnavailable,
+    PaymentNotFound,
+    RefundAccount,
+)
+from payment_backend.vendors.http import GatewayHttp
+
+STATES = {
+    "READY": base.READY,
+    "IN_PROGRESS": base.READY,
+    "WAITING_FOR_DEPOSIT": base.AWAITING_DEPOSIT,
+    "DONE": base.PAID,
+    "PARTIAL_CANCELED": base.PAID,
+    "CANCELED": base.CANCELLED,
+    "ABORTED": base.FAILED,
+    "EXPIRED": base.FAILED,
+}
+METHODS = {"카드": "card", "CARD": "card", "가상계좌": "vbank", "VIRTUAL_ACCOUNT": "vbank"}
+
+
+def _time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def normalize(raw: dict[str, Any]) -> GatewayPayment:
+    """A Toss Payment object in minor units."""
+    currency = raw.get("currency") or "KRW"
+    total = to_minor(raw.get("totalAmount") or 0, currency)
+    balance = to_minor(raw.get("balanceAmount", raw.get("totalAmount")) or 0, currency)
+    status = raw.get("status") or "READY"
+    state = STATES.get(status, base.READY)
+    method = METHODS.get(raw.get("method") or "", raw.get("method") or "card")
+    cancels = [
+        GatewayCancel(
+            vendor_cancel_id=str(entry.get("transactionKey")),
+            amount=to_minor(entry.get("cancelAmount") or 0, currency),
+            reason=entry.get("cancelReason") or "",
+            cancelled_at=_time(entry.get("canceledAt")) or datetime.now(UTC),
+            raw=entry,
+        )
+        for entry in raw.get("cancels") or []
+    ]
+    account = raw.get("virtualAccount")
+    vbank = None
+    if account:
+        vbank = {
+            "bank": account.get("bankCode") or account.get("bank"),
+            "account": account.get("accountNumber"),
+            "holder": account.get("customerName"),
+            "due": _time(account.get("dueDate")),
+        }
+    card = raw.get("card")
+    approved = status in ("DONE", "PARTIAL_CANCELED", "CANCELED")
+    return GatewayPayment(
+        vendor="toss",
+        payment_id=raw["paymentKey"],
+        order_id=raw.get("orderId") or "",
+        status=state,
+        method=method,
+        currency=currency,
+        amount=total,
+        cancelled=total - balance if approved else 0,
+        paid_at=_time(raw.get("approvedAt")) if approved else None,
+        cancels=cancels,
+        vbank=vbank,
+        card={"company": card.get("issuerCode"), "number": card.get("number")} if card else None,
+        receipt_url=(raw.get("receipt") or {}).get("url"),
+        failure=(raw.get("failure") or {}).get("message"),
+        secret=raw.get("secret"),
+        raw=raw,
+    )
+
+
+class TossClient:
+    """Basic auth with the secret key; an Idempotency-Key on every POST."""
+
+    name = "toss"
+
+    def __init__(self, base_url: str, secret_key: str) -> None:
+        self.http = GatewayHttp(base_url)
+        token = base64.b64encode(f"{secret_key}:".encode()).decode()
+        self.http.session.headers["Authorization"] = f"Basic {token}"
+
+    def _call(self, method: str, path: str, *, idempotency_key: str | None = None, **kwargs: Any):
+        headers = {}
+        if method == "POST":
+            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        # With an Idempotency-Key a repeat returns the first answer, so every call may be repeated.
+        response = self.http.send(method, path, safe_to_repeat=True, headers=headers, **kwargs)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise GatewayUnavailable(f"{path}: not JSON ({response.status_code})") from exc
+        if response.status_code == 404 and body.get("code") in ("NOT_FOUND_PAYMENT", "NOT_FOUND"):
+            raise PaymentNotFound(body.get("message", ""), code=body["code"], status=404)
+        if response.status_code == 409 and body.get("code") == "IDEMPOTENT_REQUEST_PROCESSING":
+            raise GatewayUnavailable("the first request with this Idempotency-Key is still running")
+        if response.status_code != 200:
+            raise GatewayError(
+                body.get("message", ""), code=body.get("code", ""), status=response.status_code
+            )
+        return body
+
+    def get_payment(self, payment_id: str) -> GatewayPayment:
+        """GET /v1/payments/{paymentKey}."""
+        return normalize(self._call("GET", f"/v1/payments/{payment_id}"))
+
+    def find_by_order(self, order_id: str) -> GatewayPayment | None:
+        """GET /v1/payments/orders/{orderId}."""
+        try:
+            return normalize(self._call("GET", f"/v1/payments/orders/{order_id}"))
+        except PaymentNotFound:
+            return None
+        except GatewayError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def confirm(self, payment_id: str, order_id: str, amount: int, currency: str) -> GatewayPayment:
+        """POST /v1/payments/confirm with the server's amount; already confirmed reads it."""
+        try:
+            return normalize(
+                self._call(
+                    "POST",
+                    "/v1/payments/confirm",
+                    idempotency_key=f"confirm-{payment_id}",
+                    json={
+                        "paymentKey": payment_id,
+                        "orderId": order_id,
+                        "amount": to_major(amount, currency),
+                    },
+                )
+            )
+        except GatewayError as exc:
+            if exc.code == "ALREADY_PROCESSED_PAYMENT":
+                return self.get_payment(payment_id)
+            raise
+
+    def cancel(
+        self,
+        payment_id: str,
+        *,
+        amount: int | None,
+        expected_remaining: int,
+        currency: str,
+        reason: str,
+        idempotency_key: str,
+        refund_account: RefundAccount | None = None,
+    ) -> GatewayPayment:
+        """POST /v1/payments/{paymentKey}/cancel, refused unless the balance is as expected."""
+        body: dict[str, Any] = {
+            "cancelReason": reason[:200],
+            "refundableAmount": to_major(expected_remaining, currency),
+        }
+        if amount is not None:
+            body["cancelAmount"] = to_major(amount, currency)
+        if refund_account:
+            body["refundReceiveAccount"] = {
+                "bank": refund_account.bank,
+                "accountNumber": refund_account.account,
+                "holderName": refund_account.holder,
+            }
+        return normalize(
+            self._call(
+                "POST",
+                f"/v1/payments/{payment_id}/cancel",
+                idempotency_key=idempotency_key,
+                json=body,
+            )
+        )
+
+    def prepare(self, order_id: str, amount: int, currency: str) -> None:
+        """Toss ties the amount to the payment at the window; nothing to pre-register."""
