@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import requests
 from flask import Flask
 from flask_migrate import upgrade
 
+from fake_common.receiver import WebhookReceiver
+from fake_common.server import RunningServer, serve_in_thread
 from payment_backend import MIGRATIONS, create_app
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -48,12 +52,14 @@ def is_postgres(database_url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def app_config(database_url: str, tmp_path_factory) -> dict:
-    """Settings of the app under test."""
+def app_config(database_url: str, tmp_path_factory, fakes: Fakes) -> dict:
+    """Settings of the app under test, pointed at the fakes."""
     return {
         "PAYMENT_MODE": "test",
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+        "IAMPORT_API_URL": fakes.iamport.url,
+        "TOSS_API_URL": fakes.toss.url,
     }
 
 
@@ -74,3 +80,40 @@ def app(app_config: dict) -> Iterator[Flask]:
 def client(app: Flask):
     """A Flask test client."""
     return app.test_client()
+
+
+@dataclass
+class Fakes:
+    """Both fake gateways, running as real servers."""
+
+    iamport: RunningServer
+    toss: RunningServer
+
+    def control(self, vendor: str, path: str, **body) -> dict:
+        """POST to a fake's control API."""
+        server = self.iamport if vendor == "iamport" else self.toss
+        response = requests.post(f"{server.url}/__control/{path}", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def fakes() -> Iterator[Fakes]:
+    """Fake iamport and fake Toss on free ports, for the whole session."""
+    import fake_iamport
+    import fake_toss
+
+    with (
+        serve_in_thread(fake_iamport.create_app()) as iamport,
+        serve_in_thread(fake_toss.create_app()) as toss,
+    ):
+        yield Fakes(iamport=iamport, toss=toss)
+
+
+@pytest.fixture()
+def merchant() -> Iterator[WebhookReceiver]:
+    """A merchant's webhook endpoint (a real HTTP server); .url is its base URL."""
+    receiver = WebhookReceiver()
+    with serve_in_thread(receiver.app) as server:
+        receiver.url = server.url
+        yield receiver
