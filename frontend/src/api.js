@@ -1,0 +1,96 @@
+// Every call to the backend (contract: notes/CHECKOUT_API.md). Errors become ApiError with
+// .code, .status and .body taken from the backend's {"code", "message", ...} envelope.
+
+const TOKEN_KEY = 'adminToken'
+
+export class ApiError extends Error {
+  constructor(message, { code, status, body = null }) {
+    super(message)
+    this.name = 'ApiError'
+    this.code = code
+    this.status = status
+    this.body = body
+  }
+}
+
+const UNREACHABLE = 'Cannot reach the payment service.'
+
+async function request(method, path, { body, headers = {}, admin = false } = {}) {
+  const init = { method, headers: { Accept: 'application/json', ...headers } }
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json'
+    init.body = JSON.stringify(body)
+  }
+  const token = admin ? getAdminToken() : ''
+  if (token) init.headers.Authorization = `Bearer ${token}`
+
+  let response
+  try {
+    response = await fetch(path, init)
+  } catch {
+    throw new ApiError(UNREACHABLE, { code: 'SERVICE_UNREACHABLE', status: 0 })
+  }
+  const text = await response.text()
+  let data = null
+  try {
+    data = text ? JSON.parse(text) : null
+  } catch {
+    // Not JSON: a proxy error page or a static server without the backend behind it.
+    const code = response.ok ? 'BAD_RESPONSE' : 'SERVICE_UNREACHABLE'
+    throw new ApiError(UNREACHABLE, { code, status: response.status })
+  }
+  if (response.ok) return data
+  if (data && typeof data.code === 'string') {
+    throw new ApiError(data.message || data.code, {
+      code: data.code,
+      status: response.status,
+      body: data,
+    })
+  }
+  throw new ApiError(`The payment service answered HTTP ${response.status}.`, {
+    code: `HTTP_${response.status}`,
+    status: response.status,
+    body: data,
+  })
+}
+
+const enc = encodeURIComponent
+
+export function getAdminToken() {
+  return localStorage.getItem(TOKEN_KEY) || ''
+}
+
+export function setAdminToken(token) {
+  if (token) localStorage.setItem(TOKEN_KEY, token)
+  else localStorage.removeItem(TOKEN_KEY)
+}
+
+export const getConfig = () => request('GET', '/api/checkout/config')
+
+export const createOrder = ({ vendor, method, items, buyer }) =>
+  request('POST', '/api/checkout/orders', { body: { vendor, method, items, buyer } })
+
+export const completePayment = ({ orderId, vendor, paymentId, amount }) =>
+  request('POST', '/api/checkout/complete', {
+    body: { order_id: orderId, vendor, payment_id: paymentId, amount },
+  })
+
+export const failOrder = (orderId, { code, message }) =>
+  request('POST', `/api/checkout/orders/${enc(orderId)}/fail`, { body: { code, message } })
+
+export const getOrder = (orderId) => request('GET', `/api/checkout/orders/${enc(orderId)}`)
+
+export const simulateDeposit = (orderId) =>
+  request('POST', `/api/checkout/orders/${enc(orderId)}/simulate-deposit`)
+
+export const refundOrder = (orderId, { amount, reason }, idempotencyKey) =>
+  request('POST', `/api/checkout/orders/${enc(orderId)}/refund`, {
+    body: amount === undefined ? { reason } : { amount, reason },
+    headers: { 'Idempotency-Key': idempotencyKey },
+    admin: true,
+  })
+
+export const listOrders = () => request('GET', '/api/admin/orders?limit=100', { admin: true })
+
+export const getGatewayView = (orderId) =>
+  request('GET', `/api/admin/orders/${enc(orderId)}/gateway`, { admin: true })

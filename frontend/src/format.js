@@ -1,0 +1,62 @@
+// Display formats. Amounts are integers in the currency's minor unit (KRW: won, USD: cents);
+// conversions to and from decimal strings work on digits, never by float arithmetic.
+
+const DEFAULT_EXPONENTS = { KRW: 0, USD: 2 }
+let exponents = { ...DEFAULT_EXPONENTS }
+
+/** Use the exponents the backend announces in /api/checkout/config. */
+export function setCurrencies(currencies) {
+  exponents = { ...DEFAULT_EXPONENTS }
+  for (const [code, info] of Object.entries(currencies || {})) exponents[code] = info.exponent
+}
+
+export function exponentOf(currency) {
+  return exponents[currency] ?? 0
+}
+
+/** 1250, "USD" -> "12.50"; 15000, "KRW" -> "15000". */
+export function toDecimalString(minor, currency) {
+  const exp = exponentOf(currency)
+  const sign = minor < 0 ? '-' : ''
+  const digits = String(Math.abs(minor))
+  if (exp === 0) return sign + digits
+  const padded = digits.padStart(exp + 1, '0')
+  return `${sign}${padded.slice(0, -exp)}.${padded.slice(-exp)}`
+}
+
+/** The amount as the gateways' browser SDKs want it: KRW integer, USD decimal dollars (12.5). */
+export function toMajorNumber(minor, currency) {
+  return Number(toDecimalString(minor, currency))
+}
+
+/** "12.5" or 12.5 (dollars) -> 1250; returns null for anything that is not an exact amount. */
+export function toMinor(value, currency) {
+  const exp = exponentOf(currency)
+  const match = /^\s*(\d+)(?:\.(\d*))?\s*$/.exec(String(value))
+  if (!match) return null
+  const fraction = (match[2] || '').replace(/0+$/, '')
+  if (fraction.length > exp) return null
+  return Number(match[1] + fraction.padEnd(exp, '0'))
+}
+
+function groupThousands(digits) {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+}
+
+/** 15000 KRW -> "15,000원"; 1250 USD -> "$12.50"; others -> "12.50 EUR". */
+export function formatMoney(minor, currency) {
+  if (minor === null || minor === undefined) return ''
+  const [whole, fraction] = toDecimalString(Math.abs(minor), currency).split('.')
+  const number = groupThousands(whole) + (fraction ? `.${fraction}` : '')
+  const sign = minor < 0 ? '-' : ''
+  if (currency === 'KRW') return `${sign}${number}원`
+  if (currency === 'USD') return `${sign}$${number}`
+  return `${sign}${number} ${currency}`
+}
+
+export function formatTime(iso) {
+  if (!iso) return ''
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return iso
+  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+}

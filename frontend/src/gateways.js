@@ -1,0 +1,91 @@
+// The gateways' browser SDKs (served by the fakes, or the real CDNs), loaded from the URLs in
+// the backend's config.
+import { toMajorNumber } from './format.js'
+
+const scripts = new Map()
+
+class GatewayUnavailable extends Error {
+  code = 'GATEWAY_UNAVAILABLE'
+}
+
+/** Inject the SDK <script> once; a failed load may be retried. */
+export function loadScript(url) {
+  if (!scripts.has(url)) {
+    const loading = new Promise((resolve, reject) => {
+      const script = document.createElement('script')
+      script.src = url
+      script.async = true
+      script.onload = () => resolve()
+      script.onerror = () => {
+        scripts.delete(url)
+        script.remove()
+        reject(new GatewayUnavailable(`Could not load ${url}`))
+      }
+      document.head.appendChild(script)
+    })
+    scripts.set(url, loading)
+  }
+  return scripts.get(url)
+}
+
+let impInitializedWith = null
+
+/**
+ * Open the PortOne (iamport) payment window; resolves with the SDK's callback answer
+ * normalised to {ok, paymentId, paidAmount?} or {ok: false, code, message}.
+ */
+export async function payWithPortOne(vendor, order, amount, buyer) {
+  await loadScript(vendor.sdk_url)
+  const IMP = window.IMP
+  if (!IMP) throw new GatewayUnavailable('The PortOne SDK did not define IMP')
+  if (impInitializedWith !== vendor.merchant_code) {
+    IMP.init(vendor.merchant_code)
+    impInitializedWith = vendor.merchant_code
+  }
+  const params = {
+    // The order carries the PG for its currency (overseas cards for USD) and our webhook URL.
+    pg: order.pg || vendor.pg,
+    pay_method: order.method,
+    merchant_uid: order.order_id,
+    name: order.name,
+    amount: toMajorNumber(amount, order.currency),
+    currency: order.currency,
+    buyer_name: buyer.name,
+    buyer_email: buyer.email,
+  }
+  if (order.notice_url) params.notice_url = order.notice_url
+  const rsp = await new Promise((resolve) => IMP.request_pay(params, resolve))
+  // The legacy SDK sends success/imp_success; the current one only error_code on failure.
+  const failed = rsp.success === false || rsp.imp_success === false || (rsp.error_code ?? '') !== ''
+  if (failed || !rsp.imp_uid) {
+    return {
+      ok: false,
+      code: rsp.error_code || 'PAYMENT_FAILED',
+      message: rsp.error_msg || 'The payment did not go through.',
+    }
+  }
+  return { ok: true, paymentId: rsp.imp_uid, paidAmount: rsp.paid_amount }
+}
+
+/**
+ * Open the Toss payment window. On success or failure the window redirects the browser to
+ * /checkout/toss/success or /checkout/toss/fail; a rejected promise carries {code, message}.
+ */
+export async function payWithToss(vendor, order, amount, buyer) {
+  await loadScript(vendor.sdk_url)
+  if (typeof window.TossPayments !== 'function') {
+    throw new GatewayUnavailable('The Toss SDK did not define TossPayments')
+  }
+  const toss = window.TossPayments(vendor.client_key)
+  const origin = window.location.origin
+  await toss.requestPayment(order.method === 'vbank' ? '가상계좌' : '카드', {
+    amount: toMajorNumber(amount, order.currency),
+    orderId: order.order_id,
+    orderName: order.name,
+    customerName: buyer.name,
+    customerEmail: buyer.email,
+    currency: order.currency,
+    successUrl: `${origin}/checkout/toss/success`,
+    failUrl: `${origin}/checkout/toss/fail`,
+  })
+}

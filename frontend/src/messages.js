@@ -1,0 +1,42 @@
+// What the buyer and the owner read for each order status and each failure.
+
+export const STATUS_LABELS = {
+  pending: 'Pending',
+  awaiting_deposit: 'Awaiting deposit',
+  paid: 'Paid',
+  partially_refunded: 'Partially refunded',
+  refunded: 'Refunded',
+  rejected: 'Rejected',
+  failed: 'Failed',
+}
+
+export const statusLabel = (status) => STATUS_LABELS[status] || status
+
+export const WINDOW_CLOSED = 'The payment window was closed before paying.'
+
+const TEXTS = {
+  AMOUNT_MISMATCH: 'The amount paid did not match the order; the payment was cancelled.',
+  GATEWAY_UNAVAILABLE: 'The payment gateway is unreachable. Please try again in a moment.',
+  SERVICE_UNREACHABLE: 'Cannot reach the payment service. Please try again in a moment.',
+  BAD_RESPONSE: 'Cannot reach the payment service. Please try again in a moment.',
+  UNAUTHORIZED: 'The admin token is missing or wrong.',
+}
+
+// Toss failUrl / SDK codes for a buyer who closed the window; the iamport SDK reports a user
+// cancel with a message only (the real one: "사용자가 결제를 취소하셨습니다").
+const CLOSED_CODES = new Set(['PAY_PROCESS_CANCELED', 'USER_CANCEL', 'WINDOW_CLOSED'])
+const CLOSED_MESSAGE =
+  /사용자가 결제를 취소|사용자에 의해 결제가 취소|user cancel|window (was )?closed/i
+
+export function isWindowClosed(code, message) {
+  return CLOSED_CODES.has(code) || CLOSED_MESSAGE.test(message || '')
+}
+
+/** The text to show for an error or an order's failure ({code, message}). */
+export function errorText(error) {
+  if (!error) return ''
+  const { code, message } = error
+  if (TEXTS[code]) return TEXTS[code]
+  if (isWindowClosed(code, message)) return WINDOW_CLOSED
+  return message || 'Something went wrong. Please try again.'
+}

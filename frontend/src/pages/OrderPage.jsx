@@ -1,0 +1,230 @@
+import { useEffect, useState } from 'react'
+import { Link, useLocation, useParams } from 'react-router-dom'
+import { getOrder, simulateDeposit } from '../api.js'
+import { useConfig } from '../config.jsx'
+import { formatMoney, formatTime } from '../format.js'
+import { errorText, statusLabel } from '../messages.js'
+
+const POLL_MS = 1000
+const VENDOR_NAMES = { iamport: 'PortOne', toss: 'Toss Payments' }
+const METHOD_NAMES = { card: 'Card', vbank: 'Virtual account' }
+
+export default function OrderPage() {
+  const { orderId } = useParams()
+  return <Order key={orderId} orderId={orderId} />
+}
+
+function Order({ orderId }) {
+  const location = useLocation()
+  const [order, setOrder] = useState(null)
+  const [loadError, setLoadError] = useState(null)
+
+  useEffect(() => {
+    let active = true
+    getOrder(orderId).then(
+      (o) => active && setOrder(o),
+      (err) => active && setLoadError(err),
+    )
+    return () => {
+      active = false
+    }
+  }, [orderId])
+
+  // A virtual account turns paid when the deposit arrives (webhook at the backend): poll for it.
+  const status = order?.status
+  useEffect(() => {
+    if (status !== 'awaiting_deposit') return
+    let active = true
+    const timer = setInterval(() => {
+      getOrder(orderId).then(
+        (o) => active && setOrder(o),
+        () => {}, // a missed poll is retried on the next tick
+      )
+    }, POLL_MS)
+    return () => {
+      active = false
+      clearInterval(timer)
+    }
+  }, [orderId, status])
+
+  // The order's own failure outlives a reload; the router state covers the moment before it is set.
+  const failure = order?.failure || location.state?.error
+
+  return (
+    <>
+      <h1>Order {orderId}</h1>
+      {loadError && (
+        <div role="alert" className="notice notice-error">
+          <p>
+            {loadError.code === 'ORDER_NOT_FOUND'
+              ? 'There is no order with this id.'
+              : errorText(loadError)}
+          </p>
+        </div>
+      )}
+      {!order && !loadError && <p role="status">Loading the order…</p>}
+      {order && (
+        <>
+          <p className="status-line">
+            Status{' '}
+            <span role="status" aria-label="Order status" className={`badge badge-${order.status}`}>
+              {statusLabel(order.status)}
+            </span>
+          </p>
+          {failure && (
+            <div role="alert" className="notice notice-error">
+              <p>{errorText(failure)}</p>
+            </div>
+          )}
+          <OrderDetails order={order} />
+          {order.payment?.vbank && <VirtualAccount order={order} onChange={setOrder} />}
+          {order.payment?.card && <CardReceipt order={order} />}
+          <Refunds order={order} />
+        </>
+      )}
+      <p>
+        <Link to="/">Back to products</Link>
+      </p>
+    </>
+  )
+}
+
+function OrderDetails({ order }) {
+  return (
+    <section aria-labelledby="order-heading" className="card">
+      <h2 id="order-heading">{order.name}</h2>
+      <ul className="items">
+        {order.items.map((item) => (
+          <li key={item.product_id}>
+            <span>
+              {item.name} × {item.quantity}
+            </span>
+            <span>{formatMoney(item.unit_price * item.quantity, order.currency)}</span>
+          </li>
+        ))}
+      </ul>
+      <dl className="facts">
+        <dt>Amount</dt>
+        <dd>{formatMoney(order.amount, order.currency)}</dd>
+        <dt>Gateway</dt>
+        <dd>{VENDOR_NAMES[order.vendor] || order.vendor}</dd>
+        <dt>Method</dt>
+        <dd>{METHOD_NAMES[order.method] || order.method}</dd>
+        <dt>Ordered</dt>
+        <dd>{formatTime(order.created_at)}</dd>
+      </dl>
+    </section>
+  )
+}
+
+function CardReceipt({ order }) {
+  const { payment } = order
+  return (
+    <section aria-labelledby="receipt-heading" className="card">
+      <h2 id="receipt-heading">Receipt</h2>
+      <dl className="facts">
+        <dt>Amount paid</dt>
+        <dd>{formatMoney(order.amount, order.currency)}</dd>
+        <dt>Card</dt>
+        <dd>
+          {payment.card.company} {payment.card.number}
+        </dd>
+        {payment.paid_at && (
+          <>
+            <dt>Paid at</dt>
+            <dd>{formatTime(payment.paid_at)}</dd>
+          </>
+        )}
+        <dt>Payment id</dt>
+        <dd className="mono">{payment.payment_id}</dd>
+      </dl>
+      {payment.receipt_url && (
+        <p>
+          <a href={payment.receipt_url} target="_blank" rel="noreferrer">
+            Gateway receipt
+          </a>
+        </p>
+      )}
+    </section>
+  )
+}
+
+function VirtualAccount({ order, onChange }) {
+  const { config } = useConfig()
+  const { vbank, paid_at: paidAt } = order.payment
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState(null)
+  const awaiting = order.status === 'awaiting_deposit'
+
+  async function deposit() {
+    setBusy(true)
+    setError(null)
+    try {
+      onChange(await simulateDeposit(order.order_id))
+    } catch (err) {
+      setError(errorText(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <section aria-labelledby="vbank-heading" className="card">
+      <h2 id="vbank-heading">Virtual account</h2>
+      {awaiting && (
+        <p>
+          Please transfer {formatMoney(order.amount, order.currency)} to this account. This page
+          updates by itself when the deposit arrives.
+        </p>
+      )}
+      <dl className="facts">
+        <dt>Bank</dt>
+        <dd>{vbank.bank}</dd>
+        <dt>Account number</dt>
+        <dd className="mono">{vbank.account}</dd>
+        <dt>Account holder</dt>
+        <dd>{vbank.holder}</dd>
+        <dt>Deposit due</dt>
+        <dd>{formatTime(vbank.due)}</dd>
+        {paidAt && (
+          <>
+            <dt>Deposited at</dt>
+            <dd>{formatTime(paidAt)}</dd>
+          </>
+        )}
+      </dl>
+      {awaiting && config?.simulate_deposit && (
+        <button type="button" onClick={deposit} disabled={busy}>
+          Simulate deposit
+        </button>
+      )}
+      {error && (
+        <div role="alert" className="notice notice-error">
+          <p>{error}</p>
+        </div>
+      )}
+    </section>
+  )
+}
+
+function Refunds({ order }) {
+  if (!order.refunds?.length) return null
+  return (
+    <section aria-labelledby="refunds-heading" className="card">
+      <h2 id="refunds-heading">Refunds</h2>
+      <ul className="refunds">
+        {order.refunds.map((refund, i) => (
+          <li key={i}>
+            <strong>{formatMoney(refund.amount, order.currency)}</strong>
+            {refund.reason && <span> — {refund.reason}</span>}
+            <span className="muted"> · {formatTime(refund.created_at)}</span>
+          </li>
+        ))}
+      </ul>
+      <p>
+        Refunded {formatMoney(order.refunded, order.currency)} in total;{' '}
+        {formatMoney(order.refundable, order.currency)} remains.
+      </p>
+    </section>
+  )
+}

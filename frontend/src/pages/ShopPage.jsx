@@ -1,0 +1,300 @@
+import { useEffect, useState } from 'react'
+import { Link, useNavigate } from 'react-router-dom'
+import { completePayment, createOrder, failOrder } from '../api.js'
+import { ConfigGate } from '../config.jsx'
+import { exponentOf, formatMoney, toMinor } from '../format.js'
+import { loadScript, payWithPortOne, payWithToss } from '../gateways.js'
+import { errorText } from '../messages.js'
+
+const VENDOR_NAMES = { iamport: 'PortOne', toss: 'Toss Payments' }
+const MAX_QUANTITY = 99
+
+/** The demo's forged amount: 1,000 won or one dollar less than the order. */
+function tamperedAmount(amount, currency) {
+  const less = exponentOf(currency) === 0 ? 1000 : 10 ** exponentOf(currency)
+  return Math.max(1, amount - less)
+}
+
+function parseQuantity(value) {
+  const n = Number.parseInt(value, 10)
+  return Number.isNaN(n) ? 0 : Math.min(Math.max(n, 0), MAX_QUANTITY)
+}
+
+export default function ShopPage() {
+  return (
+    <>
+      <h1>Shop</h1>
+      <ConfigGate>{(config) => <Shop config={config} />}</ConfigGate>
+    </>
+  )
+}
+
+function Shop({ config }) {
+  const navigate = useNavigate()
+  const products = config.products || []
+  const vendors = Object.keys(config.vendors || {}).filter((v) => VENDOR_NAMES[v])
+
+  const [quantities, setQuantities] = useState({})
+  const [vendor, setVendor] = useState(vendors[0] || 'iamport')
+  const [method, setMethod] = useState('card')
+  const [tamper, setTamper] = useState(false)
+  const [buyer, setBuyer] = useState({ name: 'Hong Gildong', email: 'buyer@example.com' })
+  const [busy, setBusy] = useState(false)
+  const [progress, setProgress] = useState('')
+  const [error, setError] = useState(null)
+
+  // Load the SDKs early, so that the payment popup opens soon after the click.
+  useEffect(() => {
+    for (const v of Object.values(config.vendors || {})) loadScript(v.sdk_url).catch(() => {})
+  }, [config])
+
+  const lines = products
+    .map((product) => ({ product, quantity: parseQuantity(quantities[product.id] ?? '0') }))
+    .filter((line) => line.quantity > 0)
+  const currencies = [...new Set(lines.map((line) => line.product.currency))]
+  const currency = currencies.length === 1 ? currencies[0] : null
+  const mixed = currencies.length > 1
+  const total = currency ? lines.reduce((sum, l) => sum + l.product.price * l.quantity, 0) : null
+  const vbankAllowed = !currency || currency === 'KRW'
+  const payMethod = method === 'vbank' && !vbankAllowed ? 'card' : method
+
+  function setQuantity(id, value) {
+    setQuantities((q) => ({ ...q, [id]: value }))
+  }
+
+  function addToCart(id) {
+    setQuantities((q) => ({
+      ...q,
+      [id]: String(Math.min(parseQuantity(q[id] ?? '0') + 1, MAX_QUANTITY)),
+    }))
+  }
+
+  async function reportFailure(order, failure) {
+    setError({ text: errorText(failure), orderId: order.order_id })
+    try {
+      await failOrder(order.order_id, failure)
+    } catch {
+      // Only a record of what the buyer saw; the order stays pending if this does not arrive.
+    }
+  }
+
+  async function pay(event) {
+    event.preventDefault()
+    setError(null)
+    setBusy(true)
+    const vendorConfig = config.vendors[vendor]
+    let order = null
+    let step = 'order'
+    try {
+      setProgress('Creating the order…')
+      await loadScript(vendorConfig.sdk_url) // before the order exists, if the gateway is down
+      order = await createOrder({
+        vendor,
+        method: payMethod,
+        items: lines.map((l) => ({ product_id: l.product.id, quantity: l.quantity })),
+        buyer,
+      })
+      const amount = tamper ? tamperedAmount(order.amount, order.currency) : order.amount
+
+      step = 'window'
+      setProgress('Waiting for the payment window…')
+      if (vendor === 'toss') {
+        await payWithToss(vendorConfig, order, amount, buyer)
+        return // the payment window sends the browser to /checkout/toss/success or /fail
+      }
+      const result = await payWithPortOne(vendorConfig, order, amount, buyer)
+      if (!result.ok) {
+        await reportFailure(order, result)
+        return
+      }
+
+      step = 'complete'
+      setProgress('Confirming payment…')
+      const paid = result.paidAmount == null ? null : toMinor(result.paidAmount, order.currency)
+      const confirmed = await completePayment({
+        orderId: order.order_id,
+        vendor,
+        paymentId: result.paymentId,
+        amount: paid ?? amount,
+      })
+      navigate(`/orders/${encodeURIComponent(confirmed.order_id)}`)
+    } catch (err) {
+      if (step === 'window') {
+        await reportFailure(order, { code: err.code || 'SDK_ERROR', message: err.message })
+      } else if (step === 'complete' && err.code === 'AMOUNT_MISMATCH') {
+        navigate(`/orders/${encodeURIComponent(order.order_id)}`, {
+          state: { error: { code: err.code, message: err.message } },
+        })
+      } else {
+        setError({ text: errorText(err), orderId: order?.order_id })
+      }
+    } finally {
+      setBusy(false)
+      setProgress('')
+    }
+  }
+
+  return (
+    <div className="shop">
+      <section aria-labelledby="products-heading">
+        <h2 id="products-heading">Products</h2>
+        <ul className="products">
+          {products.map((p) => (
+            <li key={p.id}>
+              <article className="card" aria-labelledby={`product-${p.id}`}>
+                <h3 id={`product-${p.id}`}>{p.name}</h3>
+                {p.description && <p className="muted">{p.description}</p>}
+                <p className="price">{formatMoney(p.price, p.currency)}</p>
+                <div className="row">
+                  <label className="quantity">
+                    Quantity<span className="visually-hidden"> of {p.name}</span>
+                    <input
+                      type="number"
+                      inputMode="numeric"
+                      min="0"
+                      max={MAX_QUANTITY}
+                      value={quantities[p.id] ?? '0'}
+                      onChange={(e) => setQuantity(p.id, e.target.value)}
+                    />
+                  </label>
+                  <button type="button" onClick={() => addToCart(p.id)}>
+                    Add <span className="visually-hidden">{p.name} </span>to cart
+                  </button>
+                </div>
+              </article>
+            </li>
+          ))}
+        </ul>
+      </section>
+
+      <section aria-labelledby="checkout-heading" className="checkout card">
+        <h2 id="checkout-heading">Checkout</h2>
+        <form onSubmit={pay}>
+          {lines.length === 0 ? (
+            <p className="muted">Your cart is empty.</p>
+          ) : (
+            <ul aria-label="Cart" className="cart">
+              {lines.map(({ product, quantity }) => (
+                <li key={product.id}>
+                  <span>
+                    {product.name} × {quantity}
+                  </span>
+                  <span>{formatMoney(product.price * quantity, product.currency)}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          {total !== null && (
+            <p className="total">
+              Total <strong>{formatMoney(total, currency)}</strong>
+            </p>
+          )}
+          {mixed && (
+            <p className="notice notice-warning">
+              Items priced in different currencies cannot be paid together. Please pay them in
+              separate orders.
+            </p>
+          )}
+
+          <fieldset>
+            <legend>Gateway</legend>
+            {vendors.map((v) => (
+              <label key={v} className="choice">
+                <input
+                  type="radio"
+                  name="vendor"
+                  value={v}
+                  checked={vendor === v}
+                  onChange={() => setVendor(v)}
+                />
+                {VENDOR_NAMES[v]}
+              </label>
+            ))}
+          </fieldset>
+
+          <fieldset>
+            <legend>Payment method</legend>
+            <label className="choice">
+              <input
+                type="radio"
+                name="method"
+                value="card"
+                checked={payMethod === 'card'}
+                onChange={() => setMethod('card')}
+              />
+              Card
+            </label>
+            <label className="choice">
+              <input
+                type="radio"
+                name="method"
+                value="vbank"
+                checked={payMethod === 'vbank'}
+                disabled={!vbankAllowed}
+                aria-describedby={vbankAllowed ? undefined : 'vbank-hint'}
+                onChange={() => setMethod('vbank')}
+              />
+              Virtual account
+            </label>
+            {!vbankAllowed && (
+              <p id="vbank-hint" className="muted small">
+                Virtual accounts take won (KRW) only.
+              </p>
+            )}
+          </fieldset>
+
+          <div className="fields">
+            <label>
+              Buyer name
+              <input
+                value={buyer.name}
+                autoComplete="name"
+                onChange={(e) => setBuyer({ ...buyer, name: e.target.value })}
+              />
+            </label>
+            <label>
+              Buyer email
+              <input
+                type="email"
+                value={buyer.email}
+                autoComplete="email"
+                onChange={(e) => setBuyer({ ...buyer, email: e.target.value })}
+              />
+            </label>
+          </div>
+
+          <label className="choice tamper">
+            <input type="checkbox" checked={tamper} onChange={(e) => setTamper(e.target.checked)} />
+            Tamper: pay a lower amount (demo)
+          </label>
+
+          <button
+            type="submit"
+            className="primary"
+            disabled={busy || lines.length === 0 || mixed || vendors.length === 0}
+          >
+            Pay
+          </button>
+
+          {progress && (
+            <p role="status" className="muted">
+              {progress}
+            </p>
+          )}
+          {error && (
+            <div role="alert" className="notice notice-error">
+              <p>{error.text}</p>
+              {error.orderId && (
+                <p>
+                  <Link to={`/orders/${encodeURIComponent(error.orderId)}`}>
+                    View order {error.orderId}
+                  </Link>
+                </p>
+              )}
+            </div>
+          )}
+        </form>
+      </section>
+    </div>
+  )
+}

@@ -1,0 +1,41 @@
+import { useEffect } from 'react'
+import { Link, useSearchParams } from 'react-router-dom'
+import { failOrder } from '../api.js'
+import { errorText } from '../messages.js'
+
+// Report each failure once, even when React's StrictMode runs the effect twice.
+const reported = new Set()
+
+export default function TossFailPage() {
+  const [params] = useSearchParams()
+  const code = params.get('code') || 'PAYMENT_FAILED'
+  const message = params.get('message') || 'The payment did not go through.'
+  const orderId = params.get('orderId')
+
+  useEffect(() => {
+    const key = `${orderId} ${code}`
+    if (!orderId || reported.has(key)) return
+    reported.add(key)
+    failOrder(orderId, { code, message }).catch(() => {
+      // Only a record of what the buyer saw; the order stays pending if this does not arrive.
+    })
+  }, [orderId, code, message])
+
+  return (
+    <>
+      <h1>Payment failed</h1>
+      <div role="alert" className="notice notice-error">
+        <p>{errorText({ code, message })}</p>
+      </div>
+      <p>
+        {orderId && (
+          <>
+            <Link to={`/orders/${encodeURIComponent(orderId)}`}>View order {orderId}</Link>
+            {' · '}
+          </>
+        )}
+        <Link to="/">Back to products</Link>
+      </p>
+    </>
+  )
+}
