@@ -59,7 +59,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the HTTP APIs."""
-    from payment_backend.api import checkout, monitors
+    from payment_backend.api import admin_orders, checkout, monitors, webhooks
 
-    for blueprint in (monitors.blp, checkout.blp):
+    for blueprint in (monitors.blp, checkout.blp, webhooks.blp, admin_orders.blp):
         app.extensions["api"].register_blueprint(blueprint)

@@ -6,12 +6,32 @@ from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from payment_backend.errors import ApiError
 from payment_backend.extensions import db
-from payment_backend.models import Product
+from payment_backend.models import Order, Product
 from payment_backend.money import CURRENCIES
-from payment_backend.schemas.checkout import CheckoutConfigSchema
+from payment_backend.schemas.checkout import (
+    CheckoutConfigSchema,
+    CompleteSchema,
+    CreateOrderSchema,
+    FailSchema,
+    OrderSchema,
+    RefundSchema,
+)
+from payment_backend.services import checkout
+from payment_backend.services.idempotency import idempotent
+from payment_backend.services.orders_view import order_view
 
 blp = Blueprint("checkout", __name__, url_prefix="/api/checkout", description="Browser checkout")
+
+ERRORS = {"description": "The error envelope {code, message, ...}"}
+
+
+def _order(order_id: str) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise ApiError(404, "ORDER_NOT_FOUND", f"No order {order_id}.")
+    return order
 
 
 @blp.route("/config")
@@ -38,3 +58,77 @@ def config():
         "currencies": {code: {"exponent": c.exponent} for code, c in CURRENCIES.items()},
         "simulate_deposit": settings["PAYMENT_MODE"] != "real",
     }
+
+
+@blp.route("/orders", methods=["POST"])
+@blp.arguments(CreateOrderSchema)
+@blp.response(201, OrderSchema)
+@blp.alt_response(422, **ERRORS)
+@blp.alt_response(502, **ERRORS)
+def create_order(body):
+    """Create an order priced by the server (iamport: also pre-registered at the gateway)."""
+    order = checkout.create_order(body["vendor"], body["method"], body["items"], body["buyer"])
+    return order_view(order)
+
+
+@blp.route("/complete", methods=["POST"])
+@blp.arguments(CompleteSchema)
+@blp.response(200, OrderSchema)
+@blp.alt_response(404, **ERRORS)
+@blp.alt_response(409, **ERRORS)
+@blp.alt_response(502, **ERRORS)
+def complete(body):
+    """Verify a payment with the gateway and complete the order (409 AMOUNT_MISMATCH on forgery)."""
+    try:
+        order = checkout.complete(
+            body["order_id"], body["vendor"], body["payment_id"], body["amount"]
+        )
+    except ApiError as error:
+        if error.code in ("AMOUNT_MISMATCH", "CURRENCY_MISMATCH", "ORDER_MISMATCH"):
+            error.extra["order"] = order_view(_order(body["order_id"]))
+        raise
+    return order_view(order)
+
+
+@blp.route("/orders/<order_id>")
+@blp.response(200, OrderSchema)
+@blp.alt_response(404, **ERRORS)
+def get_order(order_id: str):
+    """One order with its payment and refunds."""
+    return order_view(_order(order_id))
+
+
+@blp.route("/orders/<order_id>/fail", methods=["POST"])
+@blp.arguments(FailSchema)
+@blp.response(200, OrderSchema)
+@blp.alt_response(404, **ERRORS)
+def fail(body, order_id: str):
+    """Record that the payment window was closed or the card declined."""
+    return order_view(checkout.report_failure(order_id, body["code"], body["message"]))
+
+
+@blp.route("/orders/<order_id>/simulate-deposit", methods=["POST"])
+@blp.response(200, OrderSchema)
+@blp.alt_response(404, **ERRORS)
+@blp.alt_response(409, **ERRORS)
+def simulate_deposit(order_id: str):
+    """Local and test mode: ask the fake gateway to deposit into the order's virtual account."""
+    if current_app.config["PAYMENT_MODE"] == "real":
+        raise ApiError(404, "NOT_FOUND", "Deposits cannot be simulated in real mode.")
+    return order_view(checkout.simulate_deposit(_order(order_id)))
+
+
+@blp.route("/orders/<order_id>/refund", methods=["POST"])
+@blp.arguments(RefundSchema)
+@blp.response(200, OrderSchema)
+@blp.alt_response(401, **ERRORS)
+@blp.alt_response(409, **ERRORS)
+@blp.alt_response(502, **ERRORS)
+@idempotent("checkout.refund")
+def refund(body, order_id: str):
+    """Refund all that is left, or a part; never more than is left (409 OVER_REFUND)."""
+    from payment_backend.api.auth import require_admin
+
+    require_admin()
+    order = checkout.refund_order(_order(order_id), body["amount"], body["reason"], actor="owner")
+    return order_view(order)

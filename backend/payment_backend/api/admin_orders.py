@@ -1,0 +1,58 @@
+"""The shop owner's view of orders."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from payment_backend.api.checkout import ERRORS, _order
+from payment_backend.extensions import db
+from payment_backend.models import Order
+from payment_backend.schemas.checkout import OrderListQuerySchema, OrderListSchema
+from payment_backend.services.ledger import gateway_data
+from payment_backend.services.orders_view import order_view
+from payment_backend.vendors import gateway
+from payment_backend.vendors.base import GatewayError, GatewayUnavailable
+
+blp = Blueprint(
+    "admin_orders", __name__, url_prefix="/api/admin/orders", description="Owner: orders"
+)
+
+
+@blp.before_request
+def _admin_only() -> None:
+    from payment_backend.api.auth import require_admin
+
+    require_admin()
+
+
+@blp.route("")
+@blp.arguments(OrderListQuerySchema, location="query")
+@blp.response(200, OrderListSchema)
+@blp.alt_response(401, **ERRORS)
+def list_orders(query):
+    """Every order, newest first."""
+    statement = select(Order).order_by(Order.created_at.desc()).limit(query["limit"])
+    if query["status"]:
+        statement = statement.where(Order.status == query["status"])
+    return {"orders": [order_view(o) for o in db.session.scalars(statement).unique()]}
+
+
+@blp.route("/<order_id>/gateway")
+@blp.response(200)
+@blp.alt_response(401, **ERRORS)
+@blp.alt_response(404, **ERRORS)
+def gateway_view(order_id: str):
+    """What the gateway says about the order's payment now (or as last read when unreachable)."""
+    order = _order(order_id)
+    client = gateway(order.vendor)
+    try:
+        gp = (
+            client.get_payment(order.payment.vendor_payment_id)
+            if order.payment
+            else client.find_by_order(order.id)
+        )
+        return {"vendor": order.vendor, "live": True, "payment": gp.raw if gp else None}
+    except (GatewayError, GatewayUnavailable) as exc:
+        stored = gateway_data(order.payment) if order.payment else None
+        return {"vendor": order.vendor, "live": False, "error": str(exc), "payment": stored}

@@ -1,0 +1,40 @@
+"""Inbound gateway webhooks (plain JSON; answered 200 so gateways stop retrying)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import Blueprint
+
+from payment_backend.errors import ApiError
+from payment_backend.services import inbound
+
+blp = Blueprint(
+    "webhooks", __name__, url_prefix="/payments/webhooks", description="Gateway webhooks"
+)
+
+
+def _receive(vendor: str):
+    body = request.get_json(silent=True)
+    if body is None and request.form:
+        body = request.form.to_dict()
+    if not isinstance(body, dict):
+        raise ApiError(400, "INVALID_BODY", "A webhook body must be a JSON object.")
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+    hook = inbound.store(vendor, body, headers)
+    if hook is None:
+        return {"result": "duplicate ignored"}
+    return {"result": inbound.process(hook.id)}
+
+
+@blp.route("/iamport", methods=["POST"])
+@blp.response(200)
+def iamport():
+    """PortOne notification {imp_uid, merchant_uid, status}: the payment is re-read, then settled."""
+    return _receive("iamport")
+
+
+@blp.route("/toss", methods=["POST"])
+@blp.response(200)
+def toss():
+    """Toss PAYMENT_STATUS_CHANGED, DEPOSIT_CALLBACK (secret checked) and BILLING_DELETED."""
+    return _receive("toss")

@@ -1,0 +1,70 @@
+"""The Order JSON the browser and the owner see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from payment_backend.models import Order
+from payment_backend.services.ledger import gateway_data
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _browser_hints(order: Order) -> dict[str, str]:
+    """What the browser passes to the gateway's SDK for this order."""
+    if order.vendor != "iamport":
+        return {}
+    config = current_app.config
+    return {
+        "pg": config["IAMPORT_PG"] if order.currency == "KRW" else config["IAMPORT_OVERSEAS_PG"],
+        "notice_url": config["PUBLIC_URL"].rstrip("/") + "/payments/webhooks/iamport",
+    }
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    """An order with its payment, refunds and failure."""
+    payment = order.payment
+    refunded = payment.refunded if payment else 0
+    paid = payment is not None and payment.status in ("paid", "partially_refunded", "refunded")
+    view: dict[str, Any] = {
+        "order_id": order.id,
+        "vendor": order.vendor,
+        "method": order.method,
+        "name": order.name,
+        "amount": order.amount,
+        "currency": order.currency,
+        "status": order.status,
+        "items": order.items,
+        "buyer": order.buyer,
+        "refunded": refunded,
+        "refundable": payment.remaining if paid and order.status != "rejected" else 0,
+        "payment": None,
+        "refunds": [],
+        "failure": order.failure,
+        **_browser_hints(order),
+        "created_at": _iso(order.created_at),
+        "updated_at": _iso(order.updated_at),
+    }
+    if payment is not None:
+        raw = gateway_data(payment)
+        from payment_backend.vendors import iamport, toss
+
+        gp = (iamport if payment.vendor == "iamport" else toss).normalize(raw)
+        view["payment"] = {
+            "payment_id": payment.vendor_payment_id,
+            "status": payment.status,
+            "gateway_status": raw.get("status"),
+            "paid_at": _iso(payment.paid_at),
+            "card": gp.card,
+            "receipt_url": gp.receipt_url,
+            "vbank": {**gp.vbank, "due": _iso(gp.vbank["due"])} if gp.vbank else None,
+        }
+        view["refunds"] = [
+            {"amount": c.amount, "reason": c.reason, "created_at": _iso(c.cancelled_at)}
+            for c in payment.cancels
+        ]
+    return view

@@ -1,0 +1,101 @@
+"""A browser stand-in for tests and benchmarks: submits the fakes' payment windows over HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+APPROVED = "4242424242424242"
+INSUFFICIENT_FUNDS = "4000000000009995"
+RETURN_URL = "http://127.0.0.1:9/return"  # never fetched: redirects are read, not followed
+TOSS_CLIENT_KEY = "test_ck_D5GePWvyJnrK0W0k6q8gLzN97Eoq"
+
+
+def _query(response: requests.Response) -> dict[str, str]:
+    assert response.status_code in (302, 303), (response.status_code, response.text[:500])
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    return {k: v[0] for k, v in query.items()}
+
+
+def iamport_pay(
+    base_url: str,
+    *,
+    merchant_uid: str,
+    amount: int | float,
+    currency: str = "KRW",
+    pay_method: str = "card",
+    card: str = APPROVED,
+    vbank_code: str = "004",
+    notice_url: str | None = None,
+    pg: str | None = None,
+) -> dict[str, str]:
+    """IMP.request_pay in redirect mode, then the window's Pay button: the m_redirect_url query."""
+    params = {
+        "pg": pg or ("eximbay" if currency == "USD" else "html5_inicis"),
+        "pay_method": pay_method,
+        "merchant_uid": merchant_uid,
+        "name": "Test order",
+        "amount": amount,
+        "currency": currency,
+        "buyer_name": "Hong Gildong",
+        "m_redirect_url": RETURN_URL,
+    }
+    if notice_url:
+        params["notice_url"] = notice_url
+    window = requests.get(
+        f"{base_url}/window",
+        params={
+            "code": "imp00000000",
+            "mode": "redirect",
+            "return_url": RETURN_URL,
+            "params": json.dumps(params),
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    if window.status_code in (302, 303):
+        return _query(window)  # refused before the window opened (e.g. a changed prepared amount)
+    match = re.search(r"/window/(imp_\w+)/pay", window.text)
+    assert match, window.text[:1000]
+    form = (
+        {"card_number": card, "expiry": "2030-12"}
+        if pay_method == "card"
+        else {"vbank_code": vbank_code}
+    )
+    submitted = requests.post(
+        f"{base_url}/window/{match.group(1)}/pay", data=form, allow_redirects=False, timeout=10
+    )
+    return _query(submitted)
+
+
+def toss_pay(
+    base_url: str,
+    *,
+    order_id: str,
+    amount: int | float,
+    currency: str = "KRW",
+    method: str = "카드",
+    card: str = APPROVED,
+    bank: str = "88",
+) -> dict[str, str]:
+    """requestPayment in redirect mode, then the window's Pay button: the successUrl/failUrl query."""
+    form = {
+        "clientKey": TOSS_CLIENT_KEY,
+        "method": method,
+        "amount": str(amount),
+        "currency": currency,
+        "orderId": order_id,
+        "orderName": "Test order",
+        "customerName": "Hong Gildong",
+        "successUrl": RETURN_URL + "/success",
+        "failUrl": RETURN_URL + "/fail",
+        "action": "pay",
+    }
+    if method == "카드":
+        form["cardNumber"] = card
+    else:
+        form["bank"] = bank
+    return _query(requests.post(f"{base_url}/window", data=form, allow_redirects=False, timeout=10))
