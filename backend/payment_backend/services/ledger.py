@@ -23,7 +23,7 @@ def lock(model: type[M], key: Any) -> M | None:
     return db.session.execute(
         select(model)
         .where(model.id == key)
-        .with_for_update()
+        .with_for_update(of=model)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
