@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 
 from fake_common.receiver import WebhookReceiver
 from fake_common.server import RunningServer, serve_in_thread
+from fake_common.window_client import APPROVED, iamport_pay, toss_pay
 from payment_backend import MIGRATIONS, create_app
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -117,3 +118,92 @@ def merchant() -> Iterator[WebhookReceiver]:
     with serve_in_thread(receiver.app) as server:
         receiver.url = server.url
         yield receiver
+
+
+@pytest.fixture(scope="session")
+def live(app: Flask) -> Iterator[RunningServer]:
+    """The app served over real HTTP (gateways' webhooks reach it); PUBLIC_URL points at it."""
+    with serve_in_thread(app) as server:
+        app.config["PUBLIC_URL"] = server.url
+        yield server
+
+
+class Shop:
+    """The checkout API plus the fakes' payment windows, as a buyer's browser uses them."""
+
+    def __init__(self, client, fakes: Fakes) -> None:
+        self.client = client
+        self.fakes = fakes
+
+    def create_order(self, vendor="iamport", method="card", items=None):
+        response = self.client.post(
+            "/api/checkout/orders",
+            json={
+                "vendor": vendor,
+                "method": method,
+                "items": items or [{"product_id": 1, "quantity": 2}],
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def complete(self, order, payment_id, amount=None):
+        return self.client.post(
+            "/api/checkout/complete",
+            json={
+                "order_id": order["order_id"],
+                "vendor": order["vendor"],
+                "payment_id": payment_id,
+                "amount": order["amount"] if amount is None else amount,
+            },
+        )
+
+    def iamport_payment(self, imp_uid):
+        token = requests.post(
+            f"{self.fakes.iamport.url}/users/getToken",
+            json={"imp_key": "test_imp_key", "imp_secret": "test_imp_secret"},
+            timeout=5,
+        ).json()["response"]["access_token"]
+        return requests.get(
+            f"{self.fakes.iamport.url}/payments/{imp_uid}",
+            headers={"Authorization": token},
+            timeout=5,
+        ).json()["response"]
+
+    def toss_payment(self, payment_key):
+        return requests.get(
+            f"{self.fakes.toss.url}/v1/payments/{payment_key}",
+            auth=("test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R", ""),
+            timeout=5,
+        ).json()
+
+    def pay(self, order, *, amount=None, card=APPROVED, method="card"):
+        """Pay an order in the fake's window; returns the gateway's payment id (or raises)."""
+        major = (amount if amount is not None else order["amount"]) / (
+            100 if order["currency"] == "USD" else 1
+        )
+        if order["vendor"] == "iamport":
+            query = iamport_pay(
+                self.fakes.iamport.url,
+                merchant_uid=order["order_id"],
+                amount=major if order["currency"] == "USD" else int(major),
+                currency=order["currency"],
+                pay_method="vbank" if method == "vbank" else "card",
+                card=card,
+            )
+            return query.get("imp_uid"), query
+        query = toss_pay(
+            self.fakes.toss.url,
+            order_id=order["order_id"],
+            amount=major if order["currency"] == "USD" else int(major),
+            currency=order["currency"],
+            method="가상계좌" if method == "vbank" else "카드",
+            card=card,
+        )
+        return query.get("paymentKey"), query
+
+
+@pytest.fixture()
+def shop(client, fakes: Fakes) -> Shop:
+    """A buyer's browser against the app and the fakes."""
+    return Shop(client, fakes)

@@ -3,105 +3,34 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
-from fake_common.window_client import APPROVED, INSUFFICIENT_FUNDS, iamport_pay, toss_pay
+from fake_common.window_client import INSUFFICIENT_FUNDS
 from payment_backend.extensions import db
 from payment_backend.models import AuditEntry, Order
 
 
-def create_order(client, vendor="iamport", method="card", items=None):
-    response = client.post(
-        "/api/checkout/orders",
-        json={
-            "vendor": vendor,
-            "method": method,
-            "items": items or [{"product_id": 1, "quantity": 2}],
-        },
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def complete(client, order, payment_id, amount=None):
-    return client.post(
-        "/api/checkout/complete",
-        json={
-            "order_id": order["order_id"],
-            "vendor": order["vendor"],
-            "payment_id": payment_id,
-            "amount": order["amount"] if amount is None else amount,
-        },
-    )
-
-
-def iamport_payment(fakes, imp_uid):
-    token = requests.post(
-        f"{fakes.iamport.url}/users/getToken",
-        json={"imp_key": "test_imp_key", "imp_secret": "test_imp_secret"},
-        timeout=5,
-    ).json()["response"]["access_token"]
-    return requests.get(
-        f"{fakes.iamport.url}/payments/{imp_uid}", headers={"Authorization": token}, timeout=5
-    ).json()["response"]
-
-
-def toss_payment(fakes, payment_key):
-    return requests.get(
-        f"{fakes.toss.url}/v1/payments/{payment_key}",
-        auth=("test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R", ""),
-        timeout=5,
-    ).json()
-
-
-def pay(fakes, order, *, amount=None, card=APPROVED, method="card"):
-    """Pay an order in the fake's window; returns the gateway's payment id (or raises)."""
-    major = (amount if amount is not None else order["amount"]) / (
-        100 if order["currency"] == "USD" else 1
-    )
-    if order["vendor"] == "iamport":
-        query = iamport_pay(
-            fakes.iamport.url,
-            merchant_uid=order["order_id"],
-            amount=major if order["currency"] == "USD" else int(major),
-            currency=order["currency"],
-            pay_method="vbank" if method == "vbank" else "card",
-            card=card,
-        )
-        return query.get("imp_uid"), query
-    query = toss_pay(
-        fakes.toss.url,
-        order_id=order["order_id"],
-        amount=major if order["currency"] == "USD" else int(major),
-        currency=order["currency"],
-        method="가상계좌" if method == "vbank" else "카드",
-        card=card,
-    )
-    return query.get("paymentKey"), query
-
-
 @pytest.mark.parametrize("vendor", ["iamport", "toss"])
-def test_card_checkout_completes_once_and_twice_gives_the_same_answer(client, fakes, vendor):
-    order = create_order(client, vendor)
+def test_card_checkout_completes_once_and_twice_gives_the_same_answer(shop, client, fakes, vendor):
+    order = shop.create_order(vendor)
     assert order["amount"] == 30000 and order["currency"] == "KRW" and order["status"] == "pending"
-    payment_id, _ = pay(fakes, order)
-    first = complete(client, order, payment_id)
+    payment_id, _ = shop.pay(order)
+    first = shop.complete(order, payment_id)
     assert first.status_code == 200, first.get_json()
     assert first.get_json()["status"] == "paid"
     assert first.get_json()["payment"]["payment_id"] == payment_id
-    second = complete(client, order, payment_id)
+    second = shop.complete(order, payment_id)
     assert second.status_code == 200 and second.get_json() == first.get_json()
     if vendor == "iamport":
-        assert iamport_payment(fakes, payment_id)["status"] == "paid"
+        assert shop.iamport_payment(payment_id)["status"] == "paid"
     else:
-        assert toss_payment(fakes, payment_id)["status"] == "DONE"
+        assert shop.toss_payment(payment_id)["status"] == "DONE"
 
 
 @pytest.mark.parametrize("vendor", ["iamport", "toss"])
-def test_virtual_account_waits_for_the_deposit(client, fakes, vendor):
-    order = create_order(client, vendor, method="vbank")
-    payment_id, _ = pay(fakes, order, method="vbank")
-    response = complete(client, order, payment_id)
+def test_virtual_account_waits_for_the_deposit(shop, client, fakes, vendor):
+    order = shop.create_order(vendor, method="vbank")
+    payment_id, _ = shop.pay(order, method="vbank")
+    response = shop.complete(order, payment_id)
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["status"] == "awaiting_deposit"
@@ -111,87 +40,87 @@ def test_virtual_account_waits_for_the_deposit(client, fakes, vendor):
     assert deposited.get_json()["status"] == "paid"
 
 
-def test_usd_order_is_charged_in_dollars(client, fakes):
-    order = create_order(client, "iamport", items=[{"product_id": 5, "quantity": 1}])
+def test_usd_order_is_charged_in_dollars(shop, client, fakes):
+    order = shop.create_order("iamport", items=[{"product_id": 5, "quantity": 1}])
     assert (order["amount"], order["currency"], order["pg"]) == (1250, "USD", "eximbay")
-    payment_id, _ = pay(fakes, order)
-    response = complete(client, order, payment_id)
+    payment_id, _ = shop.pay(order)
+    response = shop.complete(order, payment_id)
     assert response.status_code == 200, response.get_json()
-    raw = iamport_payment(fakes, payment_id)
+    raw = shop.iamport_payment(payment_id)
     assert (raw["amount"], raw["currency"]) == (12.5, "USD")
 
 
-def test_prepared_amount_is_enforced_by_the_window(client, fakes):
-    order = create_order(client, "iamport")
-    payment_id, query = pay(fakes, order, amount=order["amount"] - 1000)
+def test_prepared_amount_is_enforced_by_the_window(shop, client, fakes):
+    order = shop.create_order("iamport")
+    payment_id, query = shop.pay(order, amount=order["amount"] - 1000)
     assert not payment_id or query.get("imp_success") in ("false", "False")
     assert query.get("error_msg")
 
 
-def test_lower_amount_paid_is_cancelled_at_the_gateway(app, client, fakes):
+def test_lower_amount_paid_is_cancelled_at_the_gateway(shop, app, client, fakes):
     app.config["IAMPORT_PREPARE"] = False
     try:
-        order = create_order(client, "iamport")
+        order = shop.create_order("iamport")
     finally:
         app.config["IAMPORT_PREPARE"] = True
-    payment_id, _ = pay(fakes, order, amount=order["amount"] - 1000)
-    response = complete(client, order, payment_id, amount=order["amount"] - 1000)
+    payment_id, _ = shop.pay(order, amount=order["amount"] - 1000)
+    response = shop.complete(order, payment_id, amount=order["amount"] - 1000)
     assert response.status_code == 409
     body = response.get_json()
     assert body["code"] == "AMOUNT_MISMATCH"
     assert (body["expected"], body["paid"], body["reported"]) == (30000, 29000, 29000)
     assert body["order"]["status"] == "rejected"
-    assert iamport_payment(fakes, payment_id)["status"] == "cancelled"
+    assert shop.iamport_payment(payment_id)["status"] == "cancelled"
     # Completing again gives the same answer; the audit log keeps the rejection.
-    assert complete(client, order, payment_id, amount=29000).get_json()["code"] == "AMOUNT_MISMATCH"
+    assert shop.complete(order, payment_id, amount=29000).get_json()["code"] == "AMOUNT_MISMATCH"
     with app.app_context():
         entries = db.session.query(AuditEntry).filter_by(order_id=order["order_id"]).all()
         assert [e.action for e in entries] == ["order.rejected"]
 
 
-def test_reported_amount_that_differs_is_a_forgery(client, fakes):
-    order = create_order(client, "iamport")
-    payment_id, _ = pay(fakes, order)
-    response = complete(client, order, payment_id, amount=1000)
+def test_reported_amount_that_differs_is_a_forgery(shop, client, fakes):
+    order = shop.create_order("iamport")
+    payment_id, _ = shop.pay(order)
+    response = shop.complete(order, payment_id, amount=1000)
     assert response.status_code == 409 and response.get_json()["code"] == "AMOUNT_MISMATCH"
-    assert iamport_payment(fakes, payment_id)["status"] == "cancelled"
+    assert shop.iamport_payment(payment_id)["status"] == "cancelled"
 
 
-def test_toss_tampered_amount_is_never_confirmed(client, fakes):
-    order = create_order(client, "toss")
-    payment_id, query = pay(fakes, order, amount=order["amount"] - 1000)
-    response = complete(client, order, payment_id, amount=int(query["amount"]))
+def test_toss_tampered_amount_is_never_confirmed(shop, client, fakes):
+    order = shop.create_order("toss")
+    payment_id, query = shop.pay(order, amount=order["amount"] - 1000)
+    response = shop.complete(order, payment_id, amount=int(query["amount"]))
     assert response.status_code == 409 and response.get_json()["code"] == "AMOUNT_MISMATCH"
-    assert toss_payment(fakes, payment_id)["status"] in ("IN_PROGRESS", "READY")
+    assert shop.toss_payment(payment_id)["status"] in ("IN_PROGRESS", "READY")
 
 
-def test_payment_of_an_unknown_order_is_refused_and_cancelled(client, fakes):
-    order = create_order(client, "iamport")
+def test_payment_of_an_unknown_order_is_refused_and_cancelled(shop, client, fakes):
+    order = shop.create_order("iamport")
     stranger = {**order, "order_id": "ord_not_ours_" + order["order_id"][-6:]}
-    payment_id, _ = pay(fakes, stranger)
-    response = complete(client, order, payment_id)
+    payment_id, _ = shop.pay(stranger)
+    response = shop.complete(order, payment_id)
     assert response.status_code == 409 and response.get_json()["code"] == "ORDER_MISMATCH"
     assert response.get_json()["order"]["status"] == "rejected"
-    assert iamport_payment(fakes, payment_id)["status"] == "cancelled"
+    assert shop.iamport_payment(payment_id)["status"] == "cancelled"
 
 
-def test_another_orders_payment_does_not_pay_this_order(client, fakes):
-    cheap = create_order(client, "iamport", items=[{"product_id": 3, "quantity": 1}])
-    dear = create_order(client, "iamport", items=[{"product_id": 4, "quantity": 1}])
-    payment_id, _ = pay(fakes, cheap)
-    response = complete(client, dear, payment_id, amount=dear["amount"])
+def test_another_orders_payment_does_not_pay_this_order(shop, client, fakes):
+    cheap = shop.create_order("iamport", items=[{"product_id": 3, "quantity": 1}])
+    dear = shop.create_order("iamport", items=[{"product_id": 4, "quantity": 1}])
+    payment_id, _ = shop.pay(cheap)
+    response = shop.complete(dear, payment_id, amount=dear["amount"])
     assert response.status_code == 409 and response.get_json()["code"] == "ORDER_MISMATCH"
     # The payment still counts for the order it was made for.
     assert client.get(f"/api/checkout/orders/{cheap['order_id']}").get_json()["status"] == "paid"
-    assert iamport_payment(fakes, payment_id)["status"] == "paid"
+    assert shop.iamport_payment(payment_id)["status"] == "paid"
 
 
 @pytest.mark.parametrize("vendor", ["iamport", "toss"])
-def test_declined_card_fails_the_order(client, fakes, vendor):
-    order = create_order(client, vendor)
-    payment_id, query = pay(fakes, order, card=INSUFFICIENT_FUNDS)
+def test_declined_card_fails_the_order(shop, client, fakes, vendor):
+    order = shop.create_order(vendor)
+    payment_id, query = shop.pay(order, card=INSUFFICIENT_FUNDS)
     if vendor == "iamport" and payment_id:
-        response = complete(client, order, payment_id)
+        response = shop.complete(order, payment_id)
         assert response.status_code == 409
         assert response.get_json()["code"] == "PAYMENT_NOT_PAID"
     else:
@@ -228,14 +157,14 @@ def test_bad_input_is_answered_with_the_envelope(client):
     assert not_json.status_code in (400, 422)
 
 
-def test_unknown_payment_id_is_not_found(client, fakes):
-    order = create_order(client, "iamport")
-    response = complete(client, order, "imp_000000000000")
+def test_unknown_payment_id_is_not_found(shop, client, fakes):
+    order = shop.create_order("iamport")
+    response = shop.complete(order, "imp_000000000000")
     assert response.status_code == 404 and response.get_json()["code"] == "PAYMENT_NOT_FOUND"
 
 
-def test_orders_are_stored(app, client):
-    order = create_order(client, "toss")
+def test_orders_are_stored(shop, app, client):
+    order = shop.create_order("toss")
     with app.app_context():
         stored = db.session.get(Order, order["order_id"])
         assert stored.amount == 30000 and stored.items[0]["unit_price"] == 15000

@@ -15,6 +15,7 @@ from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Order, OutboxJob, Payment, Product
 from payment_backend.services import ledger
+from payment_backend.services.notifications import notify
 from payment_backend.services.verification import cancel_forgery, verify
 from payment_backend.vendors import VENDORS, base, gateway
 from payment_backend.vendors.base import (
@@ -123,12 +124,25 @@ def _record(order: Order, gp: GatewayPayment) -> Payment:
     """Create or update the payment record of an order from the gateway's view."""
     payment = order.payment
     if payment is None:
-        payment = ledger.new_payment(gp, source={**CHECKOUT_SOURCE, "id": order.id})
+        previous = None
+        payment = ledger.new_payment(
+            gp,
+            source={**CHECKOUT_SOURCE, "id": order.id},
+            webhook_url=current_app.config.get("CHECKOUT_WEBHOOK_URL") or None,
+        )
         db.session.flush()
         order.payment_id = payment.id
         order.payment = payment
     else:
+        previous = ledger.payment_view(payment)
         ledger.apply_gateway(payment, gp)
+        db.session.flush()
+    current = ledger.payment_view(payment)
+    if previous is None or (previous["status"], previous["refund"]) != (
+        current["status"],
+        current["refund"],
+    ):
+        notify(payment, previous, current)
     return payment
 
 

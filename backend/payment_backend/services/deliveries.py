@@ -1,0 +1,253 @@
+"""Outbound webhooks: one signed POST per attempt, every attempt recorded, retried on a schedule."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from flask import current_app
+from requests.adapters import HTTPAdapter
+from sqlalchemy import select
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from payment_backend.clock import now
+from payment_backend.crypto import sealer, seed_cipher, sign_webhook
+from payment_backend.extensions import db
+from payment_backend.models import DeliveryAttempt, OutboxJob, WebhookDelivery
+from payment_backend.services.ledger import lock
+from payment_backend.services.urls import (
+    UrlPolicy,
+    WebhookUrlRefused,
+    check_addresses,
+    check_webhook_url,
+    policy,
+)
+from payment_backend.worker import GiveUp, Retry, job
+
+log = logging.getLogger(__name__)
+
+# Delays after the 1st, 2nd, ... failed attempt (Standard Webhooks' schedule); then failed.
+RETRY_SCHEDULE = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+)
+MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
+TIMEOUT = (3.05, 10.0)  # (connect, read) seconds; WEBHOOK_TIMEOUT_SECONDS overrides the read part
+RESPONSE_LIMIT = 1000  # characters of the merchant's answer kept per attempt
+USER_AGENT = "payment-backend-webhooks/1"
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """One attempt and what it means for the delivery."""
+
+    attempt: DeliveryAttempt
+    ok: bool
+    permanent: bool  # no point retrying (the URL is not allowed)
+
+    def describe(self) -> str:
+        """A short reason for logs and the job's last_error."""
+        if self.ok:
+            return f"HTTP {self.attempt.status_code}"
+        return self.attempt.error or f"HTTP {self.attempt.status_code}"
+
+
+def retry_at(failed_attempts: int, after: datetime) -> datetime | None:
+    """When to try again after this many failed attempts; None when it is time to give up."""
+    if failed_attempts < 1 or failed_attempts > len(RETRY_SCHEDULE):
+        return None
+    return after + RETRY_SCHEDULE[failed_attempts - 1]
+
+
+def wire_body(body: dict[str, Any]) -> tuple[str, str]:
+    """(text, content type): JSON, or the seed's encrypted text in seed-compatible mode."""
+    if current_app.config["PAYMENT_SEED_WEBHOOK_ENCRYPTION"]:
+        return seed_cipher().encrypt_json(body), "text/plain"
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")), "application/json"
+
+
+def signed_headers(message_id: str, text: str, content_type: str) -> dict[str, str]:
+    """Standard Webhooks headers over exactly the text sent."""
+    timestamp = int(now().timestamp())
+    secret = current_app.config["PAYMENT_WEBHOOK_SIGNING_SECRET"]
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign_webhook(secret, message_id, timestamp, text),
+        "Content-Type": content_type,
+        "User-Agent": USER_AGENT,
+    }
+
+
+def deliver(delivery: WebhookDelivery) -> AttemptResult:
+    """POST the notification once and record the attempt (the caller commits)."""
+    text, content_type = wire_body(sealer().unseal(delivery.sealed_body))
+    headers = signed_headers(delivery.id, text, content_type)
+    status_code: int | None = None
+    answer: str | None = None
+    error: str | None = None
+    permanent = False
+    attempted_at = now()
+    started = time.perf_counter()
+    try:
+        # Checked again at every attempt: DNS may have changed since the URL was registered.
+        check_webhook_url(delivery.url)
+        with http_session().post(
+            delivery.url,
+            data=text.encode(),
+            headers=headers,
+            timeout=_timeout(),
+            allow_redirects=False,  # a redirect could point anywhere, private networks included
+            stream=True,
+        ) as response:
+            status_code = response.status_code
+            raw = next(response.iter_content(RESPONSE_LIMIT * 4), b"")
+            answer = raw.decode("utf-8", errors="replace")[:RESPONSE_LIMIT]
+    except WebhookUrlRefused as exc:
+        error, permanent = f"refused: {exc.message}", not exc.retryable
+    except requests.Timeout as exc:
+        error = f"timeout: {exc}"
+    except requests.RequestException as exc:
+        error = f"connection failed: {exc}"
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    ok = error is None and status_code is not None and 200 <= status_code < 300
+    if error is None and not ok:
+        error = f"HTTP {status_code}"
+    attempt = DeliveryAttempt(
+        delivery_id=delivery.id,
+        attempted_at=attempted_at,
+        status_code=status_code,
+        response_body=answer,
+        error=error[:500] if error else None,
+        duration_ms=duration_ms,
+    )
+    db.session.add(attempt)
+    # An SQL increment: a replay and the worker may record attempts at the same time.
+    delivery.attempt_count = WebhookDelivery.attempt_count + 1
+    log.info(
+        "webhook %s to %s: %s in %d ms",
+        delivery.id,
+        delivery.url,
+        "delivered" if ok else error,
+        duration_ms,
+    )
+    return AttemptResult(attempt=attempt, ok=ok, permanent=permanent)
+
+
+@job("deliver_webhook")
+def deliver_webhook(outbox_job: OutboxJob) -> None:
+    """The worker's job: one automatic attempt; reschedules itself on the retry schedule."""
+    delivery = db.session.get(WebhookDelivery, outbox_job.payload["delivery_id"])
+    if delivery is None or delivery.status != "pending":
+        return  # deleted, or delivered by a replay meanwhile
+    result = deliver(delivery)
+    delivery = lock(WebhookDelivery, delivery.id)
+    if delivery.status == "delivered":
+        return
+    if result.ok:
+        delivery.status = "delivered"
+        delivery.next_attempt_at = None
+        return
+    # The job's attempts count the automatic tries only; replays do not move the schedule.
+    when = None if result.permanent else retry_at(outbox_job.attempts, now())
+    if when is None:
+        delivery.status = "failed"
+        delivery.next_attempt_at = None
+        raise GiveUp(f"gave up after {outbox_job.attempts} attempts: {result.describe()}")
+    delivery.next_attempt_at = when
+    raise Retry(when, result.describe())
+
+
+def replay(delivery_id: str) -> tuple[WebhookDelivery, AttemptResult] | None:
+    """Deliver again now, whatever the status (an admin's replay); None when unknown."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        return None
+    result = deliver(delivery)
+    delivery = lock(WebhookDelivery, delivery_id)
+    if result.ok and delivery.status != "delivered":
+        delivery.status = "delivered"
+        delivery.next_attempt_at = None
+    db.session.commit()
+    return delivery, result
+
+
+def deliveries_for(payment_id: str | None, limit: int = 50) -> list[WebhookDelivery]:
+    """Deliveries, newest first, optionally for one payment."""
+    statement = select(WebhookDelivery).order_by(WebhookDelivery.created_at.desc()).limit(limit)
+    if payment_id:
+        statement = statement.where(WebhookDelivery.payment_id == payment_id)
+    return list(db.session.scalars(statement))
+
+
+def _timeout() -> tuple[float, float]:
+    read = current_app.config.get("WEBHOOK_TIMEOUT_SECONDS")
+    return (TIMEOUT[0], float(read)) if read else TIMEOUT
+
+
+def http_session() -> requests.Session:
+    """The app's session for webhooks; its connections refuse peers the URL policy refuses."""
+    session = current_app.extensions.get("webhook_http")
+    if session is None:
+        session = guarded_session(policy())
+        current_app.extensions["webhook_http"] = session
+    return session
+
+
+def guarded_session(rules: UrlPolicy) -> requests.Session:
+    """A session that checks the address each connection actually reached (DNS rebinding)."""
+    session = requests.Session()
+    session.trust_env = False  # no proxies from the environment: the peer check needs the real peer
+    adapter = GuardedAdapter(rules, pool_connections=4, pool_maxsize=16, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+class _PeerCheck:
+    """Connection mixin: after connecting, refuse a peer address the policy does not allow."""
+
+    url_policy: UrlPolicy
+    host: str
+
+    def _new_conn(self):  # type: ignore[no-untyped-def]
+        sock = super()._new_conn()  # type: ignore[misc]
+        try:
+            peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%")[0])
+            check_addresses(self.host, [peer], self.url_policy)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+
+class GuardedAdapter(HTTPAdapter):
+    """An adapter whose pools use peer-checking connections."""
+
+    def __init__(self, rules: UrlPolicy, **kwargs: Any) -> None:
+        self.url_policy = rules
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Build the pool manager with guarded connection classes."""
+        super().init_poolmanager(*args, **kwargs)
+        attrs = {"url_policy": self.url_policy}
+        http_conn = type("GuardedHTTPConnection", (_PeerCheck, HTTPConnection), attrs)
+        https_conn = type("GuardedHTTPSConnection", (_PeerCheck, HTTPSConnection), attrs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
+            "https": type(
+                "GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}
+            ),
+        }
