@@ -7,6 +7,7 @@ from typing import Any
 
 import requests
 
+from payment_backend.logs import REQUEST_ID_HEADER, request_id
 from payment_backend.vendors.base import GatewayUnavailable
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,9 @@ class GatewayHttp:
     ) -> requests.Response:
         """Send; on a connection error or a 5xx, repeat once when safe, else GatewayUnavailable."""
         attempts = 2 if safe_to_repeat else 1
+        rid = request_id.get()
+        if rid:
+            kwargs["headers"] = {**kwargs.get("headers", {}), REQUEST_ID_HEADER: rid}
         last: Exception | None = None
         for attempt in range(attempts):
             try:
