@@ -27,6 +27,7 @@ class WebhookReceiver:
                 {
                     "path": "/" + path,
                     "body": request.get_json(silent=True),
+                    "raw": request.get_data(as_text=True),
                     "headers": dict(request.headers),
                     "status": status,
                     "at": time.time(),

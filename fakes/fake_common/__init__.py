@@ -1,0 +1,1 @@
+"""What both fake gateways share: clock, fault rules, webhook sender, test cards, server helpers."""

@@ -1,0 +1,118 @@
+"""The test-card table both fakes share: a card number decides the outcome of a payment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+APPROVED = "approved"
+DECLINED = "declined"
+INSUFFICIENT_FUNDS = "insufficient_funds"
+EXPIRED = "expired"
+BILLING_DECLINES_LATER = "billing_declines_later"
+INVALID_NUMBER = "invalid_number"
+
+
+@dataclass(frozen=True)
+class Card:
+    """A test card: its number, what it does, and the card details a gateway reports."""
+
+    number: str
+    outcome: str
+    reason: str
+    reason_ko: str
+    brand: str = "VISA"
+    issuer_name: str = "신한카드"
+    issuer_code: str = "366"
+    card_type: int = 0  # 0 credit, 1 check (iamport's encoding)
+
+    @property
+    def digits(self) -> str:
+        """The number without spaces or dashes."""
+        return re.sub(r"\D", "", self.number)
+
+    @property
+    def masked(self) -> str:
+        """The number as gateways show it: first 6, last 4, the rest masked (e.g. 424242******4242)."""
+        d = self.digits
+        return d[:6] + "*" * max(0, len(d) - 10) + d[-4:]
+
+    @property
+    def approves_now(self) -> bool:
+        """True when a payment (or billing key issue) with this card succeeds."""
+        return self.outcome in (APPROVED, BILLING_DECLINES_LATER)
+
+    @property
+    def approves_later(self) -> bool:
+        """True when later charges with a billing key of this card succeed."""
+        return self.outcome == APPROVED
+
+    def to_dict(self) -> dict:
+        """The card as a JSON-ready dict."""
+        return asdict(self) | {"digits": self.digits, "masked": self.masked}
+
+
+TABLE: list[Card] = [
+    Card("4242 4242 4242 4242", APPROVED, "Approved", "승인", "VISA", "신한카드", "366"),
+    Card("4111 1111 1111 1111", APPROVED, "Approved", "승인", "VISA", "KB국민카드", "381"),
+    Card("5555 5555 5555 4444", APPROVED, "Approved", "승인", "MASTER", "현대카드", "367"),
+    Card(
+        "4000 0000 0000 0002",
+        DECLINED,
+        "Card declined",
+        "카드사에서 거절된 거래입니다.",
+        "VISA",
+        "삼성카드",
+        "365",
+    ),
+    Card(
+        "4000 0000 0000 9995",
+        INSUFFICIENT_FUNDS,
+        "Insufficient funds or limit exceeded",
+        "한도초과 혹은 잔액부족으로 결제에 실패했습니다.",
+        "VISA",
+        "하나카드",
+        "374",
+    ),
+    Card(
+        "4000 0000 0000 0069",
+        EXPIRED,
+        "Expired card",
+        "유효기간이 만료된 카드입니다.",
+        "VISA",
+        "롯데카드",
+        "368",
+    ),
+    Card(
+        "4000 0000 0000 0341",
+        BILLING_DECLINES_LATER,
+        "Billing key issues; later charges decline (insufficient funds)",
+        "한도초과 혹은 잔액부족으로 결제에 실패했습니다.",
+        "VISA",
+        "BC카드",
+        "361",
+    ),
+]
+
+_BY_DIGITS = {card.digits: card for card in TABLE}
+_WELL_FORMED = re.compile(r"^\d{13,19}$")
+
+
+def normalize(number: str | None) -> str:
+    """Strip spaces and dashes from a card number."""
+    return re.sub(r"[\s-]", "", number or "")
+
+
+def lookup(number: str | None) -> Card:
+    """Return the test card for number; unknown well-formed numbers approve, others are invalid."""
+    digits = normalize(number)
+    if digits in _BY_DIGITS:
+        return _BY_DIGITS[digits]
+    if _WELL_FORMED.match(digits):
+        return Card(digits, APPROVED, "Approved", "승인", "VISA", "신한카드", "366")
+    return Card(
+        digits or "-",
+        INVALID_NUMBER,
+        "Invalid card number",
+        "카드번호를 다시 확인해주세요.",
+    )

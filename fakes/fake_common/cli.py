@@ -1,0 +1,34 @@
+"""Command line entry point shared by `python -m fake_iamport` and `python -m fake_toss`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+
+from flask import Flask
+from werkzeug.serving import run_simple
+
+
+def main(
+    create_app: Callable[[dict | None], Flask],
+    *,
+    name: str,
+    default_port: int,
+    argv: Sequence[str] | None = None,
+) -> None:
+    """Parse --host, --port and --webhook-url, then serve the fake until interrupted."""
+    parser = argparse.ArgumentParser(prog=f"python -m {name}", description=f"Run the {name} fake.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=default_port, help=f"port (default {default_port})"
+    )
+    parser.add_argument(
+        "--webhook-url", default=None, help="where webhooks go when a payment names no URL"
+    )
+    args = parser.parse_args(argv)
+    config: dict = {}
+    if args.webhook_url:
+        config["WEBHOOK_URL"] = args.webhook_url
+    app = create_app(config)
+    print(f"{name} listening on http://{args.host}:{args.port}", flush=True)
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False, use_debugger=False)

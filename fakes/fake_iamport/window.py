@@ -1,0 +1,149 @@
+"""The browser side: /sdk/iamport.js and the payment window it opens (popup or redirect)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
+
+from fake_common.cards import TABLE
+from fake_iamport import messages as msg
+from fake_iamport.api import gateway
+from fake_iamport.gateway import BANKS, PRECHECK_FAILED_CODE, USER_CANCEL_CODE, GatewayError
+from fake_iamport.models import Payment
+from fake_iamport.money import display
+
+bp = Blueprint("iamport_window", __name__, template_folder="templates")
+SDK_SOURCE = Path(__file__).with_name("static").joinpath("iamport.js")
+METHOD_LABELS = {
+    "card": "Card",
+    "vbank": "Virtual account (bank deposit)",
+    "trans": "Bank transfer",
+}
+
+
+@bp.after_request
+def allow_any_origin(response: Response) -> Response:
+    """The SDK runs on the merchant's origin and calls back into the window routes."""
+    response.headers["Access-Control-Allow-Origin"] = request.headers.get("Origin", "*")
+    response.headers["Vary"] = "Origin"
+    return response
+
+
+@bp.get("/sdk/iamport.js")
+def sdk():
+    """The IMP SDK."""
+    source = (
+        SDK_SOURCE.read_text(encoding="utf-8")
+        .replace("__DEFAULT_ORIGIN__", request.host_url.rstrip("/"))
+        .replace("__USER_CANCEL_CODE__", USER_CANCEL_CODE)
+        .replace("__USER_CANCEL_MSG__", msg.USER_CANCELLED)
+    )
+    return Response(source, content_type="application/javascript; charset=utf-8")
+
+
+@bp.get("/window")
+def open_window():
+    """The payment (or billing-key) window for request_pay's params."""
+    mode = request.args.get("mode", "popup")
+    origin = request.args.get("origin")
+    return_url = request.args.get("return_url")
+    try:
+        params = json.loads(request.args.get("params") or "{}")
+    except ValueError:
+        params = {}
+    if not isinstance(params, dict):
+        params = {}
+    try:
+        payment = gateway().open_window(
+            params, code=request.args.get("code"), mode=mode, origin=origin, return_url=return_url
+        )
+    except GatewayError as error:
+        rsp = {
+            "success": False,
+            "imp_success": False,
+            "imp_uid": None,
+            "merchant_uid": params.get("merchant_uid"),
+            "pay_method": params.get("pay_method") or "card",
+            "status": None,
+            "error_code": PRECHECK_FAILED_CODE,
+            "error_msg": error.message,
+        }
+        return _finish(rsp, mode, origin, return_url or params.get("m_redirect_url"))
+    return render_template(
+        "window.html",
+        payment=payment,
+        billing=bool(payment.customer_uid),
+        amount=display(payment.amount, payment.currency),
+        method_label=METHOD_LABELS.get(payment.pay_method, payment.pay_method),
+        banks=BANKS,
+        test_cards=TABLE,
+    )
+
+
+@bp.post("/window/<imp_uid>/pay")
+def pay(imp_uid: str):
+    """Submit the window."""
+    rsp = gateway().pay_window(imp_uid, request.form.to_dict())
+    return _finish_payment(imp_uid, rsp)
+
+
+@bp.post("/window/<imp_uid>/cancel")
+def cancel(imp_uid: str):
+    """The window's Cancel button: a user cancel."""
+    rsp = gateway().cancel_window(imp_uid)
+    return _finish_payment(imp_uid, rsp)
+
+
+@bp.post("/window/<imp_uid>/close")
+def close(imp_uid: str):
+    """The SDK saw the popup closed: a user cancel unless it had finished; returns the rsp."""
+    return jsonify(gateway().cancel_window(imp_uid))
+
+
+@bp.get("/window/receipts/<imp_uid>")
+def receipt(imp_uid: str):
+    """A receipt page for receipt_url."""
+    payment = gateway().payments.get(imp_uid)
+    if payment is None:
+        abort(404)
+    return render_template(
+        "receipt.html",
+        payment=payment,
+        amount=display(payment.amount, payment.currency),
+        cancelled=display(payment.cancel_amount, payment.currency),
+    )
+
+
+def _finish_payment(imp_uid: str, rsp: dict):
+    payment: Payment = gateway().window_payment(imp_uid)
+    window = payment.window
+    return _finish(rsp, window["mode"], window["origin"], window["return_url"])
+
+
+def _finish(rsp: dict, mode: str, origin: str | None, return_url: str | None):
+    """Popup: a page that posts rsp to the opener and closes; redirect: back to return_url."""
+    rsp = {"imp_success": rsp.get("success"), **rsp}
+    if mode == "redirect" and return_url:
+        return redirect(_with_query(return_url, _redirect_query(rsp)), code=302)
+    return render_template("result.html", rsp=rsp, origin=origin)
+
+
+def _redirect_query(rsp: dict) -> dict:
+    query = {
+        "imp_uid": rsp.get("imp_uid") or "",
+        "merchant_uid": rsp.get("merchant_uid") or "",
+        "imp_success": "true" if rsp.get("success") else "false",
+    }
+    if rsp.get("error_code"):
+        query["error_code"] = rsp["error_code"]
+        query["error_msg"] = rsp.get("error_msg") or ""
+    return query
+
+
+def _with_query(url: str, extra: dict) -> str:
+    parts = urlsplit(url)
+    query = parts.query + ("&" if parts.query else "") + urlencode(extra)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))

@@ -1,0 +1,235 @@
+"""A plain shop page on another origin drives the fake's IMP SDK and payment window in Chromium."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask, request
+
+from fake_common.server import serve_in_thread
+
+SHOP_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Test shop</title>
+<script src="{fake}/sdk/iamport.js"></script></head>
+<body>
+<h1>Test shop</h1>
+<button type="button" id="buy">Buy</button>
+<pre id="result"></pre>
+<script>
+  IMP.init("imp00000000");
+  var params = {params};
+  document.getElementById("buy").addEventListener("click", function () {{
+    IMP.request_pay(params, function (rsp) {{
+      document.getElementById("result").textContent = JSON.stringify(rsp);
+    }});
+  }});
+</script>
+</body></html>"""
+
+
+@pytest.fixture
+def shop(iamport):
+    """A shop on its own port (another origin) whose Buy button calls IMP.request_pay(params)."""
+    app = Flask("test_shop")
+
+    @app.get("/")
+    def index():
+        return SHOP_PAGE.format(fake=iamport.url, params=request.args.get("params", "{}"))
+
+    @app.get("/return")
+    def back():
+        return f"<pre id='return'>{json.dumps(request.args.to_dict())}</pre>"
+
+    with serve_in_thread(app) as server:
+        yield server.url
+
+
+def open_shop(page, shop: str, **params) -> None:
+    page.goto(f"{shop}/?params={json.dumps(params)}")
+
+
+def submit(popup, button: str) -> None:
+    """Click the window's button and wait for the popup to close itself."""
+    with popup.expect_event("close"):
+        popup.get_by_role("button", name=button).click()
+
+
+def callback_rsp(page) -> dict:
+    """Wait for the shop's callback to fire and return rsp."""
+    page.wait_for_function("document.getElementById('result').textContent !== ''", timeout=10_000)
+    return json.loads(page.text_content("#result"))
+
+
+def test_card_payment_in_popup(page, shop, iamport):
+    open_shop(
+        page,
+        shop,
+        pay_method="card",
+        merchant_uid="web-card-1",
+        name="Blue shoes",
+        amount=15000,
+        buyer_name="홍길동",
+    )
+    with page.expect_popup() as popup_info:
+        page.get_by_role("button", name="Buy").click()
+    popup = popup_info.value
+    popup.wait_for_load_state()
+    assert popup.get_by_test_id("order-amount").text_content() == "15,000 KRW"
+    assert popup.get_by_test_id("order-name").text_content() == "Blue shoes"
+    assert popup.get_by_role("table", name="Test cards").is_visible()
+    popup.get_by_label("Card number").fill("4242 4242 4242 4242")
+    submit(popup, "Pay")
+
+    rsp = callback_rsp(page)
+    assert rsp["success"] is True and rsp["error_code"] is None
+    assert rsp["merchant_uid"] == "web-card-1" and rsp["paid_amount"] == 15000
+    assert rsp["status"] == "paid" and rsp["pay_method"] == "card" and rsp["currency"] == "KRW"
+    assert (
+        rsp["card_name"]
+        and rsp["card_number"] == "424242******4242"
+        and rsp["buyer_name"] == "홍길동"
+    )
+    payment = iamport.get(f"/payments/{rsp['imp_uid']}").json()["response"]
+    assert payment["status"] == "paid" and payment["amount"] == 15000 and payment["channel"] == "pc"
+
+
+def test_usd_and_declined_card(page, shop, iamport):
+    open_shop(
+        page,
+        shop,
+        pay_method="card",
+        merchant_uid="web-usd",
+        name="Hat",
+        amount=12.5,
+        currency="USD",
+    )
+    with page.expect_popup() as popup_info:
+        page.get_by_role("button", name="Buy").click()
+    popup = popup_info.value
+    assert popup.get_by_test_id("order-amount").text_content() == "$12.50"
+    popup.get_by_label("Card number").fill("4000 0000 0000 9995")
+    submit(popup, "Pay")
+    rsp = callback_rsp(page)
+    assert rsp["success"] is False and rsp["error_code"] == "F0004" and rsp["error_msg"]
+    assert rsp["status"] == "failed" and rsp["currency"] == "USD" and rsp["paid_amount"] == 12.5
+    assert iamport.get(f"/payments/{rsp['imp_uid']}").json()["response"]["pg_provider"] == "eximbay"
+
+
+def test_vbank_in_popup_then_deposit(page, shop, iamport):
+    open_shop(
+        page,
+        shop,
+        pay_method="vbank",
+        merchant_uid="web-vbank",
+        name="Desk",
+        amount=120000,
+        vbank_due="20991231",
+    )
+    with page.expect_popup() as popup_info:
+        page.get_by_role("button", name="Buy").click()
+    popup = popup_info.value
+    popup.get_by_label("Bank").select_option(label="신한은행")
+    submit(popup, "Pay")
+    rsp = callback_rsp(page)
+    assert rsp["success"] is True and rsp["status"] == "ready" and rsp["pay_method"] == "vbank"
+    assert rsp["vbank_name"] == "신한은행" and rsp["vbank_num"] and rsp["vbank_holder"]
+    assert rsp["vbank_date"] == 4102412399  # 2099-12-31 23:59:59 KST
+    assert iamport.deposit(rsp["imp_uid"])["response"]["status"] == "paid"
+
+
+def test_closing_the_popup_is_a_user_cancel(page, shop, iamport):
+    open_shop(page, shop, pay_method="card", merchant_uid="web-close", name="Lamp", amount=5000)
+    with page.expect_popup() as popup_info:
+        page.get_by_role("button", name="Buy").click()
+    popup = popup_info.value
+    popup.get_by_label("Card number").wait_for()
+    popup.close()
+    rsp = callback_rsp(page)
+    assert rsp["success"] is False and rsp["error_code"] == "F400"
+    assert (
+        rsp["error_msg"] == "사용자가 결제를 취소하셨습니다" and rsp["merchant_uid"] == "web-close"
+    )
+    assert iamport.get(f"/payments/{rsp['imp_uid']}").json()["response"]["status"] == "failed"
+
+
+def test_billing_key_window_and_prepared_amount(page, shop, iamport):
+    open_shop(
+        page,
+        shop,
+        pay_method="card",
+        merchant_uid="web-bill",
+        name="Monthly plan",
+        amount=0,
+        customer_uid="web-customer",
+    )
+    with page.expect_popup() as popup_info:
+        page.get_by_role("button", name="Buy").click()
+    popup = popup_info.value
+    popup.get_by_label("Card number").fill("4111 1111 1111 1111")
+    popup.get_by_label("Expiry").fill("2099-12")
+    submit(popup, "Register card")
+    rsp = callback_rsp(page)
+    assert rsp["success"] is True and rsp["customer_uid"] == "web-customer"
+    customer = iamport.get("/subscribe/customers/web-customer").json()["response"]
+    assert customer["card_number"] == "411111******1111"
+
+    iamport.post("/payments/prepare", {"merchant_uid": "web-prepared", "amount": 10000})
+    open_shop(
+        page, shop, pay_method="card", merchant_uid="web-prepared", name="Tampered", amount=100
+    )
+    with page.expect_popup() as popup_info:
+        page.get_by_role("button", name="Buy").click()
+    rsp = callback_rsp(page)
+    assert rsp["success"] is False and rsp["imp_uid"] is None and "10,000 KRW" in rsp["error_msg"]
+
+
+def test_redirect_mode(page, shop, iamport):
+    open_shop(
+        page,
+        shop,
+        pay_method="card",
+        merchant_uid="web-redirect",
+        name="Mug",
+        amount=8000,
+        m_redirect_url=f"{shop}/return?from=test",
+    )
+    page.get_by_role("button", name="Buy").click()
+    page.get_by_label("Card number").fill("4242424242424242")
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_url(f"{shop}/return*")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["from"] == ["test"] and query["merchant_uid"] == ["web-redirect"]
+    assert query["imp_success"] == ["true"] and "error_code" not in query
+    assert iamport.get(f"/payments/{query['imp_uid'][0]}").json()["response"]["status"] == "paid"
+
+    open_shop(
+        page,
+        shop,
+        pay_method="card",
+        merchant_uid="web-redirect-2",
+        name="Mug",
+        amount=8000,
+        m_redirect_url=f"{shop}/return",
+    )
+    page.get_by_role("button", name="Buy").click()
+    page.get_by_role("button", name="Cancel").click()
+    page.wait_for_url(f"{shop}/return*")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["imp_success"] == ["false"] and query["error_code"] == ["F400"]
+    assert query["error_msg"] == ["사용자가 결제를 취소하셨습니다"] and query["imp_uid"][
+        0
+    ].startswith("imp_")
+
+
+def test_blocked_popup_falls_back_to_redirect(page, shop, iamport):
+    page.add_init_script("window.open = function () { return null; };")
+    open_shop(page, shop, pay_method="card", merchant_uid="web-blocked", name="Cup", amount=3000)
+    page.get_by_role("button", name="Buy").click()
+    page.get_by_label("Card number").fill("4242424242424242")
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_url(f"{shop}/?*imp_uid=*")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["merchant_uid"] == ["web-blocked"] and query["imp_success"] == ["true"]
+    assert "params" in query  # back on the very page that called request_pay
