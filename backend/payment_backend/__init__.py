@@ -15,6 +15,8 @@ from payment_backend.config import load_settings
 from payment_backend.errors import register_error_handlers
 from payment_backend.extensions import db, migrate
 from payment_backend.frontend import register_frontend
+from payment_backend.logs import register_logging
+from payment_backend.worker import register_commands
 
 __version__ = "0.1.0"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -25,11 +27,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("PAYMENT_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     register_settings(app, config)
+    register_logging(app)
     register_clock(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_frontend(app)
+    register_commands(app)
     return app
 
 
@@ -59,7 +63,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the HTTP APIs."""
-    from payment_backend.api import admin_orders, checkout, monitors, webhooks
+    from payment_backend.api import admin, admin_orders, checkout, monitors, service, webhooks
 
-    for blueprint in (monitors.blp, checkout.blp, webhooks.blp, admin_orders.blp):
+    for blueprint in (
+        monitors.blp,
+        checkout.blp,
+        webhooks.blp,
+        admin_orders.blp,
+        service.blp,
+        admin.blp,
+    ):
         app.extensions["api"].register_blueprint(blueprint)
+    service.register_schemas(app.extensions["api"].spec)

@@ -31,6 +31,12 @@ class Clock:
             self._offset = moment - datetime.now(UTC)
         return self.now()
 
+    def reset(self) -> datetime:
+        """Back to wall-clock time."""
+        with self._lock:
+            self._offset = timedelta()
+        return self.now()
+
 
 def register_clock(app: Flask) -> None:
     """Give the app its clock."""

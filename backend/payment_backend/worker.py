@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from payment_backend.clock import now
 from payment_backend.extensions import db
+from payment_backend.logs import request_id
 from payment_backend.models import OutboxJob
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,11 @@ Handler = Callable[[OutboxJob], None]
 HANDLER_MODULES = (
     "payment_backend.services.deliveries",
     "payment_backend.services.reconciliation",
+    "payment_backend.services.checkout",
+    "payment_backend.services.inbound",
 )
+# How often the worker looks pending orders up at the gateway (browsers that never came back).
+SWEEP_EVERY = 60.0
 
 HANDLERS: dict[str, Handler] = {}
 
@@ -36,6 +41,7 @@ LEASE = timedelta(minutes=5)
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 MAX_FAILURES = 10
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Retry(Exception):
@@ -59,12 +65,17 @@ def job(kind: str) -> Callable[[Handler], Handler]:
     """Register a handler for a job kind: @job("charge_subscription")."""
 
     def register(handler: Handler) -> Handler:
-        if HANDLERS.get(kind, handler) is not handler:
-            raise ValueError(f"a handler for {kind!r} is already registered")
+        known = HANDLERS.get(kind)
+        if known is not None and _name(known) != _name(handler):  # a reload may re-register
+            raise ValueError(f"{kind!r} is already handled by {_name(known)}")
         HANDLERS[kind] = handler
         return handler
 
     return register
+
+
+def _name(handler: Handler) -> str:
+    return f"{handler.__module__}.{handler.__qualname__}"
 
 
 def load_handlers() -> dict[str, Handler]:
@@ -106,7 +117,16 @@ def claim(limit: int) -> list[int]:
 def run_job(job_id: int) -> str:
     """Run one claimed job in its own transaction; returns its new status."""
     outbox_job = db.session.get(OutboxJob, job_id)
-    kind = outbox_job.kind
+    # Logs of the job carry the id of the request that queued it, when it was recorded.
+    rid = request_id.set(str(outbox_job.payload.get("request_id") or f"job_{job_id}"))
+    try:
+        return _run(outbox_job)
+    finally:
+        request_id.reset(rid)
+
+
+def _run(outbox_job: OutboxJob) -> str:
+    job_id, kind = outbox_job.id, outbox_job.kind
     started = time.perf_counter()
     try:
         try:
@@ -116,7 +136,9 @@ def run_job(job_id: int) -> str:
             outbox_job.status = "pending"
             outbox_job.due_at = retry.at
             outbox_job.last_error = retry.reason[:2000]
-            log.info("job %s %s: again at %s (%s)", job_id, kind, retry.at.isoformat(), retry.reason)
+            log.info(
+                "job %s %s: again at %s (%s)", job_id, kind, retry.at.isoformat(), retry.reason
+            )
         except GiveUp as give_up:
             _finish(outbox_job, "dead", give_up.reason)
             log.warning("job %s %s: gave up (%s)", job_id, kind, give_up.reason)
@@ -126,7 +148,7 @@ def run_job(job_id: int) -> str:
         _record_failure(job_id, exc)
     elapsed = (time.perf_counter() - started) * 1000
     status = db.session.get(OutboxJob, job_id).status
-    log.info("job %s %s -> %s in %.0f ms", job_id, kind, status, elapsed)
+    log.info("job %s %s -> %s in %.0f ms", job_id, kind, status, elapsed, extra={"job_id": job_id})
     return status
 
 
@@ -172,12 +194,33 @@ def run_due_jobs(app: Flask, limit: int = 20) -> int:
             db.session.remove()
 
 
+def sweep(app: Flask) -> int:
+    """Settle pending orders that were paid at the gateway but never completed; logs failures."""
+    from payment_backend.services.checkout import sweep_pending_orders
+
+    with app.app_context():
+        try:
+            changed = sweep_pending_orders()
+        except Exception:  # a sweep must never stop the worker
+            log.exception("sweep failed")
+            return 0
+        finally:
+            db.session.remove()
+    if changed:
+        log.info("sweep settled %d pending orders", changed)
+    return changed
+
+
 def run_forever(
     app: Flask, *, interval: float, limit: int, stop: threading.Event, once: bool = False
 ) -> int:
     """Run due jobs until stop is set (or, with once, until none are due); returns the total run."""
     total = 0
+    last_sweep = 0.0
     while not stop.is_set():
+        if not once and time.monotonic() - last_sweep >= SWEEP_EVERY:
+            last_sweep = time.monotonic()
+            sweep(app)
         try:
             ran = run_due_jobs(app, limit)
         except Exception:  # the database went away: keep the worker alive and try again
@@ -208,9 +251,13 @@ def register_commands(app: Flask) -> None:
             )
         log.setLevel(logging.INFO)
         stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-        kinds = ", ".join(sorted(load_handlers()))
-        log.info("worker started: handles %s; polls every %.1f s", kinds, interval)
-        total = run_forever(app, interval=interval, limit=limit, stop=stop, once=once)
-        log.info("worker stopped after %d jobs", total)
+        # Finish the job in hand on SIGINT/SIGTERM, then exit.
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
+        try:
+            kinds = ", ".join(sorted(load_handlers()))
+            log.info("worker started: handles %s; polls every %.1f s", kinds, interval)
+            total = run_forever(app, interval=interval, limit=limit, stop=stop, once=once)
+            log.info("worker stopped after %d jobs", total)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

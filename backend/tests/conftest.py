@@ -207,3 +207,25 @@ class Shop:
 def shop(client, fakes: Fakes) -> Shop:
     """A buyer's browser against the app and the fakes."""
     return Shop(client, fakes)
+
+
+@pytest.fixture(scope="module")
+def own_app(database_url: str, app_config: dict, tmp_path_factory) -> Iterator[Flask]:
+    """The app on a database of its own (same backend), for tests that run the worker over every
+    due job: other tests' leftover jobs cannot get in the way."""
+    databases = None
+    if database_url.startswith("postgres"):
+        databases = _postgres_database()
+        url = next(databases)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('own-db') / 'payments.sqlite3'}"
+    own = create_app({**app_config, "DATABASE_URL": url})
+    with own.app_context():
+        upgrade(directory=str(MIGRATIONS))
+    yield own
+    with own.app_context():
+        from payment_backend.extensions import db
+
+        db.engine.dispose()
+    if databases is not None:
+        databases.close()  # drops the database

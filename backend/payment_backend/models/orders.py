@@ -20,6 +20,14 @@ ORDER_STATUSES = (
     "failed",
 )
 
+# Order statuses that simply follow their payment's (rejected and failed orders stay as they are).
+ORDER_STATUS_BY_PAYMENT = {
+    "awaiting_deposit": "awaiting_deposit",
+    "paid": "paid",
+    "partially_refunded": "partially_refunded",
+    "refunded": "refunded",
+}
+
 
 class Order(Timestamped, Base):
     """A browser checkout: what is bought, for how much, and how it ended."""

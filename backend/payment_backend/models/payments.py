@@ -12,6 +12,7 @@ from payment_backend.models.base import Base, Timestamp, Timestamped, utcnow
 
 # Our own view of a payment, whatever the gateway calls it.
 PAYMENT_STATUSES = (
+    "pending",  # not completed at the gateway yet (only seen while reconciling)
     "awaiting_deposit",
     "paid",
     "partially_refunded",

@@ -14,6 +14,7 @@ from payment_backend.clock import now
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Order, OutboxJob, Payment, Product
+from payment_backend.models.orders import ORDER_STATUS_BY_PAYMENT
 from payment_backend.services import ledger
 from payment_backend.services.notifications import notify
 from payment_backend.services.verification import cancel_forgery, verify
@@ -24,6 +25,7 @@ from payment_backend.vendors.base import (
     GatewayUnavailable,
     PaymentNotFound,
 )
+from payment_backend.worker import Retry, job
 
 log = logging.getLogger(__name__)
 
@@ -144,14 +146,6 @@ def _record(order: Order, gp: GatewayPayment) -> Payment:
     ):
         notify(payment, previous, current)
     return payment
-
-
-ORDER_STATUS_BY_PAYMENT = {
-    "awaiting_deposit": "awaiting_deposit",
-    "paid": "paid",
-    "partially_refunded": "partially_refunded",
-    "refunded": "refunded",
-}
 
 
 def settle(
@@ -393,3 +387,13 @@ def simulate_deposit(order: Order) -> Order:
         )
     settle_from_gateway(order.id, actor="simulate-deposit")
     return db.session.get(Order, order.id)
+
+
+@job("settle_order")
+def settle_order_job(outbox_job: OutboxJob) -> None:
+    """Look an order up at the gateway after a timeout (retried while the gateway is down)."""
+    try:
+        result = settle_from_gateway(outbox_job.payload["order_id"], actor="job")
+    except GatewayUnavailable as exc:
+        raise Retry(now() + timedelta(minutes=1), f"gateway unavailable: {exc}") from exc
+    log.info("settle_order %s: %s", outbox_job.payload["order_id"], result)

@@ -29,7 +29,9 @@ Outcome = tuple[int, dict[str, Any]]
 
 def fingerprint(*parts: Any) -> str:
     """A keyed hash of the request (keyed, so a stored hash cannot be used to guess a password)."""
-    message = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    message = json.dumps(
+        parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
     secret = current_app.config["SECRET_KEY"].encode()
     return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 

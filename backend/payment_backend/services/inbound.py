@@ -22,6 +22,7 @@ from payment_backend.services.checkout import settle
 from payment_backend.services.notifications import notify
 from payment_backend.vendors import gateway
 from payment_backend.vendors.base import GatewayError, GatewayPayment, GatewayUnavailable
+from payment_backend.worker import Retry, job
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def payment_reference(vendor: str, body: dict[str, Any]) -> tuple[str | None, st
     return data.get("paymentKey"), data.get("orderId")
 
 
-def process(hook_id: str) -> str:
+def process(hook_id: str, *, in_job: bool = False) -> str:
     """Re-read the payment the webhook names and settle our records; returns what happened."""
     hook = db.session.get(InboundWebhook, hook_id)
     body = sealer().unseal(hook.sealed_body)
@@ -70,7 +71,9 @@ def process(hook_id: str) -> str:
             gp = client.find_by_order(order_id)
         else:
             return _finish(hook, "ignored: names no payment")
-    except GatewayUnavailable:
+    except GatewayUnavailable as exc:
+        if in_job:
+            raise Retry(now() + timedelta(minutes=1), f"gateway unavailable: {exc}") from exc
         db.session.add(
             OutboxJob(
                 kind="process_webhook",
@@ -127,3 +130,9 @@ def _finish(hook: InboundWebhook, result: str) -> str:
     db.session.commit()
     log.info("inbound %s webhook %s: %s", hook.vendor, hook.id, result)
     return result
+
+
+@job("process_webhook")
+def process_webhook_job(outbox_job: OutboxJob) -> None:
+    """Process a stored webhook whose gateway was unreachable when it arrived."""
+    process(outbox_job.payload["inbound_webhook_id"], in_job=True)

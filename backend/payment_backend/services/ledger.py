@@ -30,6 +30,8 @@ def lock(model: type[M], key: Any) -> M | None:
 
 def status_of(gp: GatewayPayment) -> str:
     """Our payment status from the gateway's state and amounts."""
+    if gp.status == base.READY:
+        return "pending"
     if gp.status == base.AWAITING_DEPOSIT:
         return "awaiting_deposit"
     if gp.status == base.FAILED:

@@ -140,7 +140,9 @@ class TossClient:
                 self._call(
                     "POST",
                     "/v1/payments/confirm",
-                    idempotency_key=f"confirm-{payment_id}",
+                    # Keyed on what is confirmed too: a refused confirm (wrong amount) must not
+                    # be replayed to a later confirm with the right amount.
+                    idempotency_key=f"confirm-{payment_id}-{order_id}-{amount}-{currency}",
                     json={
                         "paymentKey": payment_id,
                         "orderId": order_id,

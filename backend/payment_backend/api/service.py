@@ -1,0 +1,148 @@
+"""The seed's service API for other backends: encrypted bodies, exactly as the seed's clients send them.
+
+Requests and answers are Base64(AES-256-CBC(JSON)) as `text/plain`, with the connection key and
+IV (PAYMENT_CONNECTION_ENCRYPTION_KEY / _IV); empty bodies stay empty; errors are plain JSON in the
+usual envelope. An Idempotency-Key header on the mutating routes replays the first answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError
+
+from payment_backend.crypto import DecryptionError, seed_cipher
+from payment_backend.errors import ApiError
+from payment_backend.schemas.service import (
+    CancelCreateSchema,
+    HistoryCreateSchema,
+    PasswordSchema,
+    PaymentHistorySchema,
+    SourceAccessorSchema,
+)
+from payment_backend.services import histories
+from payment_backend.services.idempotency import fingerprint, replay_error, run_once
+from payment_backend.services.ledger import payment_view
+
+blp = Blueprint(
+    "service",
+    __name__,
+    url_prefix="/payments/histories",
+    description="The seed's service API: encrypted bodies (AES-256-CBC, PKCS#7, Base64, text/plain).",
+)
+
+
+def _encrypted_doc(request_schema: str, answer_status: int) -> dict[str, Any]:
+    """OpenAPI: the body is ciphertext of the named schema, and so is the answer."""
+    ciphertext = {"type": "string", "format": "byte"}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": f"Base64(AES-256-CBC(JSON of {request_schema}))",
+            "content": {"text/plain": {"schema": ciphertext}},
+        },
+        "responses": {
+            str(answer_status): {
+                "description": "Base64(AES-256-CBC(JSON of PaymentHistory))",
+                "content": {"text/plain": {"schema": ciphertext}},
+            },
+            "400": {"description": "Not text/plain, not decryptable, or not valid (plain JSON)"},
+        },
+    }
+
+
+def decrypted(schema: Schema) -> dict[str, Any]:
+    """The request body decrypted and validated (400 when it is neither)."""
+    if "text/plain" not in (request.content_type or ""):
+        raise ApiError(
+            400, "UNSUPPORTED_CONTENT_TYPE", "The body must be encrypted and sent as text/plain."
+        )
+    try:
+        body = seed_cipher().decrypt_json(request.get_data().strip())
+    except DecryptionError as exc:
+        raise ApiError(400, "DECRYPTION_FAILED", "Failed to decrypt the request body.") from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, "VALIDATION_ERROR", "The request body must be a JSON object.")
+    try:
+        return schema.load(body)
+    except ValidationError as exc:
+        raise ApiError(
+            400, "VALIDATION_ERROR", "The request is not valid.", errors=exc.messages
+        ) from exc
+
+
+def encrypted(status: int, body: dict[str, Any]) -> Response:
+    """An answer: encrypted JSON on success, the plain error envelope otherwise."""
+    if status >= 400:
+        raise replay_error((status, body))
+    return Response(seed_cipher().encrypt_json(body), status=status, mimetype="text/plain")
+
+
+def once(data: dict[str, Any], handler) -> Response:
+    """Run a mutating handler under the request's Idempotency-Key, and encrypt its answer."""
+    scope = (
+        f"service:{request.method} {request.url_rule.rule if request.url_rule else request.path}"
+    )
+    request_hash = fingerprint(scope, request.path, data)
+    return encrypted(
+        *run_once(scope, request.headers.get("Idempotency-Key"), request_hash, handler)
+    )
+
+
+@blp.route("", methods=["POST"])
+@blp.doc(**_encrypted_doc("HistoryCreate", 201))
+def create_history():
+    """Verify a gateway payment and record it (201, as the seed answers).
+
+    iamport: the payment is read and its merchant_uid, amount, currency and status checked; a
+    charged payment for another amount is cancelled at the gateway and answered 422
+    AMOUNT_MISMATCH. Toss: confirmed with the registered price. A virtual account waiting for its
+    deposit is accepted with paid_at null. The same registration again returns the stored record.
+    """
+    data = decrypted(HistoryCreateSchema())
+
+    def handler() -> tuple[int, dict[str, Any]]:
+        payment, _created = histories.register(data)
+        return 201, payment_view(payment)
+
+    return once(data, handler)
+
+
+@blp.route("/get", methods=["PATCH"])
+@blp.doc(**_encrypted_doc("SourceAccessor", 200))
+def get_history_by_source():
+    """Read one record by the caller's source reference and its password."""
+    data = decrypted(SourceAccessorSchema())
+    payment = histories.find_by_source(data, data["password"])
+    return encrypted(200, payment_view(payment))
+
+
+@blp.route("/cancel", methods=["PUT"])
+@blp.doc(**_encrypted_doc("CancelCreate", 200))
+def cancel_history():
+    """Refund part of a payment, or all that is left; never more (409 OVER_REFUND)."""
+    data = decrypted(CancelCreateSchema())
+    return once(data, lambda: (200, payment_view(histories.cancel(data))))
+
+
+@blp.route("/<history_id>", methods=["PATCH"])
+@blp.doc(**_encrypted_doc("Password", 200))
+def get_history(history_id: str):
+    """Read one record by its id and its password."""
+    data = decrypted(PasswordSchema())
+    return encrypted(200, payment_view(histories.find_by_id(history_id, data["password"])))
+
+
+def register_schemas(spec) -> None:
+    """Name the decrypted bodies in the OpenAPI document."""
+    for name, schema in (
+        ("HistoryCreate", HistoryCreateSchema),
+        ("SourceAccessor", SourceAccessorSchema),
+        ("Password", PasswordSchema),
+        ("CancelCreate", CancelCreateSchema),
+        ("PaymentHistory", PaymentHistorySchema),
+    ):
+        if name not in spec.components.schemas:
+            spec.components.schema(name, schema=schema)

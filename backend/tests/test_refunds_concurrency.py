@@ -1,0 +1,203 @@
+"""Refunds under pressure: many at once, a gateway that times out, a cancel made behind our back."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from payment_api import IAMPORT, TOSS, PaymentClient, PaymentHistory, Source, Vendor, errors
+from payment_api.examples import buyer
+from payment_api.examples.environment import Environment
+from payment_backend.extensions import db
+from payment_backend.models import OutboxJob, Payment
+from payment_backend.vendors import gateway
+
+CODES = {"iamport": IAMPORT, "toss": TOSS}
+CANCEL_ROUTES = {"iamport": "/payments/cancel", "toss": "/v1/payments/*/cancel"}
+# 20 partial refunds adding up to 16,800 against a payment of 10,000.
+AMOUNTS = [300, 700, 1100, 500, 900, 1300, 200, 800, 1200, 600] * 2
+
+
+@pytest.fixture()
+def env(app, fakes, live, merchant) -> Environment:
+    return Environment(
+        api_url=live.url,
+        key=app.config["PAYMENT_CONNECTION_ENCRYPTION_KEY"],
+        iv=app.config["PAYMENT_CONNECTION_ENCRYPTION_IV"],
+        iamport_url=fakes.iamport.url,
+        iamport_key=app.config["IAMPORT_API_KEY"],
+        iamport_secret=app.config["IAMPORT_API_SECRET"],
+        toss_url=fakes.toss.url,
+        toss_secret_key=app.config["TOSS_SECRET_KEY"],
+        webhook_url=merchant.url + "/hook",
+    )
+
+
+@pytest.fixture()
+def no_faults(fakes):
+    yield
+    for server in (fakes.iamport, fakes.toss):
+        requests.delete(f"{server.url}/__control/faults", timeout=10)
+
+
+def fail_next_cancel(fakes, vendor: str) -> None:
+    """The fake answers the next cancel with a 503 before doing anything (Toss: twice, as our
+    Toss client repeats a POST once under its Idempotency-Key)."""
+    server = fakes.iamport if vendor == "iamport" else fakes.toss
+    times = 1 if vendor == "iamport" else 2
+    rule = {"method": "POST", "path": CANCEL_ROUTES[vendor], "status": 503, "times": times}
+    requests.post(f"{server.url}/__control/faults", json=rule, timeout=10).raise_for_status()
+
+
+def client_for(env: Environment) -> PaymentClient:
+    return PaymentClient(env.api_url, env.key, env.iv, retries=0)
+
+
+def registered(env: Environment, vendor: str, amount: int) -> PaymentHistory:
+    order_id = str(uuid.uuid4())
+    if vendor == "iamport":
+        uid = buyer.iamport_card_payment(env, order_id, amount, "refund test")
+    else:
+        uid = buyer.toss_card_payment(env, order_id, amount, "refund test")
+    with client_for(env) as client:
+        return client.create_history(
+            Vendor(CODES[vendor], uid),
+            Source("shop", "orders", order_id),
+            amount,
+            "pw",
+            env.webhook_url,
+        )
+
+
+def gateway_refunded(app, vendor: str, uid: str) -> tuple[int, int]:
+    """(amount refunded, number of cancels) as the fake gateway records them."""
+    with app.app_context():
+        raw = gateway(vendor).get_payment(uid).raw
+    if vendor == "iamport":
+        return raw["cancel_amount"], len(raw["cancel_history"])
+    return raw["totalAmount"] - raw["balanceAmount"], len(raw["cancels"] or [])
+
+
+def record(app, history_id: str) -> Payment:
+    with app.app_context():
+        payment = db.session.get(Payment, history_id)
+        db.session.expunge(payment)
+        return payment
+
+
+@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+def test_concurrent_partial_refunds_never_exceed_the_payment(app, env, is_postgres, vendor):
+    if not is_postgres:
+        pytest.skip("row locks (SELECT ... FOR UPDATE) are what is tested; PostgreSQL only")
+    history = registered(env, vendor, 10000)
+    assert sum(AMOUNTS) > history.price
+    start = threading.Barrier(len(AMOUNTS))
+    outcomes: list[tuple[int, object]] = []
+    lock = threading.Lock()
+
+    def refund(amount: int) -> None:
+        with client_for(env) as client:
+            start.wait()
+            try:
+                result: object = client.cancel_history(history.source, "pw", amount, "part")
+            except errors.PaymentApiError as error:
+                result = error
+        with lock:
+            outcomes.append((amount, result))
+
+    threads = [threading.Thread(target=refund, args=(a,)) for a in AMOUNTS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert len(outcomes) == len(AMOUNTS)
+    refunded = [amount for amount, result in outcomes if isinstance(result, PaymentHistory)]
+    refused = [result for _, result in outcomes if not isinstance(result, PaymentHistory)]
+    # Refusals come from our own balance check under the lock, never from the gateway's checksum.
+    assert all(isinstance(r, errors.OverRefund | errors.NotRefundable) for r in refused), refused
+    assert 0 < sum(refunded) <= history.price
+    payment = record(app, history.id)
+    assert payment.refunded == sum(refunded)
+    assert len(payment.cancels) == len(refunded)
+    assert gateway_refunded(app, vendor, history.vendor.uid) == (sum(refunded), len(refunded))
+    # Whatever is left could not take any of the refused amounts.
+    assert all(a > payment.remaining for a, r in outcomes if isinstance(r, errors.OverRefund))
+
+
+@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+def test_gateway_outage_leaves_the_refund_unknown_until_retried(app, env, fakes, no_faults, vendor):
+    history = registered(env, vendor, 8000)
+    fail_next_cancel(fakes, vendor)
+    key = str(uuid.uuid4())
+    with client_for(env) as client:
+        with pytest.raises(errors.GatewayUnavailable):
+            client.cancel_history(history.source, "pw", 3000, "part", idempotency_key=key)
+        payment = record(app, history.id)
+        assert payment.outcome_unknown and payment.refunded == 0
+        with app.app_context():
+            job = db.session.scalars(
+                select(OutboxJob).where(OutboxJob.unique_key == f"reconcile:{history.id}")
+            ).one()
+            assert (job.kind, job.payload, job.status) == (
+                "reconcile_payment",
+                {"payment_id": history.id},
+                "pending",
+            )
+        # Nothing happened at the gateway, so the retry refunds, once.
+        after = client.cancel_history(history.source, "pw", 3000, "part", idempotency_key=key)
+    assert after.refunded == 3000
+    assert not record(app, history.id).outcome_unknown
+    assert gateway_refunded(app, vendor, history.vendor.uid) == (3000, 1)
+
+
+@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+def test_retry_after_a_lost_answer_does_not_refund_twice(app, env, fakes, no_faults, vendor):
+    history = registered(env, vendor, 8000)
+    fail_next_cancel(fakes, vendor)
+    key = str(uuid.uuid4())
+    with client_for(env) as client:
+        with pytest.raises(errors.GatewayUnavailable):
+            client.cancel_history(history.source, "pw", 3000, "part", idempotency_key=key)
+        # As if our call had reached the gateway and only its answer was lost.
+        with app.app_context():
+            gateway(vendor).cancel(
+                history.vendor.uid,
+                amount=3000,
+                expected_remaining=8000,
+                currency="KRW",
+                reason="part",
+                idempotency_key=str(uuid.uuid4()),
+            )
+        after = client.cancel_history(history.source, "pw", 3000, "part", idempotency_key=key)
+    assert (after.refunded, len(after.cancels)) == (3000, 1)
+    assert gateway_refunded(app, vendor, history.vendor.uid) == (3000, 1)
+
+
+@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+def test_cancel_made_at_the_gateway_is_caught_up_on_refusal(app, env, vendor):
+    history = registered(env, vendor, 6000)
+    with app.app_context():  # the shop's staff cancel 1,000 in the gateway's console
+        gateway(vendor).cancel(
+            history.vendor.uid,
+            amount=1000,
+            expected_remaining=6000,
+            currency="KRW",
+            reason="console",
+            idempotency_key=str(uuid.uuid4()),
+        )
+    with client_for(env) as client:
+        with pytest.raises(errors.GatewayRefused):
+            client.cancel_history(history.source, "pw", 5500, "part")
+        seen = client.get_history(history.source, "pw")
+        assert (seen.refunded, seen.status) == (1000, "partially_refunded")
+        with pytest.raises(errors.OverRefund) as over:
+            client.cancel_history(history.source, "pw", 5500, "part")
+        assert over.value.remaining == 5000
+        done = client.cancel_history(history.source, "pw", 5000, "rest")
+    assert (done.refunded, done.status) == (6000, "refunded")
+    assert gateway_refunded(app, vendor, history.vendor.uid) == (6000, 2)
