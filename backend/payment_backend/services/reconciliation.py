@@ -32,17 +32,24 @@ RECHECK_DELAYS = (
 )
 
 
-def mark_unknown(payment: Payment, reason: str) -> OutboxJob:
-    """Flag the payment and queue its reconciliation, in the caller's transaction."""
+def mark_unknown(
+    payment: Payment, reason: str, *, due_in: timedelta = RECHECK_DELAYS[0]
+) -> OutboxJob:
+    """Flag the payment and queue (or re-arm) its one reconciliation job, in the caller's transaction."""
     payment.outcome_unknown = True
-    queued = OutboxJob(
-        kind="reconcile_payment",
-        payload={"payment_id": payment.id, "reason": reason},
-        due_at=now() + RECHECK_DELAYS[0],
-        created_at=now(),
-    )
-    db.session.add(queued)
-    ledger.audit("payment.outcome_unknown", actor="system", payment_id=payment.id, reason=reason)
+    unique_key = f"reconcile:{payment.id}"
+    queued = db.session.scalars(select(OutboxJob).where(OutboxJob.unique_key == unique_key)).first()
+    if queued is None:
+        queued = OutboxJob(
+            kind="reconcile_payment",
+            payload={"payment_id": payment.id, "reason": reason},
+            unique_key=unique_key,
+            due_at=now() + due_in,
+            created_at=now(),
+        )
+        db.session.add(queued)
+    elif queued.status != "pending":
+        queued.status, queued.due_at, queued.finished_at = "pending", now() + due_in, None
     return queued
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import g
 from sqlalchemy import select
 
-from payment_backend.clock import now
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
-from payment_backend.models import AuditEntry, OutboxJob, Payment
+from payment_backend.models import AuditEntry, Payment
 from payment_backend.models.payments import new_id
 from payment_backend.services import ledger
 from payment_backend.services.notifications import notify
+from payment_backend.services.reconciliation import mark_unknown
 from payment_backend.vendors import gateway
 from payment_backend.vendors.base import GatewayError, GatewayUnavailable, RefundAccount
 
@@ -149,23 +150,7 @@ def _outcome_unknown(
     locked: Payment, *, actor: str, amount, reason: str, refund_id: str, error: str
 ) -> None:
     """Mark the payment unknown and queue its reconciliation, in one transaction."""
-    locked.outcome_unknown = True
-    unique_key = f"reconcile:{locked.id}"
-    job = db.session.scalars(select(OutboxJob).where(OutboxJob.unique_key == unique_key)).first()
-    if job is None:
-        db.session.add(
-            OutboxJob(
-                kind="reconcile_payment",
-                payload={"payment_id": locked.id},
-                unique_key=unique_key,
-                due_at=now(),
-                created_at=now(),
-            )
-        )
-    elif job.status != "pending":
-        job.status = "pending"
-        job.due_at = now()
-        job.finished_at = None
+    mark_unknown(locked, f"refund {refund_id}: {error[:200]}", due_in=timedelta())
     ledger.audit(
         UNKNOWN_ACTION,
         actor=actor,
