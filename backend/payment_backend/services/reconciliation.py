@@ -50,6 +50,7 @@ def mark_unknown(
         db.session.add(queued)
     elif queued.status != "pending":
         queued.status, queued.due_at, queued.finished_at = "pending", now() + due_in, None
+    ledger.audit("payment.outcome_unknown", actor="system", payment_id=payment.id, reason=reason)
     return queued
 
 
