@@ -12,6 +12,20 @@ EXPIRED = "expired"
 BILLING_DECLINES_LATER = "billing_declines_later"
 INVALID_NUMBER = "invalid_number"
 
+# What each outcome does, for people (the README's test-card table).
+OUTCOMES: dict[str, str] = {
+    APPROVED: "payments and billing keys succeed",
+    DECLINED: "the card company refuses the payment; billing key issue fails",
+    INSUFFICIENT_FUNDS: "declined for insufficient funds / limit; billing key issue fails",
+    EXPIRED: "declined as an expired card; billing key issue fails",
+    BILLING_DECLINES_LATER: (
+        "payments and billing key issue succeed; every later charge with the billing key"
+        " (iamport `again` and schedules, Toss `POST /v1/billing/{billingKey}`) declines"
+        " for insufficient funds"
+    ),
+    INVALID_NUMBER: "refused as a wrong card number",
+}
+
 
 @dataclass(frozen=True)
 class Card:
@@ -116,3 +130,21 @@ def lookup(number: str | None) -> Card:
         "Invalid card number",
         "카드번호를 다시 확인해주세요.",
     )
+
+
+def markdown_table() -> str:
+    """The test-card table in Markdown, exactly as fakes/README.md shows it."""
+    other = lookup("1" * 16)
+    rows = [
+        "| card number | outcome | brand, issuer | what happens |",
+        "|---|---|---|---|",
+        *(
+            f"| {card.number} | {card.outcome} | {card.brand}, {card.issuer_name} "
+            f"| {OUTCOMES[card.outcome]} |"
+            for card in TABLE
+        ),
+        f"| any other 13–19 digits | {other.outcome} | {other.brand}, {other.issuer_name} "
+        f"| {OUTCOMES[other.outcome]} |",
+        f"| anything else | {INVALID_NUMBER} | — | {OUTCOMES[INVALID_NUMBER]} |",
+    ]
+    return "\n".join(rows)

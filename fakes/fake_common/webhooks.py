@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import requests
 
@@ -29,8 +29,18 @@ PUBLIC_FIELDS = (
 )
 
 
+# A webhook's extra headers: fixed, or made per attempt from the number of retries before it.
+Headers = Mapping[str, str] | Callable[[int], Mapping[str, str]]
+
+
 def _default_success(status: int) -> bool:
     return 200 <= status < 300
+
+
+def _headers_for(headers: Headers | None, retry_count: int) -> dict:
+    if callable(headers):
+        return dict(headers(retry_count))
+    return dict(headers or {})
 
 
 class WebhookSender:
@@ -38,7 +48,8 @@ class WebhookSender:
 
     Retry offsets are measured from the first attempt: retry_delays=(60, 240) retries at
     first+60 s and first+240 s of fake-clock time. Due retries run when the clock is advanced
-    or set, and when real time reaches them (checked every poll_interval seconds).
+    or set, and when real time reaches them (checked every poll_interval seconds). Headers may
+    be a function of the retry count (0 on the first attempt), called just before each attempt.
     """
 
     def __init__(
@@ -71,7 +82,7 @@ class WebhookSender:
         self,
         url: str,
         body: dict,
-        headers: dict | None = None,
+        headers: Headers | None = None,
         retry_delays: Sequence[float] = (),
         success: Callable[[int], bool] = _default_success,
     ) -> str:
@@ -157,7 +168,7 @@ class WebhookSender:
             "id": f"wh_{next(self._ids)}",
             "url": url,
             "body": body,
-            "headers": dict(headers or {}),
+            "headers": _headers_for(headers, 0),  # then those of the latest attempt
             "created_at": self._clock.now(),
             "attempts": [],
             "delivered": False,
@@ -165,6 +176,7 @@ class WebhookSender:
             "state": "pending",
             "fault": fault,
             "duplicate_of": None,
+            "_headers": headers,
             "_retry_delays": [float(d) for d in retry_delays],
             "_success": success,
             "_first_at": None,
@@ -226,17 +238,22 @@ class WebhookSender:
                     if entry is not None:
                         generation = self._generation
                         self._in_flight += 1
-                        url, body, headers = entry["url"], entry["body"], dict(entry["headers"])
+                        url, body = entry["url"], entry["body"]
+                        headers, retry_count = entry["_headers"], len(entry["attempts"])
             if entry is None:
                 # Real time passes too: retries fall due without any clock call.
                 self._enqueue_due()
                 continue
+            attempt = None
             try:
-                attempt = self._attempt(url, body, headers)
+                sent_headers = _headers_for(headers, retry_count)
+                attempt = self._attempt(url, body, sent_headers)
             finally:
                 with self._cond:
                     self._in_flight -= 1
-                    if generation == self._generation and webhook_id in self._entries:
+                    current = generation == self._generation and webhook_id in self._entries
+                    if attempt is not None and current:
+                        entry["headers"] = sent_headers
                         self._record(entry, attempt)
                     self._cond.notify_all()
 

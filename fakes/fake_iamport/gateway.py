@@ -14,10 +14,11 @@ from fake_common import cards
 from fake_common.cards import Card
 from fake_common.clock import Clock
 from fake_common.faults import FaultRules
+from fake_common.money import AmountError, display, to_minor
 from fake_common.webhooks import WebhookSender
 from fake_iamport import messages as msg
 from fake_iamport.models import Buyer, Customer, Payment, Schedule
-from fake_iamport.money import AmountError, display, to_minor, to_wire
+from fake_iamport.money import to_wire
 
 KST = timezone(timedelta(hours=9))
 PAYMENT_STATUSES = ("ready", "paid", "cancelled", "failed")

@@ -9,11 +9,11 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 
 from fake_common.cards import TABLE
+from fake_common.money import display
 from fake_iamport import messages as msg
 from fake_iamport.api import gateway
 from fake_iamport.gateway import BANKS, PRECHECK_FAILED_CODE, USER_CANCEL_CODE, GatewayError
 from fake_iamport.models import Payment
-from fake_iamport.money import display
 
 bp = Blueprint("iamport_window", __name__, template_folder="templates")
 SDK_SOURCE = Path(__file__).with_name("static").joinpath("iamport.js")

@@ -7,9 +7,10 @@ from flask import Flask
 from fake_common.clock import Clock
 from fake_common.control import register_control
 from fake_common.faults import FaultRules
+from fake_common.webhooks import WebhookSender
 from fake_toss import api, internal, window
 from fake_toss.errors import register_error_handlers
-from fake_toss.events import EVENT_TYPES, TossEvents, TossWebhookSender
+from fake_toss.events import EVENT_TYPES, USER_AGENT, TossEvents
 from fake_toss.gateway import TossGateway
 
 DEFAULT_PORT = 30771
@@ -41,7 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     clock = Clock()
     faults = FaultRules()
-    sender = TossWebhookSender(clock, faults)
+    sender = WebhookSender(clock, faults, user_agent=USER_AGENT)
     events = TossEvents(sender, clock, settings)
     gateway = TossGateway(settings, clock, events)
     app.extensions["fake_toss"] = gateway

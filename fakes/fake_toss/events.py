@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import threading
 
 from fake_common.clock import Clock
-from fake_common.faults import FaultRules
 from fake_common.webhooks import WebhookSender
 from fake_toss.model import iso, random_text, webhook_time
 
@@ -23,37 +21,11 @@ RETRY_OFFSETS_SECONDS = tuple(60.0 * m for m in itertools.accumulate(RETRY_INTER
 TRANSMISSION_ID = "tosspayments-webhook-transmission-id"
 TRANSMISSION_TIME = "tosspayments-webhook-transmission-time"
 RETRIED_COUNT = "tosspayments-webhook-transmission-retried-count"
+USER_AGENT = "TossPayments-Webhook/1.0 (fake_toss)"
 
 
 def _only_200(status: int) -> bool:
     return status == 200
-
-
-class TossWebhookSender(WebhookSender):
-    """The shared sender, stamping each attempt with its transmission time and retry count."""
-
-    def __init__(self, clock: Clock, faults: FaultRules) -> None:
-        super().__init__(clock, faults, user_agent="TossPayments-Webhook/1.0 (fake_toss)")
-        self._attempts_lock = threading.Lock()
-        self._attempts_by_transmission: dict[str, int] = {}
-
-    def _attempt(self, url: str, body: dict, headers: dict) -> dict:
-        # fake_common fixes a webhook's headers when it is queued; Toss's retried-count and
-        # transmission-time change per attempt, so they are filled in here.
-        transmission = headers.get(TRANSMISSION_ID, "")
-        with self._attempts_lock:
-            retried = self._attempts_by_transmission.get(transmission, 0)
-            self._attempts_by_transmission[transmission] = retried + 1
-        stamped = dict(headers)
-        stamped[TRANSMISSION_TIME] = iso(self._clock.now())
-        stamped[RETRIED_COUNT] = str(retried)
-        return super()._attempt(url, body, stamped)
-
-    def reset(self) -> None:
-        """Forget every webhook and retry count."""
-        super().reset()
-        with self._attempts_lock:
-            self._attempts_by_transmission.clear()
 
 
 class TossEvents:
@@ -71,7 +43,16 @@ class TossEvents:
         return event in self._config.get("WEBHOOK_EVENTS", EVENT_TYPES)
 
     def _send(self, url: str, body: dict) -> str:
-        headers = {TRANSMISSION_ID: "whtrans_" + random_text(24)}
+        transmission_id = "whtrans_" + random_text(24)
+
+        def headers(retry_count: int) -> dict:
+            # One transmission id for every attempt; the time and count are the attempt's own.
+            return {
+                TRANSMISSION_ID: transmission_id,
+                TRANSMISSION_TIME: iso(self._clock.now()),
+                RETRIED_COUNT: str(retry_count),
+            }
+
         return self._sender.send(
             url, body, headers, retry_delays=RETRY_OFFSETS_SECONDS, success=_only_200
         )

@@ -99,26 +99,30 @@ def text(body: dict, name: str, *, required: bool = True, max_length: int | None
     return value
 
 
+def matching(pattern: re.Pattern, value: object, message: str) -> str:
+    """value as a string when it matches pattern; INVALID_REQUEST with message otherwise."""
+    text_value = str(value or "")
+    if not pattern.match(text_value):
+        raise TossError("INVALID_REQUEST", message)
+    return text_value
+
+
 def order_id_of(value: object) -> str:
     """A valid orderId: 6-64 characters of letters, digits, - and _."""
-    order_id = str(value or "")
-    if not ORDER_ID.match(order_id):
-        raise TossError(
-            "INVALID_REQUEST",
-            "orderId는 영문 대소문자, 숫자, 특수문자 -, _ 만 허용하며 6자 이상 64자 이하여야 합니다.",
-        )
-    return order_id
+    return matching(
+        ORDER_ID,
+        value,
+        "orderId는 영문 대소문자, 숫자, 특수문자 -, _ 만 허용하며 6자 이상 64자 이하여야 합니다.",
+    )
 
 
 def customer_key_of(value: object) -> str:
     """A valid customerKey: 2-300 characters of letters, digits and -_=.@."""
-    customer_key = str(value or "")
-    if not CUSTOMER_KEY.match(customer_key):
-        raise TossError(
-            "INVALID_REQUEST",
-            "customerKey는 영문 대소문자, 숫자, 특수문자 -, _, =, ., @ 로 2자 이상 300자 이하여야 합니다.",
-        )
-    return customer_key
+    return matching(
+        CUSTOMER_KEY,
+        value,
+        "customerKey는 영문 대소문자, 숫자, 특수문자 -, _, =, ., @ 로 2자 이상 300자 이하여야 합니다.",
+    )
 
 
 def expiry_of(year: object, month: object) -> tuple[int, int]:
@@ -216,10 +220,9 @@ class TossGateway:
                 self._attach_card(payment, card, digits)
             else:
                 payment.bank_code = find_bank(bank).code
-            payment.status = "IN_PROGRESS"
             payment.authenticated_at = now
             self._store(payment)
-            self._awaiting_confirm.add(payment.payment_key)
+            self._await_confirm(payment)
             return self._json(payment)
 
     def confirm(self, payment_key: object, order_id: object, amount: object) -> dict:
@@ -243,10 +246,7 @@ class TossGateway:
             if payment.is_virtual_account:
                 self._issue_account(payment, now)
                 return self._json(payment)
-            payment.status = "DONE"
-            payment.approved_at = now
-            payment.last_transaction_key = new_transaction_key()
-            payment.card["approveNo"] = random_text(8, "0123456789")
+            self._approve(payment, now)
             self._announce(payment)
             return self._json(payment)
 
@@ -269,17 +269,7 @@ class TossGateway:
     def key_in(self, body: dict, origin: str) -> dict:
         """POST /v1/payments/key-in: approved at once, or IN_PROGRESS with the seed's __approved: false."""
         now = self.clock.now()
-        currency = check_currency(body.get("currency"))
-        request = PaymentRequest(
-            method=CARD,
-            amount=parse_amount(body.get("amount"), currency),
-            currency=currency,
-            order_id=order_id_of(body.get("orderId")),
-            order_name=text(body, "orderName", required=False, max_length=100),
-            customer_name=body.get("customerName"),
-            customer_email=body.get("customerEmail"),
-            tax_free=self._tax_free(body, currency),
-        )
+        request = self._card_request(body)
         if not body.get("cardNumber"):
             raise TossError("INVALID_REQUEST", "cardNumber 값이 필요합니다.")
         expiry = expiry_of(body.get("cardExpirationYear"), body.get("cardExpirationMonth"))
@@ -293,13 +283,9 @@ class TossGateway:
             payment.authenticated_at = now
             self._store(payment)
             if body.get("__approved") is False:
-                payment.status = "IN_PROGRESS"
-                self._awaiting_confirm.add(payment.payment_key)
+                self._await_confirm(payment)
                 return self._json(payment)
-            payment.status = "DONE"
-            payment.approved_at = now
-            payment.last_transaction_key = new_transaction_key()
-            payment.card["approveNo"] = random_text(8, "0123456789")
+            self._approve(payment, now)
             self._announce(payment)
             return self._json(payment)
 
@@ -331,8 +317,7 @@ class TossGateway:
             payment.authenticated_at = now
             self._store(payment)
             if body.get("__approved") is False:
-                payment.status = "IN_PROGRESS"
-                self._awaiting_confirm.add(payment.payment_key)
+                self._await_confirm(payment)
                 return self._json(payment)
             self._issue_account(payment, now)
             return self._json(payment)
@@ -353,9 +338,7 @@ class TossGateway:
             now = self.clock.now()
             if payment.due_at is not None and now > payment.due_at:
                 raise TossError("FORBIDDEN_REQUEST", "입금 기한이 지난 가상계좌입니다.")
-            payment.status = "DONE"
-            payment.approved_at = now
-            payment.last_transaction_key = new_transaction_key()
+            self._approve(payment, now)
             self._announce(payment)
             return self._json(payment)
 
@@ -473,12 +456,7 @@ class TossGateway:
         with self._lock:
             if key in self._auth_keys:
                 return self.issue_billing({"authKey": key, "customerKey": customer_key})
-            billing = self._billing_keys.get(key)
-            if billing is None or billing.deleted:
-                raise TossError("NOT_FOUND_BILLING")
-            if billing.customer_key != customer_key:
-                raise TossError("NOT_MATCHES_CUSTOMER_KEY")
-            return billing.to_json()
+            return self._billing(key, customer_key).to_json()
 
     def billing_from_card(self, body: dict) -> dict:
         """POST /v1/billing/authorizations/card: a billing key straight from card data."""
@@ -505,24 +483,10 @@ class TossGateway:
         """POST /v1/billing/{billingKey}: a BILLING payment, DONE, or a decline as an error."""
         now = self.clock.now()
         customer_key = text(body, "customerKey", max_length=300)
-        currency = check_currency(body.get("currency"))
-        request = PaymentRequest(
-            method=CARD,
-            amount=parse_amount(body.get("amount"), currency),
-            currency=currency,
-            order_id=order_id_of(body.get("orderId")),
-            order_name=text(body, "orderName", required=False, max_length=100),
-            customer_name=body.get("customerName"),
-            customer_email=body.get("customerEmail"),
-            tax_free=self._tax_free(body, currency),
-        )
+        request = self._card_request(body)
         self._check_minimum(request)
         with self._lock:
-            billing = self._billing_keys.get(billing_key)
-            if billing is None or billing.deleted:
-                raise TossError("NOT_FOUND_BILLING")
-            if billing.customer_key != customer_key:
-                raise TossError("NOT_MATCHES_CUSTOMER_KEY")
+            billing = self._billing(billing_key, customer_key)
             self._refuse_spent_order(request.order_id)
             if expired(billing.expiry, now):
                 raise TossError("INVALID_CARD_EXPIRATION")
@@ -530,15 +494,13 @@ class TossGateway:
             if not card.approves_later:
                 raise TossError(DECLINE_CODES.get(card.outcome, "REJECT_CARD_COMPANY"))
             payment = self._new_payment(request, origin, now, payment_type="BILLING")
-            payment.card = dict(billing.card, approveNo=random_text(8, "0123456789"))
+            payment.card = dict(billing.card)
             payment.card_digits = billing.card_digits
             payment.card_outcome = billing.card_outcome
             payment.installment_months = int(body.get("cardInstallmentPlan") or 0)
             payment.customer_key = customer_key
-            payment.status = "DONE"
             payment.authenticated_at = now
-            payment.approved_at = now
-            payment.last_transaction_key = new_transaction_key()
+            self._approve(payment, now)
             self._store(payment)
             # Toss sends no webhook for a billing approval.
             return self._json(payment)
@@ -546,10 +508,7 @@ class TossGateway:
     def delete_billing(self, billing_key: str) -> None:
         """DELETE /v1/billing/{billingKey}: gone for good; BILLING_DELETED goes out."""
         with self._lock:
-            billing = self._billing_keys.get(billing_key)
-            if billing is None or billing.deleted:
-                raise TossError("NOT_FOUND_BILLING")
-            billing.deleted = True
+            self._billing(billing_key).deleted = True
             self.events.billing_deleted(billing_key)
 
     # -- idempotency -------------------------------------------------------------------------------
@@ -604,6 +563,20 @@ class TossGateway:
             raise TossError("INVALID_REQUEST", "validHours는 1 이상 2160 이하여야 합니다.")
         return hours, now + hours * 3600
 
+    def _card_request(self, body: dict) -> PaymentRequest:
+        """The card payment a key-in or billing charge body asks for (amount not yet checked)."""
+        currency = check_currency(body.get("currency"))
+        return PaymentRequest(
+            method=CARD,
+            amount=parse_amount(body.get("amount"), currency),
+            currency=currency,
+            order_id=order_id_of(body.get("orderId")),
+            order_name=text(body, "orderName", required=False, max_length=100),
+            customer_name=body.get("customerName"),
+            customer_email=body.get("customerEmail"),
+            tax_free=self._tax_free(body, currency),
+        )
+
     def _tax_free(self, body: dict, currency: str) -> int:
         if body.get("taxFreeAmount") in (None, ""):
             return 0
@@ -623,6 +596,15 @@ class TossGateway:
         self._check_minimum(request)
         with self._lock:
             self._refuse_spent_order(request.order_id)
+
+    def _billing(self, billing_key: str, customer_key: str | None = None) -> BillingKey:
+        """A live billing key (of customer_key, when given)."""
+        billing = self._billing_keys.get(billing_key)
+        if billing is None or billing.deleted:
+            raise TossError("NOT_FOUND_BILLING")
+        if customer_key is not None and billing.customer_key != customer_key:
+            raise TossError("NOT_MATCHES_CUSTOMER_KEY")
+        return billing
 
     def _get(self, payment_key: str) -> Payment:
         payment = self._payments.get(payment_key)
@@ -677,6 +659,20 @@ class TossGateway:
     def _store(self, payment: Payment) -> None:
         self._payments[payment.payment_key] = payment
         self._by_order.setdefault(payment.order_id, []).append(payment.payment_key)
+
+    def _await_confirm(self, payment: Payment) -> None:
+        """IN_PROGRESS: authenticated, waiting (10 minutes) for the merchant's confirm."""
+        payment.status = "IN_PROGRESS"
+        self._awaiting_confirm.add(payment.payment_key)
+
+    @staticmethod
+    def _approve(payment: Payment, now: float) -> None:
+        """DONE: approved now with a new transaction (and an approval number for a card)."""
+        payment.status = "DONE"
+        payment.approved_at = now
+        payment.last_transaction_key = new_transaction_key()
+        if payment.card is not None:
+            payment.card["approveNo"] = random_text(8, "0123456789")
 
     def _issue_account(self, payment: Payment, now: float) -> None:
         if payment.due_at is None:

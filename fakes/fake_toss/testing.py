@@ -1,16 +1,13 @@
-"""Test support: run the fake Toss server in a thread, drive its window over HTTP, catch webhooks."""
+"""Test support: run the fake Toss server in a thread and drive its API and windows over HTTP."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from flask import Flask, request
+from flask import Flask
 
 from fake_common.server import RunningServer, serve_in_thread
 from fake_toss import CLIENT_KEY, SECRET_KEY, create_app
@@ -142,65 +139,3 @@ def running_fake(config: dict | None = None) -> Iterator[FakeToss]:
         yield fake
     finally:
         fake.close()
-
-
-class WebhookReceiver:
-    """A real HTTP endpoint in a thread that records every POST and answers with chosen statuses."""
-
-    def __init__(self) -> None:
-        self.app = Flask("toss_webhook_receiver")
-        self._cond = threading.Condition()
-        self._received: list[dict] = []
-        self._statuses: deque[int] = deque()
-        self.app.add_url_rule("/", "hook", self._hook, methods=["POST"])
-        self.app.add_url_rule("/<path:path>", "hook_path", self._hook, methods=["POST"])
-        self.server = serve_in_thread(self.app)
-        self.url = self.server.url
-
-    def _hook(self, path: str = ""):
-        with self._cond:
-            self._received.append(
-                {
-                    "path": "/" + path,
-                    "headers": {k.lower(): v for k, v in request.headers.items()},
-                    "json": request.get_json(silent=True),
-                    "body": request.get_data(as_text=True),
-                }
-            )
-            status = self._statuses.popleft() if self._statuses else 200
-            self._cond.notify_all()
-        return "", status
-
-    def respond_with(self, *statuses: int) -> None:
-        """Answer the next deliveries with these statuses (then 200 again)."""
-        with self._cond:
-            self._statuses.extend(statuses)
-
-    @property
-    def received(self) -> list[dict]:
-        """Every delivery so far."""
-        with self._cond:
-            return list(self._received)
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[dict]:
-        """Wait until at least count deliveries arrived; return them all (fails on timeout)."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(self._received) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(
-                        f"expected {count} webhooks, got {len(self._received)}: {self._received}"
-                    )
-                self._cond.wait(remaining)
-            return list(self._received)
-
-    def reset(self) -> None:
-        """Forget deliveries and queued statuses."""
-        with self._cond:
-            self._received.clear()
-            self._statuses.clear()
-
-    def close(self) -> None:
-        """Stop the server."""
-        self.server.close()

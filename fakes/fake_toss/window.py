@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 
 from fake_common import cards
+from fake_common.money import display
 from fake_toss.api import gateway, origin
 from fake_toss.banks import BANKS
 from fake_toss.errors import BROWSER_MESSAGES, ERRORS, TossError
 from fake_toss.gateway import METHODS, PaymentRequest, expiry_from_text, order_id_of
 from fake_toss.model import CARD, VIRTUAL_ACCOUNT
-from fake_toss.money import amount_display, amount_json, amount_text, check_currency, parse_amount
+from fake_toss.money import amount_json, amount_text, check_currency, parse_amount
 
 bp = Blueprint("toss_window", __name__)
 
@@ -74,6 +75,11 @@ class Flow:
             return _post_to_opener({"result": result}, self.opener)
         return redirect(_with_query(self.success_url, query), code=303)
 
+    def cancel(self, order_id: str | None = None) -> Response:
+        """The buyer pressed Cancel: USER_CANCEL for a popup, PAY_PROCESS_CANCELED otherwise."""
+        code = "USER_CANCEL" if self.popup else "PAY_PROCESS_CANCELED"
+        return self.fail(code, BROWSER_MESSAGES[code], order_id)
+
     def fail(self, code: str, message: str, order_id: str | None = None) -> Response:
         """Send the buyer to failUrl?code&message[&orderId], or reject the opener's promise."""
         error = {"code": code, "message": message}
@@ -108,9 +114,15 @@ def _error_page(error: TossError, status: int = 400) -> Response:
     return Response(page, status=status)
 
 
-def _check_client_key(args) -> None:
-    if args.get("clientKey") not in gateway().config["CLIENT_KEYS"]:
-        raise TossError("UNAUTHORIZED_KEY")
+def _open(args) -> Flow:
+    """The window's Flow once its return URLs and clientKey check out; else an error page (abort)."""
+    try:
+        flow = Flow.from_args(args)
+        if args.get("clientKey") not in gateway().config["CLIENT_KEYS"]:
+            raise TossError("UNAUTHORIZED_KEY")
+    except TossError as error:
+        abort(_error_page(error))
+    return flow
 
 
 def _card_table() -> list[dict]:
@@ -170,11 +182,7 @@ def sdk() -> Response:
 def payment_window() -> Response:
     """The payment window: shows the order, takes a test card (or a bank), reports the outcome."""
     args = request.values
-    try:
-        flow = Flow.from_args(args)
-        _check_client_key(args)
-    except TossError as error:
-        return _error_page(error)
+    flow = _open(args)
     order_id = args.get("orderId") or None
     try:
         payment_request = _payment_request(args)
@@ -184,7 +192,7 @@ def payment_window() -> Response:
         "fields": {name: args.get(name, "") for name in PAYMENT_FIELDS},
         "request": payment_request,
         "is_card": payment_request.method == CARD,
-        "amount": amount_display(payment_request.amount, payment_request.currency),
+        "amount": display(payment_request.amount, payment_request.currency),
         "cards": _card_table(),
         "banks": BANKS,
         "error": None,
@@ -193,9 +201,7 @@ def payment_window() -> Response:
     if request.method == "GET":
         return Response(render_template("toss_window.html", **context))
     if request.form.get("action") != "pay":
-        if flow.popup:
-            return flow.fail("USER_CANCEL", BROWSER_MESSAGES["USER_CANCEL"], order_id)
-        return flow.fail("PAY_PROCESS_CANCELED", BROWSER_MESSAGES["PAY_PROCESS_CANCELED"], order_id)
+        return flow.cancel(order_id)
     card_number = request.form.get("cardNumber", "")
     bank = request.form.get("bank", "")
     if context["is_card"] and cards.lookup(card_number).outcome == cards.INVALID_NUMBER:
@@ -230,11 +236,7 @@ def payment_window() -> Response:
 def billing_window() -> Response:
     """The billing-auth window: registers a card and returns customerKey and authKey."""
     args = request.values
-    try:
-        flow = Flow.from_args(args)
-        _check_client_key(args)
-    except TossError as error:
-        return _error_page(error)
+    flow = _open(args)
     customer_key = args.get("customerKey", "")
     context = {
         "fields": {name: args.get(name, "") for name in BILLING_FIELDS},
@@ -247,9 +249,7 @@ def billing_window() -> Response:
     if request.method == "GET":
         return Response(render_template("toss_billing_window.html", **context))
     if request.form.get("action") != "register":
-        if flow.popup:
-            return flow.fail("USER_CANCEL", BROWSER_MESSAGES["USER_CANCEL"])
-        return flow.fail("PAY_PROCESS_CANCELED", BROWSER_MESSAGES["PAY_PROCESS_CANCELED"])
+        return flow.cancel()
     card_number = request.form.get("cardNumber", "")
     expiry = request.form.get("expiry", "")
     context.update(card_number=card_number, expiry=expiry)

@@ -1,75 +1,21 @@
-"""Fixtures shared by the fake-gateway tests: a webhook receiver and the Chromium launch settings."""
+"""Fixtures shared by the fake-gateway tests: the fakes, run over real HTTP, and a webhook receiver."""
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
-from flask import Flask, request
 
-from fake_common.server import serve_in_thread
+from fake_common.receiver import WebhookReceiver
 from fake_iamport.testing import IamportTestClient, running_fake_iamport
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-class WebhookReceiver:
-    """A real HTTP server that records every POST and answers with scripted statuses."""
-
-    def __init__(self) -> None:
-        self.received: list[dict] = []
-        self.statuses: list[int] = []  # answered in order, then 200
-        self._lock = threading.Condition()
-        self.app = Flask("webhook_receiver")
-        self.app.add_url_rule("/<path:path>", "hook", self._hook, methods=["POST"])
-        self.app.add_url_rule("/", "root", self._hook, methods=["POST"], defaults={"path": ""})
-        self.url = ""
-
-    def _hook(self, path: str):
-        with self._lock:
-            status = self.statuses.pop(0) if self.statuses else 200
-            self.received.append(
-                {
-                    "path": "/" + path,
-                    "body": request.get_json(silent=True),
-                    "headers": dict(request.headers),
-                    "status": status,
-                    "at": time.time(),
-                }
-            )
-            self._lock.notify_all()
-        return {"ok": status == 200}, status
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[dict]:
-        """Wait until at least count requests arrived and return them all."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while len(self.received) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"expected {count} webhooks, got {len(self.received)}")
-                self._lock.wait(remaining)
-            return list(self.received)
+from fake_toss.testing import FakeToss, running_fake
 
 
 @pytest.fixture
 def webhook_receiver() -> Iterator[WebhookReceiver]:
     """A webhook receiver on a free port; .url is its base URL."""
-    receiver = WebhookReceiver()
-    with serve_in_thread(receiver.app) as server:
-        receiver.url = server.url
+    with WebhookReceiver() as receiver:
         yield receiver
 
 
@@ -95,13 +41,14 @@ def iamport(iamport_factory) -> IamportTestClient:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """Launch the system Chromium when there is one (no browser downloads here)."""
-    args = dict(browser_type_launch_args)
-    executable = os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE")
-    if not executable and Path("/usr/bin/chromium").exists():
-        executable = "/usr/bin/chromium"
-    if executable:
-        args["executable_path"] = executable
-    args["args"] = [*args.get("args", []), *CHROMIUM_ARGS]
-    return args
+def toss_server() -> Iterator[FakeToss]:
+    """One fake Toss server with the default config for the whole session (reset by `toss`)."""
+    with running_fake() as fake:
+        yield fake
+
+
+@pytest.fixture
+def toss(toss_server: FakeToss) -> FakeToss:
+    """The fake Toss server, reset: no payments, real time, no fault rules, no webhooks."""
+    toss_server.reset()
+    return toss_server

@@ -46,8 +46,17 @@ def shop(iamport):
         yield server.url
 
 
-def open_shop(page, shop: str, **params) -> None:
+def buy(page, shop: str, **params) -> None:
+    """Open the shop with these request_pay params and press Buy."""
     page.goto(f"{shop}/?params={json.dumps(params)}")
+    page.get_by_role("button", name="Buy").click()
+
+
+def buy_in_popup(page, shop: str, **params):
+    """Press Buy in the shop and return the payment window it opens as a popup."""
+    with page.expect_popup() as popup_info:
+        buy(page, shop, **params)
+    return popup_info.value
 
 
 def submit(popup, button: str) -> None:
@@ -63,7 +72,7 @@ def callback_rsp(page) -> dict:
 
 
 def test_card_payment_in_popup(page, shop, iamport):
-    open_shop(
+    popup = buy_in_popup(
         page,
         shop,
         pay_method="card",
@@ -72,9 +81,6 @@ def test_card_payment_in_popup(page, shop, iamport):
         amount=15000,
         buyer_name="홍길동",
     )
-    with page.expect_popup() as popup_info:
-        page.get_by_role("button", name="Buy").click()
-    popup = popup_info.value
     popup.wait_for_load_state()
     assert popup.get_by_test_id("order-amount").text_content() == "15,000 KRW"
     assert popup.get_by_test_id("order-name").text_content() == "Blue shoes"
@@ -96,7 +102,7 @@ def test_card_payment_in_popup(page, shop, iamport):
 
 
 def test_usd_and_declined_card(page, shop, iamport):
-    open_shop(
+    popup = buy_in_popup(
         page,
         shop,
         pay_method="card",
@@ -105,9 +111,6 @@ def test_usd_and_declined_card(page, shop, iamport):
         amount=12.5,
         currency="USD",
     )
-    with page.expect_popup() as popup_info:
-        page.get_by_role("button", name="Buy").click()
-    popup = popup_info.value
     assert popup.get_by_test_id("order-amount").text_content() == "$12.50"
     popup.get_by_label("Card number").fill("4000 0000 0000 9995")
     submit(popup, "Pay")
@@ -118,7 +121,7 @@ def test_usd_and_declined_card(page, shop, iamport):
 
 
 def test_vbank_in_popup_then_deposit(page, shop, iamport):
-    open_shop(
+    popup = buy_in_popup(
         page,
         shop,
         pay_method="vbank",
@@ -127,9 +130,6 @@ def test_vbank_in_popup_then_deposit(page, shop, iamport):
         amount=120000,
         vbank_due="20991231",
     )
-    with page.expect_popup() as popup_info:
-        page.get_by_role("button", name="Buy").click()
-    popup = popup_info.value
     popup.get_by_label("Bank").select_option(label="신한은행")
     submit(popup, "Pay")
     rsp = callback_rsp(page)
@@ -140,10 +140,9 @@ def test_vbank_in_popup_then_deposit(page, shop, iamport):
 
 
 def test_closing_the_popup_is_a_user_cancel(page, shop, iamport):
-    open_shop(page, shop, pay_method="card", merchant_uid="web-close", name="Lamp", amount=5000)
-    with page.expect_popup() as popup_info:
-        page.get_by_role("button", name="Buy").click()
-    popup = popup_info.value
+    popup = buy_in_popup(
+        page, shop, pay_method="card", merchant_uid="web-close", name="Lamp", amount=5000
+    )
     popup.get_by_label("Card number").wait_for()
     popup.close()
     rsp = callback_rsp(page)
@@ -155,7 +154,7 @@ def test_closing_the_popup_is_a_user_cancel(page, shop, iamport):
 
 
 def test_billing_key_window_and_prepared_amount(page, shop, iamport):
-    open_shop(
+    popup = buy_in_popup(
         page,
         shop,
         pay_method="card",
@@ -164,9 +163,6 @@ def test_billing_key_window_and_prepared_amount(page, shop, iamport):
         amount=0,
         customer_uid="web-customer",
     )
-    with page.expect_popup() as popup_info:
-        page.get_by_role("button", name="Buy").click()
-    popup = popup_info.value
     popup.get_by_label("Card number").fill("4111 1111 1111 1111")
     popup.get_by_label("Expiry").fill("2099-12")
     submit(popup, "Register card")
@@ -176,17 +172,15 @@ def test_billing_key_window_and_prepared_amount(page, shop, iamport):
     assert customer["card_number"] == "411111******1111"
 
     iamport.post("/payments/prepare", {"merchant_uid": "web-prepared", "amount": 10000})
-    open_shop(
+    buy_in_popup(
         page, shop, pay_method="card", merchant_uid="web-prepared", name="Tampered", amount=100
     )
-    with page.expect_popup() as popup_info:
-        page.get_by_role("button", name="Buy").click()
     rsp = callback_rsp(page)
     assert rsp["success"] is False and rsp["imp_uid"] is None and "10,000 KRW" in rsp["error_msg"]
 
 
 def test_redirect_mode(page, shop, iamport):
-    open_shop(
+    buy(
         page,
         shop,
         pay_method="card",
@@ -195,7 +189,6 @@ def test_redirect_mode(page, shop, iamport):
         amount=8000,
         m_redirect_url=f"{shop}/return?from=test",
     )
-    page.get_by_role("button", name="Buy").click()
     page.get_by_label("Card number").fill("4242424242424242")
     page.get_by_role("button", name="Pay").click()
     page.wait_for_url(f"{shop}/return*")
@@ -204,7 +197,7 @@ def test_redirect_mode(page, shop, iamport):
     assert query["imp_success"] == ["true"] and "error_code" not in query
     assert iamport.get(f"/payments/{query['imp_uid'][0]}").json()["response"]["status"] == "paid"
 
-    open_shop(
+    buy(
         page,
         shop,
         pay_method="card",
@@ -213,20 +206,17 @@ def test_redirect_mode(page, shop, iamport):
         amount=8000,
         m_redirect_url=f"{shop}/return",
     )
-    page.get_by_role("button", name="Buy").click()
     page.get_by_role("button", name="Cancel").click()
     page.wait_for_url(f"{shop}/return*")
     query = parse_qs(urlsplit(page.url).query)
     assert query["imp_success"] == ["false"] and query["error_code"] == ["F400"]
-    assert query["error_msg"] == ["사용자가 결제를 취소하셨습니다"] and query["imp_uid"][
-        0
-    ].startswith("imp_")
+    assert query["error_msg"] == ["사용자가 결제를 취소하셨습니다"]
+    assert query["imp_uid"][0].startswith("imp_")
 
 
 def test_blocked_popup_falls_back_to_redirect(page, shop, iamport):
     page.add_init_script("window.open = function () { return null; };")
-    open_shop(page, shop, pay_method="card", merchant_uid="web-blocked", name="Cup", amount=3000)
-    page.get_by_role("button", name="Buy").click()
+    buy(page, shop, pay_method="card", merchant_uid="web-blocked", name="Cup", amount=3000)
     page.get_by_label("Card number").fill("4242424242424242")
     page.get_by_role("button", name="Pay").click()
     page.wait_for_url(f"{shop}/?*imp_uid=*")

@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from fake_common.polling import wait_until
+
 APPROVED = "4242-4242-4242-4242"
 DECLINES_LATER = "4000-0000-0000-0341"
 
@@ -30,16 +32,6 @@ def schedule(fake, customer_uid: str, *entries: dict, **extra) -> dict:
         "/subscribe/payments/schedule",
         {"customer_uid": customer_uid, "schedules": list(entries), **extra},
     ).json()
-
-
-def wait_until(predicate, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met before the deadline")
 
 
 def test_schedules_run_when_the_clock_passes_them(fake, webhook_receiver):

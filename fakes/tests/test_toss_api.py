@@ -9,21 +9,9 @@ import pytest
 import requests
 
 from fake_toss import SEED_SECRET_KEY
-from fake_toss.testing import running_fake
 
 
-@pytest.fixture(scope="module")
-def fake():
-    with running_fake() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _fresh(fake):
-    fake.reset()
-
-
-def key_in(fake, order_id="order-0001", amount=15000, **extra):
+def key_in(toss, order_id="order-0001", amount=15000, **extra):
     body = {
         "amount": amount,
         "orderId": order_id,
@@ -34,20 +22,20 @@ def key_in(fake, order_id="order-0001", amount=15000, **extra):
         "customerIdentityNumber": "881212",
         **extra,
     }
-    return fake.post("/v1/payments/key-in", body)
+    return toss.post("/v1/payments/key-in", body)
 
 
 # -- authentication -----------------------------------------------------------------------------
 
 
-def test_basic_auth_with_the_documented_and_the_seed_secret_keys(fake):
+def test_basic_auth_with_the_documented_and_the_seed_secret_keys(toss):
     for key in ("test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R", SEED_SECRET_KEY):
-        response = requests.get(fake.url + "/v1/payments/nope", auth=(key, ""), timeout=5)
+        response = requests.get(toss.url + "/v1/payments/nope", auth=(key, ""), timeout=5)
         assert response.status_code == 404
         assert response.json()["code"] == "NOT_FOUND_PAYMENT"
     documented = {"Authorization": "Basic dGVzdF9za196WExrS0V5cE5BcldtbzUwblgzbG1lYXhZRzVSOg=="}
     assert (
-        requests.get(fake.url + "/v1/payments/x", headers=documented, timeout=5).status_code == 404
+        requests.get(toss.url + "/v1/payments/x", headers=documented, timeout=5).status_code == 404
     )
 
 
@@ -61,9 +49,9 @@ def test_basic_auth_with_the_documented_and_the_seed_secret_keys(fake):
         "Basic not-base64!",
     ],
 )
-def test_unknown_or_missing_key_is_401_unauthorized_key(fake, header):
+def test_unknown_or_missing_key_is_401_unauthorized_key(toss, header):
     headers = {"Authorization": header} if header else {}
-    response = requests.post(fake.url + "/v1/payments/confirm", json={}, headers=headers, timeout=5)
+    response = requests.post(toss.url + "/v1/payments/confirm", json={}, headers=headers, timeout=5)
     assert response.status_code == 401
     assert response.json() == {
         "code": "UNAUTHORIZED_KEY",
@@ -71,47 +59,47 @@ def test_unknown_or_missing_key_is_401_unauthorized_key(fake, header):
     }
 
 
-def test_missing_colon_is_403_incorrect_basic_auth_format(fake):
+def test_missing_colon_is_403_incorrect_basic_auth_format(toss):
     encoded = base64.b64encode(b"test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R").decode()
     response = requests.get(
-        fake.url + "/v1/payments/x", headers={"Authorization": "Basic " + encoded}, timeout=5
+        toss.url + "/v1/payments/x", headers={"Authorization": "Basic " + encoded}, timeout=5
     )
     assert response.status_code == 403
     assert response.json()["code"] == "INCORRECT_BASIC_AUTH_FORMAT"
 
 
-def test_english_messages_on_request(fake):
-    response = fake.get("/v1/payments/nope", headers={"Accept-Language": "en-US"})
+def test_english_messages_on_request(toss):
+    response = toss.get("/v1/payments/nope", headers={"Accept-Language": "en-US"})
     assert response.json() == {
         "code": "NOT_FOUND_PAYMENT",
         "message": "The payment does not exist.",
     }
 
 
-def test_test_code_header_reproduces_an_error(fake):
-    payment = fake.authenticated_payment()
-    response = fake.post(
+def test_test_code_header_reproduces_an_error(toss):
+    payment = toss.authenticated_payment()
+    response = toss.post(
         "/v1/payments/confirm",
         {"paymentKey": payment["paymentKey"], "orderId": "order-0001", "amount": 15000},
         headers={"TossPayments-Test-Code": "REJECT_CARD_PAYMENT"},
     )
     assert response.status_code == 403
     assert response.json()["code"] == "REJECT_CARD_PAYMENT"
-    assert fake.get(f"/v1/payments/{payment['paymentKey']}").json()["status"] == "IN_PROGRESS"
+    assert toss.get(f"/v1/payments/{payment['paymentKey']}").json()["status"] == "IN_PROGRESS"
 
 
 # -- window + confirm ---------------------------------------------------------------------------
 
 
-def test_confirm_after_the_window_approves_the_payment(fake):
-    success = fake.authenticated_payment(amount=15000, order_id="order-0001")
+def test_confirm_after_the_window_approves_the_payment(toss):
+    success = toss.authenticated_payment(amount=15000, order_id="order-0001")
     assert success["orderId"] == "order-0001"
     assert success["amount"] == "15000"
     assert success["paymentType"] == "NORMAL"
     key = success["paymentKey"]
-    assert fake.get(f"/v1/payments/{key}").json()["status"] == "IN_PROGRESS"
+    assert toss.get(f"/v1/payments/{key}").json()["status"] == "IN_PROGRESS"
 
-    response = fake.post(
+    response = toss.post(
         "/v1/payments/confirm", {"paymentKey": key, "orderId": "order-0001", "amount": 15000}
     )
     assert response.status_code == 200
@@ -128,15 +116,15 @@ def test_confirm_after_the_window_approves_the_payment(fake):
     assert payment["version"] == "2022-11-16"
     assert payment["card"]["number"] == "42424242****424*"
     assert payment["cancels"] is None and payment["secret"] is None
-    assert fake.get("/v1/payments/orders/order-0001").json() == payment
-    assert fake.get(f"/v1/payments/{key}").json() == payment
+    assert toss.get("/v1/payments/orders/order-0001").json() == payment
+    assert toss.get(f"/v1/payments/{key}").json() == payment
 
 
-def test_confirm_twice_is_already_processed(fake):
-    key = fake.authenticated_payment()["paymentKey"]
+def test_confirm_twice_is_already_processed(toss):
+    key = toss.authenticated_payment()["paymentKey"]
     body = {"paymentKey": key, "orderId": "order-0001", "amount": 15000}
-    assert fake.post("/v1/payments/confirm", body).status_code == 200
-    again = fake.post("/v1/payments/confirm", body)
+    assert toss.post("/v1/payments/confirm", body).status_code == 200
+    again = toss.post("/v1/payments/confirm", body)
     assert again.status_code == 400
     assert again.json() == {
         "code": "ALREADY_PROCESSED_PAYMENT",
@@ -144,38 +132,38 @@ def test_confirm_twice_is_already_processed(fake):
     }
 
 
-def test_confirm_must_match_what_the_window_authorized(fake):
-    key = fake.authenticated_payment(amount=15000, order_id="order-0001")["paymentKey"]
-    wrong_amount = fake.post(
+def test_confirm_must_match_what_the_window_authorized(toss):
+    key = toss.authenticated_payment(amount=15000, order_id="order-0001")["paymentKey"]
+    wrong_amount = toss.post(
         "/v1/payments/confirm", {"paymentKey": key, "orderId": "order-0001", "amount": 100}
     )
     assert (wrong_amount.status_code, wrong_amount.json()["code"]) == (400, "INVALID_REQUEST")
-    wrong_order = fake.post(
+    wrong_order = toss.post(
         "/v1/payments/confirm", {"paymentKey": key, "orderId": "order-9999", "amount": 15000}
     )
     assert (wrong_order.status_code, wrong_order.json()["code"]) == (
         404,
         "NOT_FOUND_PAYMENT_SESSION",
     )
-    assert fake.get(f"/v1/payments/{key}").json()["status"] == "IN_PROGRESS"
-    unknown = fake.post(
+    assert toss.get(f"/v1/payments/{key}").json()["status"] == "IN_PROGRESS"
+    unknown = toss.post(
         "/v1/payments/confirm", {"paymentKey": "nope", "orderId": "order-0001", "amount": 1}
     )
     assert (unknown.status_code, unknown.json()["code"]) == (404, "NOT_FOUND_PAYMENT")
-    missing = fake.post("/v1/payments/confirm", {"paymentKey": key})
+    missing = toss.post("/v1/payments/confirm", {"paymentKey": key})
     assert (missing.status_code, missing.json()["code"]) == (400, "INVALID_REQUEST")
-    ok = fake.post(
+    ok = toss.post(
         "/v1/payments/confirm", {"paymentKey": key, "orderId": "order-0001", "amount": "15000"}
     )
     assert ok.json()["status"] == "DONE"
 
 
-def test_confirm_window_closes_after_ten_minutes_of_fake_time(fake):
-    key = fake.authenticated_payment()["paymentKey"]
-    fake.advance(599)
-    assert fake.get(f"/v1/payments/{key}").json()["status"] == "IN_PROGRESS"
-    fake.advance(2)
-    response = fake.post(
+def test_confirm_window_closes_after_ten_minutes_of_fake_time(toss):
+    key = toss.authenticated_payment()["paymentKey"]
+    toss.advance(599)
+    assert toss.get(f"/v1/payments/{key}").json()["status"] == "IN_PROGRESS"
+    toss.advance(2)
+    response = toss.post(
         "/v1/payments/confirm", {"paymentKey": key, "orderId": "order-0001", "amount": 15000}
     )
     assert response.status_code == 404
@@ -183,19 +171,19 @@ def test_confirm_window_closes_after_ten_minutes_of_fake_time(fake):
         "code": "NOT_FOUND_PAYMENT_SESSION",
         "message": "결제 시간이 만료되어 결제 진행 데이터가 존재하지 않습니다.",
     }
-    assert fake.get(f"/v1/payments/{key}").json()["status"] == "EXPIRED"
+    assert toss.get(f"/v1/payments/{key}").json()["status"] == "EXPIRED"
 
 
-def test_legacy_approve_route_is_confirm(fake):
-    key = fake.post(
+def test_legacy_approve_route_is_confirm(toss):
+    key = toss.post(
         "/v1/payments/key-in", {**_key_in_body("order-legacy"), "__approved": False}
     ).json()["paymentKey"]
-    wrong = fake.post(f"/v1/payments/{key}", {"orderId": "order-legacy", "amount": 14000})
+    wrong = toss.post(f"/v1/payments/{key}", {"orderId": "order-legacy", "amount": 14000})
     assert wrong.status_code == 400
-    response = fake.post(f"/v1/payments/{key}", {"orderId": "order-legacy", "amount": 15000})
+    response = toss.post(f"/v1/payments/{key}", {"orderId": "order-legacy", "amount": 15000})
     assert response.status_code == 200
     assert response.json()["status"] == "DONE"
-    again = fake.post(f"/v1/payments/{key}", {"orderId": "order-legacy", "amount": 15000})
+    again = toss.post(f"/v1/payments/{key}", {"orderId": "order-legacy", "amount": 15000})
     assert again.json()["code"] == "ALREADY_PROCESSED_PAYMENT"
 
 
@@ -210,24 +198,24 @@ def _key_in_body(order_id):
     }
 
 
-def test_usd_payment_keeps_its_cents(fake):
-    success = fake.authenticated_payment(amount="12.50", currency="USD", order_id="order-usd-1")
+def test_usd_payment_keeps_its_cents(toss):
+    success = toss.authenticated_payment(amount="12.50", currency="USD", order_id="order-usd-1")
     assert success["amount"] == "12.5"
-    confirmed = fake.post(
+    confirmed = toss.post(
         "/v1/payments/confirm",
         {"paymentKey": success["paymentKey"], "orderId": "order-usd-1", "amount": 12.5},
     ).json()
     assert confirmed["currency"] == "USD"
     assert confirmed["totalAmount"] == 12.5
     assert confirmed["balanceAmount"] == 12.5
-    cancelled = fake.post(
+    cancelled = toss.post(
         f"/v1/payments/{success['paymentKey']}/cancel",
         {"cancelReason": "partial", "cancelAmount": 0.25},
     ).json()
     assert cancelled["balanceAmount"] == 12.25
     assert cancelled["cancels"][0]["cancelAmount"] == 0.25
     assert cancelled["currency"] == "USD"
-    too_fine = fake.post(
+    too_fine = toss.post(
         f"/v1/payments/{success['paymentKey']}/cancel",
         {"cancelReason": "x", "cancelAmount": 0.125},
     )
@@ -237,8 +225,8 @@ def test_usd_payment_keeps_its_cents(fake):
 # -- key-in ---------------------------------------------------------------------------------------
 
 
-def test_key_in_approves_at_once(fake):
-    response = key_in(fake)
+def test_key_in_approves_at_once(toss):
+    response = key_in(toss)
     assert response.status_code == 200
     payment = response.json()
     assert payment["status"] == "DONE"
@@ -247,8 +235,8 @@ def test_key_in_approves_at_once(fake):
     assert payment["orderName"] == "Coffee beans 1kg"
 
 
-def test_key_in_with_seed_flag_waits_for_confirm(fake):
-    payment = key_in(fake, __approved=False).json()
+def test_key_in_with_seed_flag_waits_for_confirm(toss):
+    payment = key_in(toss, __approved=False).json()
     assert payment["status"] == "IN_PROGRESS"
     assert payment["approvedAt"] is None
 
@@ -262,102 +250,102 @@ def test_key_in_with_seed_flag_waits_for_confirm(fake):
         ("1234", 400, "INVALID_CARD_NUMBER"),
     ],
 )
-def test_key_in_declines_are_errors(fake, card_number, status, code):
-    response = key_in(fake, cardNumber=card_number)
+def test_key_in_declines_are_errors(toss, card_number, status, code):
+    response = key_in(toss, cardNumber=card_number)
     assert (response.status_code, response.json()["code"]) == (status, code)
-    assert fake.get("/v1/payments/orders/order-0001").status_code == 404
+    assert toss.get("/v1/payments/orders/order-0001").status_code == 404
 
 
-def test_key_in_refusals(fake):
-    expired = key_in(fake, cardExpirationYear="20", cardExpirationMonth="01")
+def test_key_in_refusals(toss):
+    expired = key_in(toss, cardExpirationYear="20", cardExpirationMonth="01")
     assert expired.json()["code"] == "INVALID_CARD_EXPIRATION"
-    assert key_in(fake, amount=50).json()["code"] == "BELOW_MINIMUM_AMOUNT"
-    assert key_in(fake, order_id="bad id!").json()["code"] == "INVALID_REQUEST"
-    assert key_in(fake, amount=None).json()["code"] == "INVALID_REQUEST"
-    assert key_in(fake).status_code == 200
-    duplicate = key_in(fake)
+    assert key_in(toss, amount=50).json()["code"] == "BELOW_MINIMUM_AMOUNT"
+    assert key_in(toss, order_id="bad id!").json()["code"] == "INVALID_REQUEST"
+    assert key_in(toss, amount=None).json()["code"] == "INVALID_REQUEST"
+    assert key_in(toss).status_code == 200
+    duplicate = key_in(toss)
     assert (duplicate.status_code, duplicate.json()["code"]) == (400, "DUPLICATED_ORDER_ID")
 
 
-def test_reads_of_unknown_payments_and_orders(fake):
-    assert fake.get("/v1/payments/orders/order-none").json()["code"] == "NOT_FOUND_PAYMENT"
-    assert fake.get("/v1/payments/orders/order-none").status_code == 404
-    not_json = fake.api.post(fake.url + "/v1/payments/confirm", data="[1]", timeout=5)
+def test_reads_of_unknown_payments_and_orders(toss):
+    assert toss.get("/v1/payments/orders/order-none").json()["code"] == "NOT_FOUND_PAYMENT"
+    assert toss.get("/v1/payments/orders/order-none").status_code == 404
+    not_json = toss.api.post(toss.url + "/v1/payments/confirm", data="[1]", timeout=5)
     assert not_json.status_code == 400
 
 
 # -- idempotency -----------------------------------------------------------------------------------
 
 
-def test_idempotency_key_replays_the_first_response(fake):
+def test_idempotency_key_replays_the_first_response(toss):
     headers = {"Idempotency-Key": str(uuid.uuid4())}
-    first = fake.post("/v1/payments/key-in", _key_in_body("order-idem"), headers=headers)
-    second = fake.post("/v1/payments/key-in", _key_in_body("order-idem"), headers=headers)
+    first = toss.post("/v1/payments/key-in", _key_in_body("order-idem"), headers=headers)
+    second = toss.post("/v1/payments/key-in", _key_in_body("order-idem"), headers=headers)
     assert first.status_code == second.status_code == 200
     assert first.json() == second.json()
-    assert fake.gateway.payment_count() == 1
+    assert toss.gateway.payment_count() == 1
     # Without the key the same request runs again (and is refused: the orderId is spent).
-    assert fake.post("/v1/payments/key-in", _key_in_body("order-idem")).status_code == 400
+    assert toss.post("/v1/payments/key-in", _key_in_body("order-idem")).status_code == 400
 
 
-def test_idempotent_confirm_and_cancel_replay_instead_of_failing(fake):
-    key = fake.authenticated_payment()["paymentKey"]
+def test_idempotent_confirm_and_cancel_replay_instead_of_failing(toss):
+    key = toss.authenticated_payment()["paymentKey"]
     confirm = {"paymentKey": key, "orderId": "order-0001", "amount": 15000}
     headers = {"Idempotency-Key": "confirm-" + key}
-    first = fake.post("/v1/payments/confirm", confirm, headers=headers).json()
-    assert fake.post("/v1/payments/confirm", confirm, headers=headers).json() == first
+    first = toss.post("/v1/payments/confirm", confirm, headers=headers).json()
+    assert toss.post("/v1/payments/confirm", confirm, headers=headers).json() == first
     cancel = {"cancelReason": "refund", "cancelAmount": 5000}
     cancel_headers = {"Idempotency-Key": "cancel-1"}
-    once = fake.post(f"/v1/payments/{key}/cancel", cancel, headers=cancel_headers).json()
-    twice = fake.post(f"/v1/payments/{key}/cancel", cancel, headers=cancel_headers).json()
+    once = toss.post(f"/v1/payments/{key}/cancel", cancel, headers=cancel_headers).json()
+    twice = toss.post(f"/v1/payments/{key}/cancel", cancel, headers=cancel_headers).json()
     assert once == twice
-    assert fake.get(f"/v1/payments/{key}").json()["balanceAmount"] == 10000
+    assert toss.get(f"/v1/payments/{key}").json()["balanceAmount"] == 10000
 
 
-def test_idempotency_errors_are_replayed_too_and_keys_are_scoped(fake):
+def test_idempotency_errors_are_replayed_too_and_keys_are_scoped(toss):
     headers = {"Idempotency-Key": "same-key"}
-    missing = fake.post("/v1/payments/confirm", {"paymentKey": "nope"}, headers=headers)
+    missing = toss.post("/v1/payments/confirm", {"paymentKey": "nope"}, headers=headers)
     assert missing.status_code == 400
-    replay = fake.post(
+    replay = toss.post(
         "/v1/payments/confirm",
         {"paymentKey": "nope", "orderId": "order-0001", "amount": 1},
         headers=headers,
     )
     assert (replay.status_code, replay.json()) == (400, missing.json())
     # The same key on another URL is another request.
-    assert key_in(fake, order_id="order-scope").status_code == 200
-    other = fake.post("/v1/payments/key-in", _key_in_body("order-scope2"), headers=headers)
+    assert key_in(toss, order_id="order-scope").status_code == 200
+    other = toss.post("/v1/payments/key-in", _key_in_body("order-scope2"), headers=headers)
     assert other.status_code == 200
 
 
-def test_idempotency_key_over_300_characters_is_refused(fake):
-    response = fake.post(
+def test_idempotency_key_over_300_characters_is_refused(toss):
+    response = toss.post(
         "/v1/payments/key-in", _key_in_body("order-long"), headers={"Idempotency-Key": "k" * 301}
     )
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_IDEMPOTENCY_KEY"
-    assert fake.gateway.payment_count() == 0
+    assert toss.gateway.payment_count() == 0
 
 
-def test_idempotency_records_expire_after_15_days(fake):
+def test_idempotency_records_expire_after_15_days(toss):
     headers = {"Idempotency-Key": "old-key"}
-    assert fake.post("/v1/payments/key-in", _key_in_body("order-old"), headers=headers).ok
-    fake.advance(15 * 24 * 3600 + 1)
-    again = fake.post("/v1/payments/key-in", _key_in_body("order-old"), headers=headers)
+    assert toss.post("/v1/payments/key-in", _key_in_body("order-old"), headers=headers).ok
+    toss.advance(15 * 24 * 3600 + 1)
+    again = toss.post("/v1/payments/key-in", _key_in_body("order-old"), headers=headers)
     assert again.json()["code"] == "DUPLICATED_ORDER_ID"
 
 
-def test_idempotency_key_being_processed_is_409(fake):
+def test_idempotency_key_being_processed_is_409(toss):
     scope = ("busy-key", "test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R", "/v1/payments/key-in", "POST")
-    assert fake.gateway.idempotency_begin(scope) == "new"
-    response = fake.post(
+    assert toss.gateway.idempotency_begin(scope) == "new"
+    response = toss.post(
         "/v1/payments/key-in", _key_in_body("order-busy"), headers={"Idempotency-Key": "busy-key"}
     )
     assert response.status_code == 409
     assert response.json()["code"] == "IDEMPOTENT_REQUEST_PROCESSING"
 
 
-def test_fault_rule_error_status_on_a_route(fake):
+def test_fault_rule_error_status_on_a_route(toss):
     rule = {
         "method": "GET",
         "path": "/v1/payments/*",
@@ -365,6 +353,6 @@ def test_fault_rule_error_status_on_a_route(fake):
         "times": 1,
         "body": {"code": "FAILED_INTERNAL_SYSTEM_PROCESSING", "message": "x"},
     }
-    assert fake.control("POST", "/faults", rule).ok
-    assert fake.get("/v1/payments/abc").status_code == 500
-    assert fake.get("/v1/payments/abc").status_code == 404
+    assert toss.control("POST", "/faults", rule).ok
+    assert toss.get("/v1/payments/abc").status_code == 500
+    assert toss.get("/v1/payments/abc").status_code == 404

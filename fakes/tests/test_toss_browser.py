@@ -9,7 +9,6 @@ import pytest
 from flask import Flask, render_template_string, request
 
 from fake_common.server import serve_in_thread
-from fake_toss.testing import running_fake
 
 SHOP_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Test shop</title>
@@ -72,30 +71,19 @@ def shop_app(fake_url: str, client_key: str) -> Flask:
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with running_fake() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def shop(fake):
-    with serve_in_thread(shop_app(fake.url, fake.client_key)) as server:
+def shop(toss_server):
+    with serve_in_thread(shop_app(toss_server.url, toss_server.client_key)) as server:
         yield server.url
-
-
-@pytest.fixture(autouse=True)
-def _fresh(fake):
-    fake.reset()
 
 
 def query_of(url: str) -> dict:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-def test_card_payment_redirects_to_success_url(page, fake, shop):
+def test_card_payment_redirects_to_success_url(page, toss, shop):
     page.goto(shop + "/?orderId=order-browser-1")
     page.get_by_role("button", name="Pay with redirect").click()
-    page.wait_for_url(fake.url + "/window?*")
+    page.wait_for_url(toss.url + "/window?*")
     assert page.get_by_text("15,000 KRW").is_visible()
     assert page.get_by_role("table", name="Test cards").is_visible()
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
@@ -105,14 +93,14 @@ def test_card_payment_redirects_to_success_url(page, fake, shop):
     assert query["orderId"] == "order-browser-1"
     assert query["amount"] == "15000"
     assert query["paymentType"] == "NORMAL"
-    confirmed = fake.post(
+    confirmed = toss.post(
         "/v1/payments/confirm",
         {"paymentKey": query["paymentKey"], "orderId": "order-browser-1", "amount": 15000},
     ).json()
     assert confirmed["status"] == "DONE"
 
 
-def test_declined_card_redirects_to_fail_url(page, fake, shop):
+def test_declined_card_redirects_to_fail_url(page, toss, shop):
     page.goto(shop + "/?orderId=order-browser-2")
     page.get_by_role("button", name="Pay with redirect").click()
     page.get_by_label("Card number").fill("4000 0000 0000 9995")
@@ -124,7 +112,7 @@ def test_declined_card_redirects_to_fail_url(page, fake, shop):
     assert query["message"] == "한도초과 혹은 잔액부족으로 결제에 실패했습니다."
 
 
-def test_cancel_in_the_window_redirects_to_fail_url(page, fake, shop):
+def test_cancel_in_the_window_redirects_to_fail_url(page, toss, shop):
     page.goto(shop + "/?orderId=order-browser-3")
     page.get_by_role("button", name="Pay with redirect").click()
     page.get_by_role("button", name="Cancel").click()
@@ -132,14 +120,14 @@ def test_cancel_in_the_window_redirects_to_fail_url(page, fake, shop):
     assert query_of(page.url)["code"] == "PAY_PROCESS_CANCELED"
 
 
-def test_virtual_account_in_the_window(page, fake, shop):
+def test_virtual_account_in_the_window(page, toss, shop):
     page.goto(shop + "/?method=가상계좌&orderId=order-browser-va&amount=19900")
     page.get_by_role("button", name="Pay with redirect").click()
     page.get_by_label("Bank").select_option(label="신한 (SHINHAN)")
     page.get_by_role("button", name="Pay", exact=True).click()
     page.wait_for_url(shop + "/success?*")
     query = query_of(page.url)
-    issued = fake.post(
+    issued = toss.post(
         "/v1/payments/confirm",
         {"paymentKey": query["paymentKey"], "orderId": "order-browser-va", "amount": 19900},
     ).json()
@@ -147,21 +135,21 @@ def test_virtual_account_in_the_window(page, fake, shop):
     assert issued["virtualAccount"]["bankCode"] == "88"
 
 
-def test_billing_auth_redirects_with_customer_key_and_auth_key(page, fake, shop):
+def test_billing_auth_redirects_with_customer_key_and_auth_key(page, toss, shop):
     page.goto(shop + "/")
     page.get_by_role("button", name="Register card").click()
-    page.wait_for_url(fake.url + "/billing-window?*")
+    page.wait_for_url(toss.url + "/billing-window?*")
     page.get_by_label("Card number").fill("4242424242424242")
     page.get_by_label("Expiry").fill("12/39")
     page.get_by_role("button", name="Register card").click()
     page.wait_for_url(shop + "/billing/success?*")
     query = query_of(page.url)
     assert query["customerKey"] == "cust-browser-1"
-    billing = fake.post("/v1/billing/authorizations/issue", query).json()
+    billing = toss.post("/v1/billing/authorizations/issue", query).json()
     assert billing["customerKey"] == "cust-browser-1"
 
 
-def test_promise_mode_resolves_through_a_popup_in_dollars(page, fake, shop):
+def test_promise_mode_resolves_through_a_popup_in_dollars(page, toss, shop):
     page.goto(shop + "/?orderId=order-browser-usd&amount=12.5&currency=USD")
     with page.expect_popup() as popup_info:
         page.get_by_role("button", name="Pay in popup").click()
@@ -175,10 +163,10 @@ def test_promise_mode_resolves_through_a_popup_in_dollars(page, fake, shop):
     payment = json.loads(result.text_content())
     assert payment["orderId"] == "order-browser-usd"
     assert payment["amount"] == 12.5
-    assert fake.get(f"/v1/payments/{payment['paymentKey']}").json()["currency"] == "USD"
+    assert toss.get(f"/v1/payments/{payment['paymentKey']}").json()["currency"] == "USD"
 
 
-def test_promise_mode_rejects_when_the_buyer_cancels(page, fake, shop):
+def test_promise_mode_rejects_when_the_buyer_cancels(page, toss, shop):
     page.goto(shop + "/?orderId=order-browser-4")
     with page.expect_popup() as popup_info:
         page.get_by_role("button", name="Pay in popup").click()

@@ -4,35 +4,20 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
-from fake_toss.testing import running_fake
-
 REFUND_ACCOUNT = {"bank": "신한", "accountNumber": "110-123-456789", "holderName": "홍길동"}
 
 
-@pytest.fixture(scope="module")
-def fake():
-    with running_fake() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _fresh(fake):
-    fake.reset()
-
-
-def paid_card(fake, amount=15000, order_id="order-0001") -> str:
-    key = fake.authenticated_payment(amount=amount, order_id=order_id)["paymentKey"]
-    confirmed = fake.post(
+def paid_card(toss, amount=15000, order_id="order-0001") -> str:
+    key = toss.authenticated_payment(amount=amount, order_id=order_id)["paymentKey"]
+    confirmed = toss.post(
         "/v1/payments/confirm", {"paymentKey": key, "orderId": order_id, "amount": amount}
     )
     assert confirmed.json()["status"] == "DONE"
     return key
 
 
-def virtual_account(fake, amount=19900, order_id="order-va-1", **extra) -> dict:
-    response = fake.post(
+def virtual_account(toss, amount=19900, order_id="order-va-1", **extra) -> dict:
+    response = toss.post(
         "/v1/virtual-accounts",
         {
             "amount": amount,
@@ -47,11 +32,11 @@ def virtual_account(fake, amount=19900, order_id="order-va-1", **extra) -> dict:
     return response.json()
 
 
-def test_partial_cancels_down_to_zero(fake):
-    key = paid_card(fake, amount=15000)
+def test_partial_cancels_down_to_zero(toss):
+    key = paid_card(toss, amount=15000)
     transaction_keys = set()
     for i in range(1, 6):
-        response = fake.post(
+        response = toss.post(
             f"/v1/payments/{key}/cancel", {"cancelReason": f"refund {i}", "cancelAmount": 3000}
         )
         assert response.status_code == 200
@@ -70,68 +55,68 @@ def test_partial_cancels_down_to_zero(fake):
         assert payment["status"] == ("CANCELED" if i == 5 else "PARTIAL_CANCELED")
         assert payment["suppliedAmount"] + payment["vat"] == payment["balanceAmount"]
     assert len(transaction_keys) == 5
-    again = fake.post(f"/v1/payments/{key}/cancel", {"cancelReason": "again", "cancelAmount": 1})
+    again = toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "again", "cancelAmount": 1})
     assert (again.status_code, again.json()["code"]) == (400, "ALREADY_CANCELED_PAYMENT")
 
 
-def test_cancel_without_amount_cancels_what_is_left(fake):
-    key = paid_card(fake, amount=10000)
-    fake.post(f"/v1/payments/{key}/cancel", {"cancelReason": "part", "cancelAmount": 2500})
-    payment = fake.post(f"/v1/payments/{key}/cancel", {"cancelReason": "rest"}).json()
+def test_cancel_without_amount_cancels_what_is_left(toss):
+    key = paid_card(toss, amount=10000)
+    toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "part", "cancelAmount": 2500})
+    payment = toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "rest"}).json()
     assert payment["status"] == "CANCELED"
     assert payment["balanceAmount"] == 0
     assert [c["cancelAmount"] for c in payment["cancels"]] == [2500, 7500]
 
 
-def test_over_cancel_is_refused_and_changes_nothing(fake):
-    key = paid_card(fake, amount=15000)
-    over = fake.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 15100})
+def test_over_cancel_is_refused_and_changes_nothing(toss):
+    key = paid_card(toss, amount=15000)
+    over = toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 15100})
     assert over.status_code == 403
     assert over.json() == {
         "code": "NOT_CANCELABLE_AMOUNT",
         "message": "취소 할 수 없는 금액 입니다.",
     }
-    fake.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 10000})
-    over_rest = fake.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 5001})
+    toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 10000})
+    over_rest = toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 5001})
     assert over_rest.json()["code"] == "NOT_CANCELABLE_AMOUNT"
-    payment = fake.get(f"/v1/payments/{key}").json()
+    payment = toss.get(f"/v1/payments/{key}").json()
     assert payment["balanceAmount"] == 5000
     assert len(payment["cancels"]) == 1
 
 
-def test_refundable_amount_must_match_the_balance(fake):
-    key = paid_card(fake, amount=15000)
-    wrong = fake.post(
+def test_refundable_amount_must_match_the_balance(toss):
+    key = paid_card(toss, amount=15000)
+    wrong = toss.post(
         f"/v1/payments/{key}/cancel",
         {"cancelReason": "x", "cancelAmount": 1000, "refundableAmount": 14000},
     )
     assert (wrong.status_code, wrong.json()["code"]) == (400, "NOT_MATCHES_REFUNDABLE_AMOUNT")
-    right = fake.post(
+    right = toss.post(
         f"/v1/payments/{key}/cancel",
         {"cancelReason": "x", "cancelAmount": 1000, "refundableAmount": 15000},
     )
     assert right.json()["balanceAmount"] == 14000
 
 
-def test_cancel_refusals(fake):
-    key = paid_card(fake)
-    no_reason = fake.post(f"/v1/payments/{key}/cancel", {"cancelAmount": 100})
+def test_cancel_refusals(toss):
+    key = paid_card(toss)
+    no_reason = toss.post(f"/v1/payments/{key}/cancel", {"cancelAmount": 100})
     assert (no_reason.status_code, no_reason.json()["code"]) == (400, "INVALID_REQUEST")
-    zero = fake.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 0})
+    zero = toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 0})
     assert zero.json()["code"] == "INVALID_REQUEST"
-    currency = fake.post(
+    currency = toss.post(
         f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 1, "currency": "USD"}
     )
     assert currency.json()["code"] == "INVALID_REQUEST"
-    unknown = fake.post("/v1/payments/nope/cancel", {"cancelReason": "x"})
+    unknown = toss.post("/v1/payments/nope/cancel", {"cancelReason": "x"})
     assert (unknown.status_code, unknown.json()["code"]) == (404, "NOT_FOUND_PAYMENT")
-    waiting = fake.authenticated_payment(order_id="order-waiting")["paymentKey"]
-    not_yet = fake.post(f"/v1/payments/{waiting}/cancel", {"cancelReason": "x"})
+    waiting = toss.authenticated_payment(order_id="order-waiting")["paymentKey"]
+    not_yet = toss.post(f"/v1/payments/{waiting}/cancel", {"cancelReason": "x"})
     assert (not_yet.status_code, not_yet.json()["code"]) == (403, "NOT_CANCELABLE_PAYMENT")
 
 
-def test_virtual_account_issue_deposit_and_refund(fake):
-    issued = virtual_account(fake)
+def test_virtual_account_issue_deposit_and_refund(toss):
+    issued = virtual_account(toss)
     assert issued["status"] == "WAITING_FOR_DEPOSIT"
     assert issued["method"] == "가상계좌"
     assert issued["secret"].startswith("ps_")
@@ -144,30 +129,30 @@ def test_virtual_account_issue_deposit_and_refund(fake):
     assert issued["approvedAt"] is None
     key = issued["paymentKey"]
 
-    deposited = fake.control("POST", f"/deposit/{key}")
+    deposited = toss.control("POST", f"/deposit/{key}")
     assert deposited.status_code == 200
     assert deposited.json()["status"] == "DONE"
     assert deposited.json()["approvedAt"] is not None
-    twice = fake.control("POST", f"/deposit/{key}")
+    twice = toss.control("POST", f"/deposit/{key}")
     assert twice.status_code == 403
 
-    no_account = fake.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 100})
+    no_account = toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 100})
     assert (no_account.status_code, no_account.json()["code"]) == (
         400,
         "INVALID_REFUND_ACCOUNT_INFO",
     )
-    bad_bank = fake.post(
+    bad_bank = toss.post(
         f"/v1/payments/{key}/cancel",
         {"cancelReason": "x", "refundReceiveAccount": {**REFUND_ACCOUNT, "bank": "nowhere"}},
     )
     assert bad_bank.json()["code"] == "INVALID_BANK"
-    bad_number = fake.post(
+    bad_number = toss.post(
         f"/v1/payments/{key}/cancel",
         {"cancelReason": "x", "refundReceiveAccount": {**REFUND_ACCOUNT, "accountNumber": "12ab"}},
     )
     assert bad_number.json()["code"] == "INVALID_REFUND_ACCOUNT_NUMBER"
     for i, amount in enumerate((9900, 10000), start=1):
-        refunded = fake.post(
+        refunded = toss.post(
             f"/v1/payments/{key}/cancel",
             {
                 "cancelReason": "refund",
@@ -185,38 +170,38 @@ def test_virtual_account_issue_deposit_and_refund(fake):
     }
 
 
-def test_virtual_account_before_deposit_cancels_only_in_full(fake):
-    key = virtual_account(fake)["paymentKey"]
-    partial = fake.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 100})
+def test_virtual_account_before_deposit_cancels_only_in_full(toss):
+    key = virtual_account(toss)["paymentKey"]
+    partial = toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x", "cancelAmount": 100})
     assert partial.status_code == 403
     assert partial.json()["code"] == "NOT_ALLOWED_PARTIAL_REFUND_WAITING_DEPOSIT"
-    full = fake.post(f"/v1/payments/{key}/cancel", {"cancelReason": "changed my mind"})
+    full = toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "changed my mind"})
     assert full.status_code == 200
     assert full.json()["status"] == "CANCELED"
-    assert fake.control("POST", f"/deposit/{key}").status_code == 403
+    assert toss.control("POST", f"/deposit/{key}").status_code == 403
 
 
-def test_seed_deposit_route_and_deposit_by_order_id(fake):
-    first = virtual_account(fake, order_id="order-va-seed")
-    response = fake.api.put(fake.url + f"/internal/{first['paymentKey']}/deposit", timeout=5)
+def test_seed_deposit_route_and_deposit_by_order_id(toss):
+    first = virtual_account(toss, order_id="order-va-seed")
+    response = toss.api.put(toss.url + f"/internal/{first['paymentKey']}/deposit", timeout=5)
     assert response.json()["status"] == "DONE"
-    virtual_account(fake, order_id="order-va-by-order")
-    assert fake.control("POST", "/deposit/order-va-by-order").json()["status"] == "DONE"
-    assert fake.control("POST", "/deposit/nothing-here").status_code == 404
-    card = paid_card(fake, order_id="order-card-dep")
-    assert fake.control("POST", f"/deposit/{card}").status_code == 403
+    virtual_account(toss, order_id="order-va-by-order")
+    assert toss.control("POST", "/deposit/order-va-by-order").json()["status"] == "DONE"
+    assert toss.control("POST", "/deposit/nothing-here").status_code == 404
+    card = paid_card(toss, order_id="order-card-dep")
+    assert toss.control("POST", f"/deposit/{card}").status_code == 403
 
 
-def test_virtual_account_due_date_passes(fake):
-    payment = virtual_account(fake, validHours=1)
-    fake.advance(3601)
-    read = fake.get(f"/v1/payments/{payment['paymentKey']}").json()
+def test_virtual_account_due_date_passes(toss):
+    payment = virtual_account(toss, validHours=1)
+    toss.advance(3601)
+    read = toss.get(f"/v1/payments/{payment['paymentKey']}").json()
     assert read["status"] == "WAITING_FOR_DEPOSIT"
     assert read["virtualAccount"]["expired"] is True
-    assert fake.control("POST", f"/deposit/{payment['paymentKey']}").status_code == 403
+    assert toss.control("POST", f"/deposit/{payment['paymentKey']}").status_code == 403
 
 
-def test_virtual_account_refusals(fake):
+def test_virtual_account_refusals(toss):
     def issue(**fields):
         body = {
             "amount": 10000,
@@ -226,7 +211,7 @@ def test_virtual_account_refusals(fake):
             "bank": "88",
             **fields,
         }
-        return fake.post("/v1/virtual-accounts", body)
+        return toss.post("/v1/virtual-accounts", body)
 
     assert issue(bank="Atlantis").json()["code"] == "INVALID_BANK"
     assert issue(bank=None).json()["code"] == "INVALID_REQUEST"
@@ -237,42 +222,42 @@ def test_virtual_account_refusals(fake):
     assert due["virtualAccount"]["dueDate"] == "2099-01-01T00:00:00"
 
 
-def test_virtual_account_through_the_window_and_confirm(fake):
-    success = fake.authenticated_payment(method="VIRTUAL_ACCOUNT", bank="20", order_id="order-va-w")
+def test_virtual_account_through_the_window_and_confirm(toss):
+    success = toss.authenticated_payment(method="VIRTUAL_ACCOUNT", bank="20", order_id="order-va-w")
     key = success["paymentKey"]
-    waiting = fake.get(f"/v1/payments/{key}").json()
+    waiting = toss.get(f"/v1/payments/{key}").json()
     assert waiting["status"] == "IN_PROGRESS"
     assert waiting["virtualAccount"] is None
-    issued = fake.post(
+    issued = toss.post(
         "/v1/payments/confirm", {"paymentKey": key, "orderId": "order-va-w", "amount": 15000}
     ).json()
     assert issued["status"] == "WAITING_FOR_DEPOSIT"
     assert issued["virtualAccount"]["bankCode"] == "20"
     assert issued["secret"].startswith("ps_")
-    assert fake.control("POST", f"/deposit/{key}").json()["status"] == "DONE"
+    assert toss.control("POST", f"/deposit/{key}").json()["status"] == "DONE"
 
 
-def test_seed_virtual_account_with_approved_false_waits_for_confirm(fake):
-    payment = virtual_account(fake, order_id="order-va-seed2", __approved=False)
+def test_seed_virtual_account_with_approved_false_waits_for_confirm(toss):
+    payment = virtual_account(toss, order_id="order-va-seed2", __approved=False)
     assert payment["status"] == "IN_PROGRESS"
-    approved = fake.post(
+    approved = toss.post(
         f"/v1/payments/{payment['paymentKey']}", {"orderId": "order-va-seed2", "amount": 19900}
     ).json()
     assert approved["status"] == "WAITING_FOR_DEPOSIT"
 
 
-def test_concurrent_partial_cancels_never_exceed_the_balance(fake):
-    key = paid_card(fake, amount=15000)
+def test_concurrent_partial_cancels_never_exceed_the_balance(toss):
+    key = paid_card(toss, amount=15000)
 
     def cancel_1000(i: int) -> int:
         body = {"cancelReason": f"race {i}", "cancelAmount": 1000}
-        return fake.post(f"/v1/payments/{key}/cancel", body).status_code
+        return toss.post(f"/v1/payments/{key}/cancel", body).status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(cancel_1000, range(20)))
     assert statuses.count(200) == 15
     assert statuses.count(403) + statuses.count(400) == 5
-    payment = fake.get(f"/v1/payments/{key}").json()
+    payment = toss.get(f"/v1/payments/{key}").json()
     assert payment["balanceAmount"] == 0
     assert payment["status"] == "CANCELED"
     assert len({c["transactionKey"] for c in payment["cancels"]}) == 15

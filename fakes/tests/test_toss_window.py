@@ -9,23 +9,10 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from fake_toss.testing import running_fake
 
-
-@pytest.fixture(scope="module")
-def fake():
-    with running_fake() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _fresh(fake):
-    fake.reset()
-
-
-def window_query(fake, **overrides) -> str:
+def window_query(toss, **overrides) -> str:
     params = {
-        "clientKey": fake.client_key,
+        "clientKey": toss.client_key,
         "method": "CARD",
         "amount": "15000",
         "orderId": "order-0001",
@@ -37,17 +24,17 @@ def window_query(fake, **overrides) -> str:
     return urlencode({k: v for k, v in params.items() if v is not None})
 
 
-def test_sdk_script_is_served_for_other_origins(fake):
-    response = requests.get(fake.url + "/sdk/toss.js", timeout=5)
+def test_sdk_script_is_served_for_other_origins(toss):
+    response = requests.get(toss.url + "/sdk/toss.js", timeout=5)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/javascript")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "window.TossPayments = TossPayments" in response.text
-    assert fake.url in response.text
+    assert toss.url in response.text
 
 
-def test_window_shows_the_order_the_cards_and_the_inputs(fake):
-    page = requests.get(fake.url + "/window?" + window_query(fake), timeout=5)
+def test_window_shows_the_order_the_cards_and_the_inputs(toss):
+    page = requests.get(toss.url + "/window?" + window_query(toss), timeout=5)
     assert page.status_code == 200
     html = page.text
     assert "Coffee beans 1kg" in html
@@ -57,26 +44,26 @@ def test_window_shows_the_order_the_cards_and_the_inputs(fake):
     assert ">Pay</button>" in html and ">Cancel</button>" in html
 
 
-def test_window_amount_in_dollars_and_bank_select_for_virtual_accounts(fake):
+def test_window_amount_in_dollars_and_bank_select_for_virtual_accounts(toss):
     usd = requests.get(
-        fake.url + "/window?" + window_query(fake, amount="12.5", currency="USD"), timeout=5
+        toss.url + "/window?" + window_query(toss, amount="12.5", currency="USD"), timeout=5
     )
     assert "$12.50" in usd.text
-    va = requests.get(fake.url + "/window?" + window_query(fake, method="가상계좌"), timeout=5).text
+    va = requests.get(toss.url + "/window?" + window_query(toss, method="가상계좌"), timeout=5).text
     assert '<label for="bank">Bank</label>' in va
     assert 'value="88"' in va
 
 
-def test_window_refuses_an_unknown_client_key(fake):
+def test_window_refuses_an_unknown_client_key(toss):
     page = requests.get(
-        fake.url + "/window?" + window_query(fake, clientKey="test_ck_bad"), timeout=5
+        toss.url + "/window?" + window_query(toss, clientKey="test_ck_bad"), timeout=5
     )
     assert page.status_code == 400
     assert "UNAUTHORIZED_KEY" in page.text
 
 
-def test_success_redirect_keeps_the_success_urls_own_query(fake):
-    outcome = fake.pay_in_window(successUrl="http://shop.test/success?lang=ko")
+def test_success_redirect_keeps_the_success_urls_own_query(toss):
+    outcome = toss.pay_in_window(successUrl="http://shop.test/success?lang=ko")
     assert outcome["path"] == "/success"
     assert outcome["query"]["lang"] == "ko"
     assert set(outcome["query"]) == {"lang", "paymentKey", "orderId", "amount", "paymentType"}
@@ -90,17 +77,17 @@ def test_success_redirect_keeps_the_success_urls_own_query(fake):
         ("4000 0000 0000 0069", "INVALID_CARD_EXPIRATION"),
     ],
 )
-def test_declined_card_goes_to_fail_url(fake, card_number, code):
-    outcome = fake.pay_in_window(card_number=card_number)
+def test_declined_card_goes_to_fail_url(toss, card_number, code):
+    outcome = toss.pay_in_window(card_number=card_number)
     assert outcome["path"] == "/fail"
     assert outcome["query"]["code"] == code
     assert outcome["query"]["orderId"] == "order-0001"
     assert outcome["query"]["message"]
-    assert fake.get("/v1/payments/orders/order-0001").status_code == 404
+    assert toss.get("/v1/payments/orders/order-0001").status_code == 404
 
 
-def test_cancel_goes_to_fail_url_with_pay_process_canceled(fake):
-    outcome = fake.pay_in_window(action="cancel")
+def test_cancel_goes_to_fail_url_with_pay_process_canceled(toss):
+    outcome = toss.pay_in_window(action="cancel")
     assert outcome["query"] == {
         "code": "PAY_PROCESS_CANCELED",
         "message": "사용자에 의해 결제가 취소되었습니다.",
@@ -108,15 +95,15 @@ def test_cancel_goes_to_fail_url_with_pay_process_canceled(fake):
     }
 
 
-def test_malformed_card_number_stays_in_the_window(fake):
+def test_malformed_card_number_stays_in_the_window(toss):
     form = dict(
         re.findall(
             r'name="(\w+)" value="([^"]*)"',
-            requests.get(fake.url + "/window?" + window_query(fake), timeout=5).text,
+            requests.get(toss.url + "/window?" + window_query(toss), timeout=5).text,
         )
     )
     response = requests.post(
-        fake.url + "/window",
+        toss.url + "/window",
         data={**form, "cardNumber": "1234", "action": "pay"},
         allow_redirects=False,
         timeout=5,
@@ -124,29 +111,29 @@ def test_malformed_card_number_stays_in_the_window(fake):
     assert response.status_code == 200
     assert 'role="alert"' in response.text
     assert "카드번호를 다시 확인해주세요." in response.text
-    assert fake.gateway.payment_count() == 0
+    assert toss.gateway.payment_count() == 0
 
 
-def test_spent_order_and_bad_parameters_go_to_fail_url(fake):
-    key = fake.authenticated_payment()["paymentKey"]
-    fake.post("/v1/payments/confirm", {"paymentKey": key, "orderId": "order-0001", "amount": 15000})
-    again = fake.pay_in_window()
+def test_spent_order_and_bad_parameters_go_to_fail_url(toss):
+    key = toss.authenticated_payment()["paymentKey"]
+    toss.post("/v1/payments/confirm", {"paymentKey": key, "orderId": "order-0001", "amount": 15000})
+    again = toss.pay_in_window()
     assert again["query"]["code"] == "DUPLICATED_ORDER_ID"
-    small = fake.pay_in_window(amount=10, order_id="order-small")
+    small = toss.pay_in_window(amount=10, order_id="order-small")
     assert small["query"]["code"] == "BELOW_MINIMUM_AMOUNT"
-    usd_va = fake.pay_in_window(method="VIRTUAL_ACCOUNT", currency="USD", order_id="order-usd-va")
+    usd_va = toss.pay_in_window(method="VIRTUAL_ACCOUNT", currency="USD", order_id="order-usd-va")
     assert usd_va["query"]["code"] == "INVALID_PARAMETER"
-    bad_order = fake.pay_in_window(order_id="no")
+    bad_order = toss.pay_in_window(order_id="no")
     assert bad_order["query"]["code"] == "INVALID_REQUEST"
     no_urls = requests.get(
-        fake.url + "/window?" + window_query(fake, successUrl=None, failUrl=None), timeout=5
+        toss.url + "/window?" + window_query(toss, successUrl=None, failUrl=None), timeout=5
     )
     assert no_urls.status_code == 400
 
 
-def test_popup_mode_posts_the_result_to_the_opener(fake):
+def test_popup_mode_posts_the_result_to_the_opener(toss):
     form = {
-        "clientKey": fake.client_key,
+        "clientKey": toss.client_key,
         "method": "카드",
         "amount": "15000",
         "orderId": "order-popup",
@@ -156,37 +143,37 @@ def test_popup_mode_posts_the_result_to_the_opener(fake):
         "cardNumber": "4242424242424242",
         "action": "pay",
     }
-    page = requests.post(fake.url + "/window", data=form, timeout=5).text
+    page = requests.post(toss.url + "/window", data=form, timeout=5).text
     payload = json.loads(re.search(r"var payload = (\{.*?\});", page).group(1))
     assert payload["source"] == "fake_toss"
     assert payload["result"]["orderId"] == "order-popup"
     assert payload["result"]["amount"] == 15000
     assert (
-        fake.get(f"/v1/payments/{payload['result']['paymentKey']}").json()["status"]
+        toss.get(f"/v1/payments/{payload['result']['paymentKey']}").json()["status"]
         == "IN_PROGRESS"
     )
     assert '"http://127.0.0.1:5173"' in page
     cancelled = requests.post(
-        fake.url + "/window", data={**form, "action": "cancel"}, timeout=5
+        toss.url + "/window", data={**form, "action": "cancel"}, timeout=5
     ).text
     error = json.loads(re.search(r"var payload = (\{.*?\});", cancelled).group(1))["error"]
     assert error["code"] == "USER_CANCEL"
 
 
-def test_billing_window_page_and_cancel(fake):
+def test_billing_window_page_and_cancel(toss):
     query = urlencode(
         {
-            "clientKey": fake.client_key,
+            "clientKey": toss.client_key,
             "customerKey": "cust-1",
             "successUrl": "http://shop.test/ok",
             "failUrl": "http://shop.test/no",
         }
     )
-    page = requests.get(fake.url + "/billing-window?" + query, timeout=5).text
+    page = requests.get(toss.url + "/billing-window?" + query, timeout=5).text
     assert '<label for="expiry">Expiry</label>' in page
     assert ">Register card</button>" in page
     response = requests.post(
-        fake.url + "/billing-window?" + query,
+        toss.url + "/billing-window?" + query,
         data={"action": "cancel"},
         allow_redirects=False,
         timeout=5,
@@ -194,15 +181,15 @@ def test_billing_window_page_and_cancel(fake):
     assert response.status_code == 303
     assert "code=PAY_PROCESS_CANCELED" in response.headers["Location"]
     bad_expiry = requests.post(
-        fake.url + "/billing-window?" + query,
+        toss.url + "/billing-window?" + query,
         data={"action": "register", "cardNumber": "4242424242424242", "expiry": "1"},
         timeout=5,
     )
     assert 'role="alert"' in bad_expiry.text
 
 
-def test_receipt_page(fake):
-    key = fake.post(
+def test_receipt_page(toss):
+    key = toss.post(
         "/v1/payments/key-in",
         {
             "amount": 15000,

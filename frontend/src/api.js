@@ -94,3 +94,40 @@ export const listOrders = () => request('GET', '/api/admin/orders?limit=100', { 
 
 export const getGatewayView = (orderId) =>
   request('GET', `/api/admin/orders/${enc(orderId)}/gateway`, { admin: true })
+
+// Subscriptions (contract: notes/SUBSCRIPTIONS_API.md). `proof` is what the vendor's billing
+// window returned: {imp_uid} (PortOne) or {auth_key, customer_key} (Toss).
+
+export const listPlans = () => request('GET', '/api/subscriptions/plans')
+
+export const createSubscription = ({ planId, vendor, buyer }) =>
+  request('POST', '/api/subscriptions', { body: { plan_id: planId, vendor, buyer } })
+
+export const activateSubscription = (subscriptionId, proof) =>
+  request('POST', `/api/subscriptions/${enc(subscriptionId)}/activate`, { body: proof })
+
+export const getSubscription = (subscriptionId) =>
+  request('GET', `/api/subscriptions/${enc(subscriptionId)}`)
+
+export const cancelSubscription = (subscriptionId, reason) =>
+  request('POST', `/api/subscriptions/${enc(subscriptionId)}/cancel`, {
+    body: reason ? { reason } : {},
+  })
+
+export const startCardReplacement = (subscriptionId) =>
+  request('POST', `/api/subscriptions/${enc(subscriptionId)}/card`, { body: {} })
+
+export const confirmCardReplacement = (subscriptionId, proof) =>
+  request('POST', `/api/subscriptions/${enc(subscriptionId)}/card/confirm`, { body: proof })
+
+export const listSubscriptions = () =>
+  request('GET', '/api/admin/subscriptions', { admin: true })
+
+export const getSubscriptionDashboard = () =>
+  request('GET', '/api/admin/subscriptions/dashboard', { admin: true })
+
+// The backend's test clock (local/test mode only; 404 in real mode).
+export const getTestClock = () => request('GET', '/api/test/clock')
+
+export const advanceTestClock = (seconds) =>
+  request('POST', '/api/test/clock', { body: { advance: seconds } })

@@ -60,3 +60,16 @@ export function formatTime(iso) {
   if (Number.isNaN(date.getTime())) return iso
   return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
 }
+
+const INTERVALS = { month: 'per month', year: 'per year', week: 'per week', day: 'per day' }
+
+/** A plan's interval as the price reads it: "month" -> "per month". */
+export const perInterval = (interval) => INTERVALS[interval] || `per ${interval}`
+
+/** The date alone: "Jul 22, 2026". */
+export function formatDate(iso) {
+  if (!iso) return ''
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return iso
+  return date.toLocaleDateString(undefined, { dateStyle: 'medium' })
+}

@@ -31,10 +31,10 @@ export function loadScript(url) {
 let impInitializedWith = null
 
 /**
- * Open the PortOne (iamport) payment window; resolves with the SDK's callback answer
- * normalised to {ok, paymentId, paidAmount?} or {ok: false, code, message}.
+ * Open a PortOne (iamport) window for request_pay's params; resolves with the SDK's callback
+ * answer normalised to {ok, paymentId, paidAmount?} or {ok: false, code, message}.
  */
-export async function payWithPortOne(vendor, order, amount, buyer) {
+async function openPortOne(vendor, params) {
   await loadScript(vendor.sdk_url)
   const IMP = window.IMP
   if (!IMP) throw new GatewayUnavailable('The PortOne SDK did not define IMP')
@@ -42,6 +42,21 @@ export async function payWithPortOne(vendor, order, amount, buyer) {
     IMP.init(vendor.merchant_code)
     impInitializedWith = vendor.merchant_code
   }
+  const rsp = await new Promise((resolve) => IMP.request_pay(params, resolve))
+  // The legacy SDK sends success/imp_success; the current one only error_code on failure.
+  const failed = rsp.success === false || rsp.imp_success === false || (rsp.error_code ?? '') !== ''
+  if (failed || !rsp.imp_uid) {
+    return {
+      ok: false,
+      code: rsp.error_code || 'PAYMENT_FAILED',
+      message: rsp.error_msg || 'The payment did not go through.',
+    }
+  }
+  return { ok: true, paymentId: rsp.imp_uid, paidAmount: rsp.paid_amount }
+}
+
+/** Open the PortOne (iamport) payment window for an order (see openPortOne for the answer). */
+export function payWithPortOne(vendor, order, amount, buyer) {
   const params = {
     // The order carries the PG for its currency (overseas cards for USD) and our webhook URL.
     pg: order.pg || vendor.pg,
@@ -54,17 +69,28 @@ export async function payWithPortOne(vendor, order, amount, buyer) {
     buyer_email: buyer.email,
   }
   if (order.notice_url) params.notice_url = order.notice_url
-  const rsp = await new Promise((resolve) => IMP.request_pay(params, resolve))
-  // The legacy SDK sends success/imp_success; the current one only error_code on failure.
-  const failed = rsp.success === false || rsp.imp_success === false || (rsp.error_code ?? '') !== ''
-  if (failed || !rsp.imp_uid) {
-    return {
-      ok: false,
-      code: rsp.error_code || 'PAYMENT_FAILED',
-      message: rsp.error_msg || 'The payment did not go through.',
-    }
+  return openPortOne(vendor, params)
+}
+
+/**
+ * Open PortOne's billing-key window for a subscription's `setup`: customer_uid turns request_pay
+ * into card registration, which also pays setup.amount (the first period; 0 for a new card).
+ */
+export function registerCardWithPortOne(vendor, setup, buyer = {}) {
+  const currency = setup.currency || 'KRW'
+  const params = {
+    pg: setup.pg || vendor.pg,
+    pay_method: 'card',
+    merchant_uid: setup.merchant_uid,
+    customer_uid: setup.customer_uid,
+    name: setup.name,
+    amount: toMajorNumber(setup.amount ?? 0, currency),
+    currency,
   }
-  return { ok: true, paymentId: rsp.imp_uid, paidAmount: rsp.paid_amount }
+  if (buyer.name) params.buyer_name = buyer.name
+  if (buyer.email) params.buyer_email = buyer.email
+  if (setup.notice_url) params.notice_url = setup.notice_url
+  return openPortOne(vendor, params)
 }
 
 /**
@@ -88,4 +114,28 @@ export async function payWithToss(vendor, order, amount, buyer) {
     successUrl: `${origin}/checkout/toss/success`,
     failUrl: `${origin}/checkout/toss/fail`,
   })
+}
+
+/**
+ * Open Toss's billing-auth window for a subscription's `setup`. The window sends the browser to
+ * /subscriptions/toss/success (customerKey, authKey) or /fail (code, message), with the
+ * subscription id and `action` ("card" when replacing the card) added to the query.
+ */
+export async function registerCardWithToss(vendor, setup, subscriptionId, { buyer = {}, action } = {}) {
+  await loadScript(vendor.sdk_url)
+  if (typeof window.TossPayments !== 'function') {
+    throw new GatewayUnavailable('The Toss SDK did not define TossPayments')
+  }
+  const toss = window.TossPayments(setup.client_key || vendor.client_key)
+  const query = new URLSearchParams({ subscription_id: subscriptionId })
+  if (action) query.set('action', action)
+  const origin = window.location.origin
+  const params = {
+    customerKey: setup.customer_key,
+    successUrl: `${origin}${setup.success_url_path || '/subscriptions/toss/success'}?${query}`,
+    failUrl: `${origin}${setup.fail_url_path || '/subscriptions/toss/fail'}?${query}`,
+  }
+  if (buyer.name) params.customerName = buyer.name
+  if (buyer.email) params.customerEmail = buyer.email
+  await toss.requestBillingAuth('카드', params)
 }

@@ -37,6 +37,44 @@ export function errorText(error) {
   if (!error) return ''
   const { code, message } = error
   if (TEXTS[code]) return TEXTS[code]
+  if (code === 'CHARGE_DECLINED') {
+    const reason = message && message !== code ? ` (${message.replace(/\.$/, '')})` : ''
+    return `The card was declined${reason}. Please try another card.`
+  }
   if (isWindowClosed(code, message)) return WINDOW_CLOSED
   return message || 'Something went wrong. Please try again.'
+}
+
+// Subscriptions: the subscriber's and the owner's labels.
+
+export const VENDOR_NAMES = { iamport: 'PortOne', toss: 'Toss Payments' }
+
+export const vendorName = (vendor) => VENDOR_NAMES[vendor] || vendor
+
+const SUBSCRIPTION_LABELS = {
+  incomplete: 'Incomplete',
+  active: 'Active',
+  past_due: 'Past due',
+  canceled: 'Canceled',
+}
+
+export const subscriptionStatusLabel = (status) => SUBSCRIPTION_LABELS[status] || status
+
+const CHARGE_LABELS = { paid: 'Paid', failed: 'Failed', scheduled: 'Scheduled' }
+
+export const chargeStatusLabel = (status) => CHARGE_LABELS[status] || status
+
+export const CARD_WINDOW_CLOSED = 'The card window was closed before the card was registered.'
+
+/** errorText for the billing-key windows, whose closing registers no card rather than no payment. */
+export function cardErrorText(error) {
+  if (error && isWindowClosed(error.code, error.message)) return CARD_WINDOW_CLOSED
+  return errorText(error)
+}
+
+/** What the subscriber reads once a new card is in place. */
+export function cardReplacedText(wasPastDue, updated) {
+  if (!wasPastDue) return 'Card replaced.'
+  if (updated?.status === 'active') return 'Card replaced; the overdue payment went through.'
+  return 'Card replaced, but the overdue payment did not go through yet.'
 }

@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react'
 import { Link } from 'react-router-dom'
-import { getAdminToken, getGatewayView, listOrders, refundOrder, setAdminToken } from '../api.js'
+import { getGatewayView, listOrders, refundOrder } from '../api.js'
 import { ConfigGate } from '../config.jsx'
 import { exponentOf, formatMoney, toDecimalString, toMinor } from '../format.js'
 import { errorText, statusLabel } from '../messages.js'
+import TokenForm from '../TokenForm.jsx'
 
 const VENDOR_NAMES = { iamport: 'PortOne', toss: 'Toss Payments' }
 const METHOD_NAMES = { card: 'Card', vbank: 'Virtual account' }
@@ -98,31 +99,6 @@ function Admin({ config }) {
         </div>
       )}
     </div>
-  )
-}
-
-function TokenForm({ onSaved }) {
-  const [token, setToken] = useState(getAdminToken)
-
-  function save(event) {
-    event.preventDefault()
-    setAdminToken(token.trim())
-    onSaved()
-  }
-
-  return (
-    <form onSubmit={save} className="row token-form">
-      <label>
-        Admin token
-        <input
-          type="password"
-          autoComplete="off"
-          value={token}
-          onChange={(e) => setToken(e.target.value)}
-        />
-      </label>
-      <button type="submit">Save token</button>
-    </form>
   )
 }
 
