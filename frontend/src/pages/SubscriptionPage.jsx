@@ -1,0 +1,545 @@
+import { useCallback, useEffect, useId, useRef, useState } from 'react'
+import { Link, useLocation, useParams } from 'react-router-dom'
+import {
+  advanceTestClock,
+  cancelSubscription,
+  confirmCardReplacement,
+  getSubscription,
+  getTestClock,
+  startCardReplacement,
+} from '../api.js'
+import { useConfig } from '../config.jsx'
+import { formatDate, formatMoney, formatTime, perInterval } from '../format.js'
+import { registerCardWithPortOne, registerCardWithToss } from '../gateways.js'
+import {
+  cardErrorText,
+  cardReplacedText,
+  chargeStatusLabel,
+  errorText,
+  subscriptionStatusLabel,
+  vendorName,
+} from '../messages.js'
+
+const POLL_MS = 2000
+const DAY = 86400
+
+export default function SubscriptionPage() {
+  const { subscriptionId } = useParams()
+  return <Subscription key={subscriptionId} subscriptionId={subscriptionId} />
+}
+
+/**
+ * The subscription, polled every 2 s. `mutate` runs a change (cancel, new card, clock) whose
+ * answer wins over any poll that was already under way.
+ */
+function useSubscription(subscriptionId) {
+  const [subscription, setSubscription] = useState(null)
+  const [loadError, setLoadError] = useState(null)
+  const issued = useRef(0)
+  const applied = useRef(0)
+  const changing = useRef(0)
+
+  const track = useCallback((promise) => {
+    const ticket = ++issued.current
+    return promise.then((sub) => {
+      if (ticket > applied.current && sub?.subscription_id) {
+        applied.current = ticket
+        setSubscription(sub)
+        setLoadError(null)
+      }
+      return sub
+    })
+  }, [])
+
+  const refresh = useCallback(
+    () => track(getSubscription(subscriptionId)),
+    [track, subscriptionId],
+  )
+
+  const mutate = useCallback(
+    async (change) => {
+      changing.current += 1
+      try {
+        return await track(change())
+      } finally {
+        changing.current -= 1
+      }
+    },
+    [track],
+  )
+
+  useEffect(() => {
+    let active = true
+    let timer = null
+    async function tick() {
+      // A poll answered while a change runs could be older than the change's own answer.
+      if (changing.current === 0) {
+        try {
+          await refresh()
+        } catch (err) {
+          if (!active) return
+          setLoadError(err)
+          if (err.status === 404) return // no such subscription: stop asking
+        }
+      }
+      if (active) timer = setTimeout(tick, POLL_MS)
+    }
+    tick()
+    return () => {
+      active = false
+      clearTimeout(timer)
+    }
+  }, [refresh])
+
+  return { subscription, loadError, refresh, mutate }
+}
+
+function Subscription({ subscriptionId }) {
+  const location = useLocation()
+  const { config } = useConfig()
+  const { subscription: sub, loadError, refresh, mutate } = useSubscription(subscriptionId)
+  // What the last action did (card replaced, canceled), also when it came from the Toss return page.
+  const [flash, setFlash] = useState(location.state?.notice || null)
+
+  return (
+    <>
+      <h1>Subscription {subscriptionId}</h1>
+      {loadError && !sub && (
+        <div role="alert" className="notice notice-error">
+          <p>
+            {loadError.status === 404
+              ? 'There is no subscription with this id.'
+              : errorText(loadError)}
+          </p>
+        </div>
+      )}
+      {!sub && !loadError && <p role="status">Loading the subscription…</p>}
+      {sub && (
+        <>
+          <p className="status-line">
+            Status{' '}
+            <span
+              role="status"
+              aria-label="Subscription status"
+              className={`badge badge-sub-${sub.status}`}
+            >
+              {subscriptionStatusLabel(sub.status)}
+            </span>
+          </p>
+          {flash && (
+            <p role="status" className="notice notice-ok">
+              {flash}
+            </p>
+          )}
+          {sub.status === 'incomplete' && (
+            <p className="muted">
+              The card registration did not finish, so nothing has been charged.{' '}
+              <Link to="/subscribe">Subscribe again</Link> to start.
+            </p>
+          )}
+          {sub.status === 'past_due' && (
+            <PastDue subscription={sub} config={config} mutate={mutate} onDone={setFlash} />
+          )}
+          <Details subscription={sub} config={config} mutate={mutate} onDone={setFlash} />
+          {config && config.mode !== 'real' && <TestClock onAdvanced={refresh} />}
+          <Charges subscription={sub} />
+        </>
+      )}
+      <p>
+        <Link to="/subscribe">Back to plans</Link>
+      </p>
+    </>
+  )
+}
+
+function nextCharge(sub) {
+  const money = (amount) => formatMoney(amount, sub.plan.currency)
+  if (sub.status === 'canceled') return 'No further charges'
+  if (!sub.next_charge_at) return sub.status === 'incomplete' ? 'Once the card is registered' : '—'
+  const amount = sub.next_charge_amount ?? sub.plan.amount
+  return `${formatTime(sub.next_charge_at)} · ${money(amount)}`
+}
+
+function Details({ subscription: sub, config, mutate, onDone }) {
+  const { plan } = sub
+  const live = sub.status === 'active' || sub.status === 'past_due'
+  return (
+    <section aria-labelledby="details-heading" className="card">
+      <h2 id="details-heading">{plan.name}</h2>
+      <dl className="facts">
+        <dt>Plan</dt>
+        <dd>
+          {plan.name} · {formatMoney(plan.amount, plan.currency)} {perInterval(plan.interval)}
+        </dd>
+        <dt>Gateway</dt>
+        <dd>{vendorName(sub.vendor)}</dd>
+        <dt>Card</dt>
+        <dd>
+          {sub.card ? (
+            <>
+              {sub.card.company} <span className="nowrap">{sub.card.number}</span>
+            </>
+          ) : (
+            'No card registered'
+          )}
+        </dd>
+        {sub.current_period_start && sub.current_period_end && (
+          <>
+            <dt>Current period</dt>
+            <dd>
+              {formatDate(sub.current_period_start)} – {formatDate(sub.current_period_end)}
+            </dd>
+          </>
+        )}
+        <dt>Next charge</dt>
+        <dd>{nextCharge(sub)}</dd>
+        {sub.status === 'canceled' && (
+          <>
+            <dt>Access until</dt>
+            <dd>{sub.access_until ? formatTime(sub.access_until) : 'Ended'}</dd>
+            {sub.canceled_at && (
+              <>
+                <dt>Canceled</dt>
+                <dd>
+                  {formatTime(sub.canceled_at)}
+                  {sub.cancel_reason && ` — ${sub.cancel_reason}`}
+                </dd>
+              </>
+            )}
+          </>
+        )}
+        <dt>Started</dt>
+        <dd>{formatTime(sub.created_at)}</dd>
+      </dl>
+      {live && (
+        <div className="sub-actions">
+          {/* While past due the button sits in the "Payment failed" panel instead. */}
+          {sub.status === 'active' && (
+            <CardReplacement subscription={sub} config={config} mutate={mutate} onDone={onDone} />
+          )}
+          <CancelSubscription subscription={sub} mutate={mutate} onDone={onDone} />
+        </div>
+      )}
+    </section>
+  )
+}
+
+function PastDue({ subscription: sub, config, mutate, onDone }) {
+  const failed = [...(sub.charges || [])].reverse().find((c) => c.status === 'failed')
+  const amount = failed?.amount ?? sub.next_charge_amount ?? sub.plan.amount
+  return (
+    <section aria-labelledby="past-due-heading" className="card past-due">
+      <h2 id="past-due-heading">Payment failed</h2>
+      <p>
+        The renewal of {formatMoney(amount, sub.plan.currency)}
+        {failed?.period ? ` for period ${failed.period}` : ''} was declined
+        {failed?.failure ? `: ${failed.failure.replace(/[.!]?$/, '.')}` : '.'}
+      </p>
+      {sub.retry?.next_retry_at ? (
+        <p>
+          We will try the card again on <strong>{formatTime(sub.retry.next_retry_at)}</strong>
+          {sub.retry.attempt ? ` (retry ${sub.retry.attempt})` : ''}. If the last retry fails too,
+          the subscription is canceled.
+        </p>
+      ) : (
+        <p>No further retry is scheduled.</p>
+      )}
+      <p>Replace the card to pay now.</p>
+      <CardReplacement
+        subscription={sub}
+        config={config}
+        mutate={mutate}
+        onDone={onDone}
+        prominent
+      />
+    </section>
+  )
+}
+
+function CardReplacement({ subscription: sub, config, mutate, onDone, prominent = false }) {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState(null)
+  const vendor = config?.vendors?.[sub.vendor]
+
+  async function replace() {
+    setBusy(true)
+    setError(null)
+    onDone(null)
+    const wasPastDue = sub.status === 'past_due'
+    try {
+      const { setup } = await startCardReplacement(sub.subscription_id)
+      if (sub.vendor === 'toss') {
+        await registerCardWithToss(vendor, setup, sub.subscription_id, {
+          buyer: sub.buyer,
+          action: 'card',
+        })
+        return // the window sends the browser to /subscriptions/toss/success or /fail
+      }
+      const answer = await registerCardWithPortOne(vendor, setup, sub.buyer)
+      if (!answer.ok) {
+        setError(cardErrorText(answer))
+        return
+      }
+      const updated = await mutate(() =>
+        confirmCardReplacement(sub.subscription_id, { imp_uid: answer.paymentId }),
+      )
+      onDone(cardReplacedText(wasPastDue, updated))
+    } catch (err) {
+      setError(cardErrorText(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <div className="card-replacement">
+      <button
+        type="button"
+        className={prominent ? 'primary' : undefined}
+        onClick={replace}
+        disabled={busy || !vendor}
+      >
+        Replace card
+      </button>
+      {busy && (
+        <p role="status" className="muted">
+          Waiting for the card window…
+        </p>
+      )}
+      {error && (
+        <div role="alert" className="notice notice-error">
+          <p>{error}</p>
+        </div>
+      )}
+    </div>
+  )
+}
+
+function CancelSubscription({ subscription: sub, mutate, onDone }) {
+  const [confirming, setConfirming] = useState(false)
+  const [reason, setReason] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState(null)
+  const questionId = useId()
+  const keepRef = useRef(null)
+  const cancelRef = useRef(null)
+  const wasConfirming = useRef(false)
+
+  // Focus follows the confirmation: into it when it opens, back to the button when it closes.
+  useEffect(() => {
+    if (confirming) keepRef.current?.focus()
+    else if (wasConfirming.current) cancelRef.current?.focus()
+    wasConfirming.current = confirming
+  }, [confirming])
+
+  async function cancel() {
+    setBusy(true)
+    setError(null)
+    onDone(null)
+    try {
+      const canceled = await mutate(() =>
+        cancelSubscription(sub.subscription_id, reason.trim() || undefined),
+      )
+      const until = canceled.access_until ? `; you can use it until ${formatTime(canceled.access_until)}` : ''
+      onDone(`Subscription canceled. Nothing more will be charged${until}.`)
+    } catch (err) {
+      setError(errorText(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const until = sub.current_period_end || sub.access_until
+  if (!confirming) {
+    return (
+      <div className="cancel">
+        <button type="button" className="danger" ref={cancelRef} onClick={() => setConfirming(true)}>
+          Cancel subscription
+        </button>
+      </div>
+    )
+  }
+  return (
+    <div role="group" aria-labelledby={questionId} className="cancel confirm notice notice-warning">
+      <p id={questionId}>
+        <strong>Cancel this subscription?</strong> Nothing more will be charged
+        {until ? `; you can use it until ${formatTime(until)}` : ''}. The current period is not
+        refunded.
+      </p>
+      <label>
+        Reason (optional)
+        <input value={reason} onChange={(e) => setReason(e.target.value)} />
+      </label>
+      <div className="row">
+        <button type="button" className="danger solid" onClick={cancel} disabled={busy}>
+          Yes, cancel
+        </button>
+        <button
+          type="button"
+          ref={keepRef}
+          onClick={() => setConfirming(false)}
+          disabled={busy}
+        >
+          Keep subscription
+        </button>
+      </div>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+    </div>
+  )
+}
+
+function TestClock({ onAdvanced }) {
+  const [clock, setClock] = useState(null)
+  const [busy, setBusy] = useState(false)
+  const [result, setResult] = useState(null)
+
+  useEffect(() => {
+    let active = true
+    getTestClock().then(
+      (c) => active && setClock(c),
+      () => {}, // the buttons still work; only the time is not shown
+    )
+    return () => {
+      active = false
+    }
+  }, [])
+
+  async function advance(seconds, label) {
+    setBusy(true)
+    setResult(null)
+    try {
+      const answer = await advanceTestClock(seconds)
+      setClock(answer)
+      await onAdvanced().catch(() => {}) // the 2 s poll catches up otherwise
+      const jobs = answer.ran?.jobs ?? 0
+      setResult({
+        ok: `Advanced ${label}; now ${formatTime(answer.now)}. ${jobs} job${jobs === 1 ? '' : 's'} ran.`,
+      })
+    } catch (err) {
+      setResult({ error: errorText(err) })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const days = clock ? Math.floor((clock.offset_seconds || 0) / DAY) : 0
+  return (
+    <section aria-labelledby="clock-heading" className="card test-clock">
+      <h2 id="clock-heading">Test clock</h2>
+      <p className="muted small">
+        Test mode only: moves the backend&apos;s and both fake gateways&apos; clocks forward, then
+        runs the renewals and retries that fall due.
+      </p>
+      {clock && (
+        <p>
+          Backend time: <strong>{formatTime(clock.now)}</strong>
+          {days > 0 && (
+            <span className="muted">
+              {' '}
+              ({days} day{days === 1 ? '' : 's'} ahead)
+            </span>
+          )}
+        </p>
+      )}
+      <div className="row">
+        <button type="button" onClick={() => advance(DAY, '1 day')} disabled={busy}>
+          Advance 1 day
+        </button>
+        <button type="button" onClick={() => advance(31 * DAY, '1 month')} disabled={busy}>
+          Advance 1 month
+        </button>
+      </div>
+      {busy && (
+        <p role="status" className="muted">
+          Advancing the clock…
+        </p>
+      )}
+      {result?.ok && (
+        <p role="status" className="ok">
+          {result.ok}
+        </p>
+      )}
+      {result?.error && (
+        <p role="alert" className="error">
+          {result.error}
+        </p>
+      )}
+    </section>
+  )
+}
+
+function chargeDate(charge) {
+  return (
+    charge.paid_at ||
+    charge.failed_at ||
+    charge.attempted_at ||
+    charge.scheduled_at ||
+    charge.created_at ||
+    null
+  )
+}
+
+function Charges({ subscription: sub }) {
+  const charges = sub.charges || []
+  return (
+    <section aria-labelledby="charges-heading" className="card charges-card">
+      <h2 id="charges-heading">Charges</h2>
+      {charges.length === 0 ? (
+        <p className="muted">No charges yet.</p>
+      ) : (
+        <div className="table-scroll">
+          <table className="charges">
+            <caption className="visually-hidden">Charges of this subscription, oldest first</caption>
+            <thead>
+              <tr>
+                <th scope="col" className="num">
+                  Period
+                </th>
+                <th scope="col">Date</th>
+                <th scope="col" className="num">
+                  Amount
+                </th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {charges.map((charge) => {
+                const date = chargeDate(charge)
+                return (
+                  <tr key={charge.id}>
+                    <th scope="row" className="num">
+                      {charge.period}
+                    </th>
+                    <td className="nowrap">
+                      {date && (
+                        <time dateTime={date} title={formatTime(date)}>
+                          {formatDate(date)}
+                        </time>
+                      )}
+                    </td>
+                    <td className="num">{formatMoney(charge.amount, sub.plan.currency)}</td>
+                    <td>
+                      <span className={`badge badge-${charge.status}`}>
+                        {chargeStatusLabel(charge.status)}
+                      </span>
+                      {charge.key_issue && (
+                        <span className="charge-note">first payment (card registration)</span>
+                      )}
+                      {charge.failure && (
+                        <span className="charge-note error">{charge.failure}</span>
+                      )}
+                    </td>
+                  </tr>
+                )
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  )
+}
