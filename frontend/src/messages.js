@@ -20,6 +20,7 @@ const TEXTS = {
   SERVICE_UNREACHABLE: 'Cannot reach the payment service. Please try again in a moment.',
   BAD_RESPONSE: 'Cannot reach the payment service. Please try again in a moment.',
   UNAUTHORIZED: 'The admin token is missing or wrong.',
+  ADMIN_TOKEN_REQUIRED: 'The admin token is missing or wrong.',
 }
 
 // Toss failUrl / SDK codes for a buyer who closed the window; the iamport SDK reports a user
