@@ -48,6 +48,7 @@ PASSTHROUGH = (
     "PUBLIC_URL",
     "LOG_FORMAT",
     "CHECKOUT_WEBHOOK_URL",
+    "SUBSCRIPTION_WEBHOOK_URL",
     "IAMPORT_SDK_URL",
     "TOSS_SDK_URL",
     "IAMPORT_PG",
@@ -149,7 +150,11 @@ def load_settings(
         if len(settings[key].encode()) != length:
             raise SettingsError(f"{key} must be {length} bytes long")
     settings["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(settings["DATABASE_URL"])
-    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Writers wait for each other (BEGIN IMMEDIATE) instead of failing with "database is locked".
+        engine_options["connect_args"] = {"timeout": 30}
+    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
     return settings
 
 

@@ -57,7 +57,9 @@ class Payment(Timestamped, Base):
     webhook_url: Mapped[str | None] = mapped_column(String(1024), default=None)
 
     cancels: Mapped[list[PaymentCancel]] = relationship(
-        back_populates="payment", order_by="PaymentCancel.cancelled_at", lazy="selectin"
+        back_populates="payment",
+        order_by="(PaymentCancel.cancelled_at, PaymentCancel.created_at)",
+        lazy="selectin",
     )
 
     @property

@@ -17,7 +17,7 @@ from payment_backend.crypto import sealer
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import InboundWebhook, Order, OutboxJob, Payment
-from payment_backend.services import ledger
+from payment_backend.services import ledger, subscriptions
 from payment_backend.services.checkout import settle
 from payment_backend.services.notifications import notify
 from payment_backend.vendors import gateway
@@ -96,16 +96,26 @@ def process(hook_id: str, *, in_job: bool = False) -> str:
     ):
         _finish(hook, "refused: DEPOSIT_CALLBACK secret does not match")
         raise ApiError(403, "INVALID_SECRET", "The deposit callback's secret does not match.")
-    return _finish(hook, apply(gp, actor=f"webhook:{vendor}"))
+    result = ledger.once_more_on_conflict(lambda: _apply_and_flush(gp, actor=f"webhook:{vendor}"))
+    return _finish(hook, result)
+
+
+def _apply_and_flush(gp: GatewayPayment, *, actor: str) -> str:
+    result = apply(gp, actor=actor)
+    db.session.flush()
+    return result
 
 
 def apply(gp: GatewayPayment, *, actor: str) -> str:
-    """Bring an order or a service-API payment in step with the gateway's payment."""
+    """Bring an order, a subscription's period or a service-API payment in step with the gateway."""
     order = ledger.lock(Order, gp.order_id) if gp.order_id else None
     if order is not None:
         before = order.status
         settle(order, gp, reported=None, actor=actor)
         return f"order {order.id}: {before} -> {order.status}"
+    charged = subscriptions.apply_webhook(gp, actor=actor)
+    if charged is not None:
+        return f"subscription {gp.order_id}: {charged}"
     payment = db.session.scalars(
         select(Payment).where(
             Payment.vendor == gp.vendor, Payment.vendor_payment_id == gp.payment_id

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from payment_backend.clock import now
 from payment_backend.crypto import sealer
@@ -16,6 +19,8 @@ from payment_backend.vendors.base import GatewayPayment
 SEED_VENDOR_CODES = {"iamport": "iamport", "toss": "toss.payments"}
 
 M = TypeVar("M", bound=Base)
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def lock(model: type[M], key: Any) -> M | None:
@@ -26,6 +31,31 @@ def lock(model: type[M], key: Any) -> M | None:
         .with_for_update(of=model)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
+
+
+def once_more_on_conflict(action: Callable[[], T]) -> T:
+    """Run action; if a concurrent writer inserted the same row first, roll back and run it again.
+
+    PostgreSQL's row locks keep this from happening; SQLite has none, so a completion and its
+    webhook can both try to record the same payment. The second run sees the first one's row.
+    """
+    try:
+        return action()
+    except IntegrityError:
+        db.session.rollback()
+        return action()
+
+
+# How far a payment has got; a gateway read older than our record would move it backwards.
+PROGRESS = {"pending": 0, "awaiting_deposit": 1, "paid": 2, "partially_refunded": 3, "refunded": 4}
+
+
+def is_stale(payment: Payment, gp: GatewayPayment) -> bool:
+    """Whether gp was read before a change we already recorded (e.g. a refund in between)."""
+    if gp.cancelled < payment.refunded or len(gp.cancels) < len(payment.cancels):
+        return True
+    before, after = PROGRESS.get(payment.status), PROGRESS.get(status_of(gp))
+    return before is not None and after is not None and after < before
 
 
 def status_of(gp: GatewayPayment) -> str:
@@ -44,7 +74,13 @@ def status_of(gp: GatewayPayment) -> str:
 
 
 def apply_gateway(payment: Payment, gp: GatewayPayment) -> None:
-    """Copy the gateway's view onto our record; the caller holds the row lock."""
+    """Copy the gateway's view onto our record; the caller holds the row lock.
+
+    A read older than the record (taken before a concurrent change) is ignored.
+    """
+    if payment.sealed_data and is_stale(payment, gp):
+        log.info("ignoring a stale read of payment %s", payment.id)
+        return
     payment.method = gp.method
     payment.currency = gp.currency
     payment.amount = gp.amount
