@@ -20,6 +20,7 @@ from payment_backend.schemas.checkout import (
 )
 from payment_backend.services import checkout
 from payment_backend.services.idempotency import idempotent
+from payment_backend.services.ledger import once_more_on_conflict
 from payment_backend.services.orders_view import order_view
 
 blp = Blueprint("checkout", __name__, url_prefix="/api/checkout", description="Browser checkout")
@@ -80,8 +81,10 @@ def create_order(body):
 def complete(body):
     """Verify a payment with the gateway and complete the order (409 AMOUNT_MISMATCH on forgery)."""
     try:
-        order = checkout.complete(
-            body["order_id"], body["vendor"], body["payment_id"], body["amount"]
+        order = once_more_on_conflict(
+            lambda: checkout.complete(
+                body["order_id"], body["vendor"], body["payment_id"], body["amount"]
+            )
         )
     except ApiError as error:
         if error.code in ("AMOUNT_MISMATCH", "CURRENCY_MISMATCH", "ORDER_MISMATCH"):
