@@ -29,10 +29,7 @@ ORDER_URL = re.compile(r"/orders/(ord_[0-9a-f]+)$")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the markers; keep a failing test's trace even without the Makefile's flags."""
-    config.addinivalue_line(
-        "markers", "prompt_webhooks: the fakes send webhooks at once (no delay_webhooks rule)"
-    )
+    """Keep a failing test's trace even without the Makefile's flags."""
     if config.getoption("--tracing", default=None) == "off":
         config.option.tracing = "retain-on-failure"
     if config.getoption("--output", default=None) == "test-results":
@@ -312,31 +309,6 @@ def fake_iamport(system: System) -> FakeIamportRecords:
 def fake_toss(system: System) -> FakeTossRecords:
     """Fake Toss's records."""
     return FakeTossRecords(system.toss.url)
-
-
-WEBHOOK_DELAY_SECONDS = 1.5
-
-
-@pytest.fixture(autouse=True)
-def delay_webhooks(request, system: System) -> Iterator[None]:
-    """Deliver the fakes' webhooks 1.5 s late, unless the test is marked prompt_webhooks.
-
-    Why: on SQLite the backend's completion and a webhook for the same payment race to insert
-    the payment row and one of them answers 500 (see test_webhook_racing_the_completion); the
-    delay keeps the other flows deterministic until that is fixed.
-    """
-    if request.node.get_closest_marker("prompt_webhooks"):
-        yield
-        return
-    rule = {"target": "webhook", "action": "delay", "delay_seconds": WEBHOOK_DELAY_SECONDS}
-    added = []
-    for fake in (system.iamport, system.toss):
-        response = requests.post(f"{fake.url}/__control/faults", json=rule, timeout=10)
-        response.raise_for_status()
-        added.append((fake.url, response.json()["id"]))
-    yield
-    for url, rule_id in added:
-        requests.delete(f"{url}/__control/faults/{rule_id}", timeout=10).raise_for_status()
 
 
 @pytest.fixture()

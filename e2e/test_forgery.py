@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import requests
 from playwright.sync_api import expect
 
@@ -47,11 +46,6 @@ def test_tamper_without_preregistration_is_rejected_and_cancelled(
     screenshot()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OrderPage.jsx CardReceipt shows order.amount as 'Amount paid' even for a rejected "
-    "forgery (the Order JSON's payment has no amount of its own)",
-)
 def test_rejected_forgery_is_not_shown_as_paid_in_full(iamport_prepare_off, shop, system):
     api = requests.Session()
     created = api.post(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import Route, expect
 
 TEA = "Jeju green tea, 100 g"  # 15,000 KRW
 
 
-@pytest.mark.prompt_webhooks
 def test_paid_through_the_webhook_when_the_completion_is_lost(
     shop, backend_db, fake_iamport, screenshot
 ):
@@ -48,12 +46,6 @@ def test_paid_through_the_webhook_when_the_completion_is_lost(
     screenshot()
 
 
-@pytest.mark.prompt_webhooks
-@pytest.mark.xfail(
-    strict=True,
-    reason="backend race on SQLite: /complete and the webhook both insert the payment row "
-    "(services/checkout.py _record; ledger.lock is a no-op on SQLite) and /complete answers 500",
-)
 def test_webhook_racing_the_completion(shop, system, backend_db, add_fault, screenshot):
     # Make the usual race certain: the webhook lands while /complete waits for the gateway.
     add_fault(system.iamport, {"target": "webhook", "action": "delay", "delay_seconds": 0.5})

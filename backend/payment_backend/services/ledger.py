@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from payment_backend import row_locks
 from payment_backend.clock import now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
@@ -24,7 +25,9 @@ log = logging.getLogger(__name__)
 
 
 def lock(model: type[M], key: Any) -> M | None:
-    """Load a row with SELECT ... FOR UPDATE (a no-op lock on SQLite, which serializes writers)."""
+    """Load a row locked until the transaction ends (SELECT ... FOR UPDATE; see row_locks)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        row_locks.hold(db.session(), f"{model.__tablename__}:{key}")
     return db.session.execute(
         select(model)
         .where(model.id == key)

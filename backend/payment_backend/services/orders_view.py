@@ -57,6 +57,8 @@ def order_view(order: Order) -> dict[str, Any]:
         view["payment"] = {
             "payment_id": payment.vendor_payment_id,
             "status": payment.status,
+            "amount": payment.amount,
+            "refunded": payment.refunded,
             "gateway_status": raw.get("status"),
             "paid_at": _iso(payment.paid_at),
             "card": gp.card,

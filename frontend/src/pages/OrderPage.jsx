@@ -124,7 +124,13 @@ function CardReceipt({ order }) {
       <h2 id="receipt-heading">Receipt</h2>
       <dl className="facts">
         <dt>Amount paid</dt>
-        <dd>{formatMoney(order.amount, order.currency)}</dd>
+        <dd>{formatMoney(payment.amount ?? order.amount, order.currency)}</dd>
+        {payment.refunded > 0 && (
+          <>
+            <dt>Refunded</dt>
+            <dd>{formatMoney(payment.refunded, order.currency)}</dd>
+          </>
+        )}
         <dt>Card</dt>
         <dd>
           {payment.card.company} {payment.card.number}
