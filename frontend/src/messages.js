@@ -12,6 +12,8 @@ export const STATUS_LABELS = {
 
 export const statusLabel = (status) => STATUS_LABELS[status] || status
 
+export const UNCONFIRMED_PAYMENT =
+  'We could not confirm your payment yet. It may have gone through: open your order before paying again.'
 export const WINDOW_CLOSED = 'The payment window was closed before paying.'
 
 const TEXTS = {

@@ -4,7 +4,7 @@ import { completePayment, createOrder, failOrder } from '../api.js'
 import { ConfigGate } from '../config.jsx'
 import { exponentOf, formatMoney, toMinor } from '../format.js'
 import { loadScript, payWithPortOne, payWithToss } from '../gateways.js'
-import { errorText } from '../messages.js'
+import { errorText, UNCONFIRMED_PAYMENT } from '../messages.js'
 
 const VENDOR_NAMES = { iamport: 'PortOne', toss: 'Toss Payments' }
 const MAX_QUANTITY = 99
@@ -125,6 +125,9 @@ function Shop({ config }) {
         navigate(`/orders/${encodeURIComponent(order.order_id)}`, {
           state: { error: { code: err.code, message: err.message } },
         })
+      } else if (step === 'complete') {
+        // The gateway may already have charged the card: never invite a second payment.
+        setError({ text: UNCONFIRMED_PAYMENT, orderId: order.order_id })
       } else {
         setError({ text: errorText(err), orderId: order?.order_id })
       }
