@@ -13,7 +13,7 @@ import requests
 
 from payment_api.cipher import BodyCipher
 from payment_api.errors import PaymentApiError, ProtocolError, TransportError, error_for
-from payment_api.models import PaymentHistory, RefundAccount, Source, Vendor
+from payment_api.models import PaymentHistory, PaymentReservation, RefundAccount, Source, Vendor
 
 log = logging.getLogger(__name__)
 
@@ -21,11 +21,6 @@ log = logging.getLogger(__name__)
 # or the first try with this Idempotency-Key is still running.
 RETRY_STATUSES = (503,)
 RETRY_CODES = ("IDEMPOTENT_REQUEST_PROCESSING",)
-
-RESERVATIONS_PENDING = (
-    "Reservations (billing keys) arrive with the subscriptions work; the service has no "
-    "/payments/reservations routes yet."
-)
 
 
 class PaymentClient:
@@ -125,17 +120,35 @@ class PaymentClient:
 
     # -- reservations (billing keys) -----------------------------------------------------------
 
-    def create_reservation(self, *args: Any, **kwargs: Any) -> Any:
-        """POST /payments/reservations (not served yet)."""
-        raise NotImplementedError(RESERVATIONS_PENDING)
+    def create_reservation(
+        self,
+        vendor: Vendor,
+        source: Source,
+        title: str,
+        password: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> PaymentReservation:
+        """Record a billing key: iamport vendor.uid = customer_uid; Toss vendor.uid = billingKey
+        (or the billing window's authKey) with source.id = the customerKey."""
+        body = {
+            "vendor": vendor.to_dict(),
+            "source": source.to_dict(),
+            "title": title,
+            "password": password,
+        }
+        answer = self._call("POST", "/payments/reservations", body, idempotency_key or _new_key())
+        return PaymentReservation.from_dict(answer)
 
-    def get_reservation(self, *args: Any, **kwargs: Any) -> Any:
-        """PATCH /payments/reservations/get (not served yet)."""
-        raise NotImplementedError(RESERVATIONS_PENDING)
+    def get_reservation(self, source: Source, password: str) -> PaymentReservation:
+        """Read a billing key record by the caller's source reference."""
+        body = {**source.to_dict(), "password": password}
+        return PaymentReservation.from_dict(self._call("PATCH", "/payments/reservations/get", body))
 
-    def get_reservation_by_id(self, *args: Any, **kwargs: Any) -> Any:
-        """PATCH /payments/reservations/{id} (not served yet)."""
-        raise NotImplementedError(RESERVATIONS_PENDING)
+    def get_reservation_by_id(self, reservation_id: str, password: str) -> PaymentReservation:
+        """Read a billing key record by its id."""
+        path = f"/payments/reservations/{quote(reservation_id, safe='')}"
+        return PaymentReservation.from_dict(self._call("PATCH", path, {"password": password}))
 
     # -- transport -----------------------------------------------------------------------------
 

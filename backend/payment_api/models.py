@@ -130,3 +130,32 @@ class PaymentHistory:
             cancels=[PaymentCancel.from_dict(c) for c in body.get("cancels") or []],
             data=body.get("data") or {},
         )
+
+
+@dataclass(frozen=True)
+class PaymentReservation:
+    """A recorded billing key (the seed's IPaymentReservation); vendor.uid is the key itself."""
+
+    id: str
+    vendor: Vendor
+    source: Source
+    title: str
+    card: dict[str, Any] | None
+    created_at: datetime | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> PaymentReservation:
+        """From the service's JSON."""
+        vendor = body["vendor"]
+        return cls(
+            id=body["id"],
+            vendor=Vendor(
+                code=vendor["code"], uid=vendor["uid"], store_id=vendor.get("store_id") or ""
+            ),
+            source=Source(**{k: body["source"][k] for k in ("schema", "table", "id")}),
+            title=body.get("title") or "",
+            card=body.get("card"),
+            created_at=_time(body.get("created_at")),
+            data=body.get("data") or {},
+        )

@@ -63,7 +63,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the HTTP APIs."""
-    from payment_backend.api import admin, admin_orders, checkout, monitors, service, webhooks
+    from payment_backend.api import (
+        admin,
+        admin_orders,
+        checkout,
+        monitors,
+        service,
+        subscriptions,
+        webhooks,
+    )
 
     for blueprint in (
         monitors.blp,
@@ -71,7 +79,11 @@ def register_blueprints(app: Flask) -> None:
         webhooks.blp,
         admin_orders.blp,
         service.blp,
+        service.reservations_blp,
         admin.blp,
+        subscriptions.blp,
+        subscriptions.admin_blp,
+        subscriptions.clock_blp,
     ):
         app.extensions["api"].register_blueprint(blueprint)
     service.register_schemas(app.extensions["api"].spec)

@@ -29,6 +29,7 @@ HANDLER_MODULES = (
     "payment_backend.services.reconciliation",
     "payment_backend.services.checkout",
     "payment_backend.services.inbound",
+    "payment_backend.services.subscriptions",
 )
 # How often the worker looks pending orders up at the gateway (browsers that never came back).
 SWEEP_EVERY = 60.0

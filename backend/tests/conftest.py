@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
+from Crypto.Cipher import AES
+from Crypto.Util.Padding import pad, unpad
 from flask import Flask
 from flask_migrate import upgrade
 
 from fake_common.receiver import WebhookReceiver
 from fake_common.server import RunningServer, serve_in_thread
-from fake_common.window_client import APPROVED, iamport_pay, toss_pay
+from fake_common.window_client import APPROVED, iamport_pay, toss_pay, toss_register_card
 from payment_backend import MIGRATIONS, create_app
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -229,3 +235,240 @@ def own_app(database_url: str, app_config: dict, tmp_path_factory) -> Iterator[F
         db.engine.dispose()
     if databases is not None:
         databases.close()  # drops the database
+
+
+class SeedClient:
+    """A client of the seed's service API written from the protocol description alone (reference
+    §4): JSON -> UTF-8 -> PKCS#7 -> AES-256-CBC(key, iv) -> Base64, as text/plain."""
+
+    def __init__(self, host: str, key: str, iv: str) -> None:
+        self.host = host
+        self.key = key.encode("utf-8")
+        self.iv = iv.encode("utf-8")
+        self.http = requests.Session()
+
+    def encrypt(self, body: Any) -> str:
+        cipher = AES.new(self.key, AES.MODE_CBC, self.iv)
+        plain = json.dumps(body).encode("utf-8")
+        return base64.b64encode(cipher.encrypt(pad(plain, 16))).decode("ascii")
+
+    def decrypt(self, text: str) -> Any:
+        cipher = AES.new(self.key, AES.MODE_CBC, self.iv)
+        return json.loads(unpad(cipher.decrypt(base64.b64decode(text)), 16).decode("utf-8"))
+
+    def call(self, method: str, path: str, body: Any, **headers: str) -> tuple[int, Any]:
+        """(status, body): decrypted on success, the plain JSON error otherwise."""
+        response = self.http.request(
+            method,
+            self.host + path,
+            data=self.encrypt(body),
+            headers={"Content-Type": "text/plain", **headers},
+            timeout=30,
+        )
+        if response.status_code >= 400:
+            assert response.headers["Content-Type"].startswith("application/json")
+            return response.status_code, response.json()
+        assert response.headers["Content-Type"].startswith("text/plain")
+        return response.status_code, self.decrypt(response.text) if response.text else None
+
+
+@pytest.fixture(scope="module")
+def seed(app, live) -> SeedClient:
+    """The seed's encrypted service API over real HTTP, as a seed-protocol client calls it."""
+    return SeedClient(
+        live.url,
+        app.config["PAYMENT_CONNECTION_ENCRYPTION_KEY"],
+        app.config["PAYMENT_CONNECTION_ENCRYPTION_IV"],
+    )
+
+
+# -- subscriptions -----------------------------------------------------------------------------
+
+DAY = 86400.0
+
+
+class Subscriber:
+    """A subscriber's browser (the subscriptions API and the fakes' billing windows), the test
+    clock, and what the fakes hold, for one app."""
+
+    def __init__(self, app: Flask, fakes: Fakes) -> None:
+        self.app = app
+        self.client = app.test_client()
+        self.fakes = fakes
+        self.created: list[str] = []
+
+    # the browser's side
+    def create(self, vendor: str, plan_id: int = 1) -> dict:
+        response = self.client.post(
+            "/api/subscriptions",
+            json={
+                "plan_id": plan_id,
+                "vendor": vendor,
+                "buyer": {"name": "Hong Gildong", "email": "buyer@example.com"},
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+        sub = response.get_json()
+        self.created.append(sub["subscription_id"])
+        return sub
+
+    def card_window(self, vendor: str, setup: dict, card: str = APPROVED) -> dict:
+        """Register a card in the fake's billing window; the proof the browser posts back."""
+        if vendor == "iamport":
+            query = iamport_pay(
+                self.fakes.iamport.url,
+                merchant_uid=setup["merchant_uid"],
+                amount=setup["amount"],
+                currency=setup["currency"],
+                customer_uid=setup["customer_uid"],
+                notice_url=setup["notice_url"],
+                pg=setup["pg"],
+                card=card,
+            )
+            return {"imp_uid": query["imp_uid"]}
+        query = toss_register_card(
+            self.fakes.toss.url, customer_key=setup["customer_key"], card=card
+        )
+        assert "authKey" in query, query
+        return {"auth_key": query["authKey"], "customer_key": query["customerKey"]}
+
+    def activate(self, sub_id: str, proof: dict):
+        return self.client.post(f"/api/subscriptions/{sub_id}/activate", json=proof)
+
+    def subscribe(self, vendor: str, card: str = APPROVED, plan_id: int = 1) -> dict:
+        """Subscribe and pay the first period; the active subscription."""
+        sub = self.create(vendor, plan_id)
+        response = self.activate(
+            sub["subscription_id"], self.card_window(vendor, sub["setup"], card)
+        )
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["status"] == "active"
+        return response.get_json()
+
+    def get(self, sub_id: str) -> dict:
+        response = self.client.get(f"/api/subscriptions/{sub_id}")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def cancel(self, sub_id: str, reason: str | None = None):
+        return self.client.post(f"/api/subscriptions/{sub_id}/cancel", json={"reason": reason})
+
+    def replace_card(self, sub_id: str, card: str = APPROVED):
+        """The replace-card flow: a setup, the billing window, the confirmation."""
+        vendor = self.get(sub_id)["vendor"]
+        started = self.client.post(f"/api/subscriptions/{sub_id}/card", json={})
+        assert started.status_code == 200, started.get_json()
+        proof = self.card_window(vendor, started.get_json()["setup"], card)
+        return self.client.post(f"/api/subscriptions/{sub_id}/card/confirm", json=proof)
+
+    # time
+    def advance(self, seconds: float) -> dict:
+        """POST /api/test/clock: both clocks move, and what became due runs."""
+        response = self.client.post("/api/test/clock", json={"advance": seconds})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def advance_days(self, days: float) -> dict:
+        return self.advance(days * DAY + 3600)  # an hour past, whatever ran in between
+
+    def reset_clocks(self) -> None:
+        """Backend and fakes back to wall time."""
+        self.app.extensions["clock"].reset()
+        for server in (self.fakes.iamport, self.fakes.toss):
+            requests.post(
+                f"{server.url}/__control/clock", json={"now": time.time()}, timeout=10
+            ).raise_for_status()
+
+    # the fakes' records
+    def iamport(self, method: str, path: str, **kwargs) -> requests.Response:
+        token = requests.post(
+            f"{self.fakes.iamport.url}/users/getToken",
+            json={"imp_key": "test_imp_key", "imp_secret": "test_imp_secret"},
+            timeout=5,
+        ).json()["response"]["access_token"]
+        return requests.request(
+            method,
+            f"{self.fakes.iamport.url}{path}",
+            headers={"Authorization": token},
+            timeout=10,
+            **kwargs,
+        )
+
+    def iamport_payments(self, merchant_uid: str) -> list[dict]:
+        """Every payment fake PortOne made for a merchant_uid."""
+        response = self.iamport("GET", f"/payments/findAll/{merchant_uid}")
+        if response.status_code == 404:
+            return []
+        return response.json()["response"]
+
+    def iamport_schedule(self, merchant_uid: str) -> dict | None:
+        response = self.iamport("GET", f"/subscribe/payments/schedule/{merchant_uid}")
+        return None if response.status_code == 404 else response.json()["response"]
+
+    def toss_payment(self, order_id: str) -> dict | None:
+        response = requests.get(
+            f"{self.fakes.toss.url}/v1/payments/orders/{order_id}",
+            auth=("test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R", ""),
+            timeout=10,
+        )
+        return None if response.status_code == 404 else response.json()
+
+    def records(self, sub_id: str) -> dict:
+        """What the database holds: charges by period, attempts, payments, queued charge jobs."""
+        from sqlalchemy import select
+
+        from payment_backend.extensions import db
+        from payment_backend.models import OutboxJob, Payment, Subscription, SubscriptionCharge
+
+        with self.app.app_context():
+            sub = db.session.get(Subscription, sub_id)
+            charges = db.session.scalars(
+                select(SubscriptionCharge)
+                .where(SubscriptionCharge.subscription_id == sub_id)
+                .order_by(SubscriptionCharge.period)
+            ).all()
+            payments = db.session.scalars(
+                select(Payment).where(Payment.source_id.like(f"{sub_id}_%"))
+            ).all()
+            jobs = db.session.scalars(
+                select(OutboxJob).where(
+                    OutboxJob.kind == "charge_subscription",
+                    OutboxJob.unique_key.like(f"charge:{sub_id}:%"),
+                    OutboxJob.status == "pending",
+                )
+            ).all()
+            return {
+                "status": sub.status,
+                "customer_key": sub.customer_key,
+                "charges": {
+                    c.period: (c.status, c.key_issue, c.vendor_payment_id, c.attempts)
+                    for c in charges
+                },
+                "attempts": [(c.period, a.outcome) for c in charges for a in c.attempt_log],
+                "payments": sorted((p.source_id, p.status) for p in payments),
+                "pending_jobs": sorted(j.payload["period"] for j in jobs),
+            }
+
+    def cancel_all(self) -> None:
+        """Cancel what this test left running, so no schedule of it runs in a later test."""
+        for sub_id in self.created:
+            if self.get(sub_id)["status"] in ("active", "past_due", "incomplete"):
+                self.cancel(sub_id, "test over")
+
+
+@pytest.fixture(scope="module")
+def sub_live(own_app: Flask) -> Iterator[RunningServer]:
+    """own_app over real HTTP, reachable by the fakes' webhooks (its PUBLIC_URL)."""
+    with serve_in_thread(own_app) as server:
+        own_app.config["PUBLIC_URL"] = server.url
+        yield server
+
+
+@pytest.fixture()
+def subscriber(own_app: Flask, sub_live: RunningServer, fakes: Fakes) -> Iterator[Subscriber]:
+    """A subscriber on own_app, with the backend's and the fakes' clocks at wall time."""
+    subscriber = Subscriber(own_app, fakes)
+    subscriber.reset_clocks()
+    yield subscriber
+    subscriber.reset_clocks()
+    subscriber.cancel_all()

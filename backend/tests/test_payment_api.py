@@ -13,7 +13,16 @@ import requests
 from flask import Flask, Response, request
 
 from fake_common.server import serve_in_thread
-from payment_api import IAMPORT, TOSS, PaymentClient, PaymentHistory, Source, Vendor, errors
+from payment_api import (
+    IAMPORT,
+    TOSS,
+    PaymentClient,
+    PaymentHistory,
+    PaymentReservation,
+    Source,
+    Vendor,
+    errors,
+)
 from payment_api.examples import buyer
 from payment_api.examples.environment import Environment
 
@@ -158,10 +167,32 @@ def test_unreachable_service_raises_transport_error_after_retries(env):
     assert failure.value.status is None and "3 tries" in failure.value.message
 
 
-def test_reservations_are_not_served_yet(env):
-    client = PaymentClient(env.api_url, env.key, env.iv)
-    with pytest.raises(NotImplementedError):
-        client.create_reservation()
+def test_reservations_round_trip_with_typed_results(client, env):
+    customer_uid = f"cus_{uuid.uuid4().hex}"
+    token = requests.post(
+        f"{env.iamport_url}/users/getToken",
+        json={"imp_key": env.iamport_key, "imp_secret": env.iamport_secret},
+        timeout=10,
+    ).json()["response"]["access_token"]
+    issued = requests.post(
+        f"{env.iamport_url}/subscribe/customers/{customer_uid}",
+        headers={"Authorization": token},
+        json={"card_number": "4242-4242-4242-4242", "expiry": "2035-12"},
+        timeout=10,
+    )
+    assert issued.json()["code"] == 0
+    source = Source("shop", "members", customer_uid)
+    created = client.create_reservation(Vendor(IAMPORT, customer_uid), source, "monthly", "pw")
+    assert isinstance(created, PaymentReservation)
+    assert (created.vendor.uid, created.source, created.title) == (customer_uid, source, "monthly")
+    assert created.data["customer_uid"] == customer_uid
+    assert created.card["number"].startswith("424242")
+    assert client.get_reservation(source, "pw") == created
+    assert client.get_reservation_by_id(created.id, "pw") == created
+    with pytest.raises(errors.NotFound):
+        client.get_reservation(source, "wrong")
+    with pytest.raises(errors.AlreadyRegistered):
+        client.create_reservation(Vendor(IAMPORT, customer_uid), source, "monthly", "other")
 
 
 @pytest.mark.parametrize("example", ["register_card_payment", "partial_refund"])

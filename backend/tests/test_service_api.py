@@ -1,7 +1,8 @@
 """The seed's encrypted service API, driven by a client written from the protocol description alone.
 
-SeedClient below follows the reference's §4 (AES-256-CBC, the UTF-8 bytes of the key and IV,
-PKCS#7, standard Base64, text/plain; errors plain JSON) and imports nothing from the backend.
+The `seed` fixture (conftest.SeedClient) follows the reference's §4 (AES-256-CBC, the UTF-8
+bytes of the key and IV, PKCS#7, standard Base64, text/plain; errors plain JSON) and imports
+nothing from the backend.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from typing import Any
 
 import pytest
 import requests
-from Crypto.Cipher import AES
-from Crypto.Util.Padding import pad, unpad
 from sqlalchemy import select
 
 from payment_api.examples import buyer
@@ -23,49 +22,6 @@ from payment_api.examples.environment import Environment
 from payment_backend.extensions import db
 from payment_backend.models import AuditEntry, Payment, WebhookDelivery
 from payment_backend.vendors import gateway
-
-
-class SeedClient:
-    """A seed client: JSON -> UTF-8 -> PKCS#7 -> AES-256-CBC(key, iv) -> Base64, as text/plain."""
-
-    def __init__(self, host: str, key: str, iv: str) -> None:
-        self.host = host
-        self.key = key.encode("utf-8")
-        self.iv = iv.encode("utf-8")
-        self.http = requests.Session()
-
-    def encrypt(self, body: Any) -> str:
-        cipher = AES.new(self.key, AES.MODE_CBC, self.iv)
-        plain = json.dumps(body).encode("utf-8")
-        return base64.b64encode(cipher.encrypt(pad(plain, 16))).decode("ascii")
-
-    def decrypt(self, text: str) -> Any:
-        cipher = AES.new(self.key, AES.MODE_CBC, self.iv)
-        return json.loads(unpad(cipher.decrypt(base64.b64decode(text)), 16).decode("utf-8"))
-
-    def call(self, method: str, path: str, body: Any, **headers: str) -> tuple[int, Any]:
-        """(status, body): decrypted on success, the plain JSON error otherwise."""
-        response = self.http.request(
-            method,
-            self.host + path,
-            data=self.encrypt(body),
-            headers={"Content-Type": "text/plain", **headers},
-            timeout=30,
-        )
-        if response.status_code >= 400:
-            assert response.headers["Content-Type"].startswith("application/json")
-            return response.status_code, response.json()
-        assert response.headers["Content-Type"].startswith("text/plain")
-        return response.status_code, self.decrypt(response.text) if response.text else None
-
-
-@pytest.fixture(scope="module")
-def seed(app, live) -> SeedClient:
-    return SeedClient(
-        live.url,
-        app.config["PAYMENT_CONNECTION_ENCRYPTION_KEY"],
-        app.config["PAYMENT_CONNECTION_ENCRYPTION_IV"],
-    )
 
 
 @pytest.fixture()
@@ -366,7 +322,7 @@ def test_bodies_that_are_not_encrypted_or_not_valid_are_400(seed, live):
         "code": "DECRYPTION_FAILED",
         "message": "Failed to decrypt the request body.",
     }
-    other_key = SeedClient(live.url, "x" * 32, "y" * 16)
+    other_key = type(seed)(live.url, "x" * 32, "y" * 16)  # a client with the wrong key
     assert other_key.call("PATCH", "/payments/histories/get", {"password": "p"})[0] == 400
 
     plain_json = requests.post(live.url + "/payments/histories", json={"price": 1}, timeout=10)

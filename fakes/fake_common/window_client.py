@@ -31,8 +31,13 @@ def iamport_pay(
     vbank_code: str = "004",
     notice_url: str | None = None,
     pg: str | None = None,
+    customer_uid: str | None = None,
 ) -> dict[str, str]:
-    """IMP.request_pay in redirect mode, then the window's Pay button: the m_redirect_url query."""
+    """IMP.request_pay in redirect mode, then the window's Pay button: the m_redirect_url query.
+
+    With customer_uid the window is the billing-key window (Register card): it issues the key
+    and pays amount with it (nothing with amount 0).
+    """
     params = {
         "pg": pg or ("eximbay" if currency == "USD" else "html5_inicis"),
         "pay_method": pay_method,
@@ -45,6 +50,8 @@ def iamport_pay(
     }
     if notice_url:
         params["notice_url"] = notice_url
+    if customer_uid:
+        params["customer_uid"] = customer_uid
     window = requests.get(
         f"{base_url}/window",
         params={
@@ -99,3 +106,22 @@ def toss_pay(
     else:
         form["bank"] = bank
     return _query(requests.post(f"{base_url}/window", data=form, allow_redirects=False, timeout=10))
+
+
+def toss_register_card(
+    base_url: str, *, customer_key: str, card: str = APPROVED, expiry: str = "12/39"
+) -> dict[str, str]:
+    """requestBillingAuth in redirect mode, then Register: the successUrl query (customerKey,
+    authKey) or the failUrl query (code, message)."""
+    form = {
+        "clientKey": TOSS_CLIENT_KEY,
+        "customerKey": customer_key,
+        "successUrl": RETURN_URL + "/billing/success",
+        "failUrl": RETURN_URL + "/billing/fail",
+        "cardNumber": card,
+        "expiry": expiry,
+        "action": "register",
+    }
+    return _query(
+        requests.post(f"{base_url}/billing-window", data=form, allow_redirects=False, timeout=10)
+    )

@@ -20,9 +20,11 @@ from payment_backend.schemas.service import (
     HistoryCreateSchema,
     PasswordSchema,
     PaymentHistorySchema,
+    PaymentReservationSchema,
+    ReservationCreateSchema,
     SourceAccessorSchema,
 )
-from payment_backend.services import histories
+from payment_backend.services import histories, reservations
 from payment_backend.services.idempotency import fingerprint, replay_error, run_once
 from payment_backend.services.ledger import payment_view
 
@@ -32,9 +34,17 @@ blp = Blueprint(
     url_prefix="/payments/histories",
     description="The seed's service API: encrypted bodies (AES-256-CBC, PKCS#7, Base64, text/plain).",
 )
+reservations_blp = Blueprint(
+    "service_reservations",
+    __name__,
+    url_prefix="/payments/reservations",
+    description="The seed's billing keys (reservations): encrypted like the histories.",
+)
 
 
-def _encrypted_doc(request_schema: str, answer_status: int) -> dict[str, Any]:
+def _encrypted_doc(
+    request_schema: str, answer_status: int, answer_schema: str = "PaymentHistory"
+) -> dict[str, Any]:
     """OpenAPI: the body is ciphertext of the named schema, and so is the answer."""
     ciphertext = {"type": "string", "format": "byte"}
     return {
@@ -45,7 +55,7 @@ def _encrypted_doc(request_schema: str, answer_status: int) -> dict[str, Any]:
         },
         "responses": {
             str(answer_status): {
-                "description": "Base64(AES-256-CBC(JSON of PaymentHistory))",
+                "description": f"Base64(AES-256-CBC(JSON of {answer_schema}))",
                 "content": {"text/plain": {"schema": ciphertext}},
             },
             "400": {"description": "Not text/plain, not decryptable, or not valid (plain JSON)"},
@@ -135,6 +145,42 @@ def get_history(history_id: str):
     return encrypted(200, payment_view(histories.find_by_id(history_id, data["password"])))
 
 
+@reservations_blp.route("", methods=["POST"])
+@reservations_blp.doc(**_encrypted_doc("ReservationCreate", 201, "PaymentReservation"))
+def create_reservation():
+    """Read a billing key from its gateway and record it, sealed (201, as the seed answers).
+
+    iamport: vendor.uid is the customer_uid. Toss: vendor.uid is the billing key (or the
+    billing window's authKey) of the customerKey source.id. The same registration again returns
+    the stored record; another one for the same source or key is 409 ALREADY_REGISTERED.
+    """
+    data = decrypted(ReservationCreateSchema())
+
+    def handler() -> tuple[int, dict[str, Any]]:
+        reservation, _created = reservations.register(data)
+        return 201, reservations.view(reservation)
+
+    return once(data, handler)
+
+
+@reservations_blp.route("/get", methods=["PATCH"])
+@reservations_blp.doc(**_encrypted_doc("SourceAccessor", 200, "PaymentReservation"))
+def get_reservation_by_source():
+    """Read one billing key by the caller's source reference and its password."""
+    data = decrypted(SourceAccessorSchema())
+    return encrypted(200, reservations.view(reservations.find_by_source(data, data["password"])))
+
+
+@reservations_blp.route("/<reservation_id>", methods=["PATCH"])
+@reservations_blp.doc(**_encrypted_doc("Password", 200, "PaymentReservation"))
+def get_reservation(reservation_id: str):
+    """Read one billing key by its id and its password."""
+    data = decrypted(PasswordSchema())
+    return encrypted(
+        200, reservations.view(reservations.find_by_id(reservation_id, data["password"]))
+    )
+
+
 def register_schemas(spec) -> None:
     """Name the decrypted bodies in the OpenAPI document."""
     for name, schema in (
@@ -143,6 +189,8 @@ def register_schemas(spec) -> None:
         ("Password", PasswordSchema),
         ("CancelCreate", CancelCreateSchema),
         ("PaymentHistory", PaymentHistorySchema),
+        ("ReservationCreate", ReservationCreateSchema),
+        ("PaymentReservation", PaymentReservationSchema),
     ):
         if name not in spec.components.schemas:
             spec.components.schema(name, schema=schema)

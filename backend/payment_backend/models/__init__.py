@@ -6,11 +6,20 @@ from payment_backend.models.catalog import Product
 from payment_backend.models.orders import Order
 from payment_backend.models.outbox import OutboxJob
 from payment_backend.models.payments import Payment, PaymentCancel
+from payment_backend.models.subscriptions import (
+    ChargeAttempt,
+    Plan,
+    Reservation,
+    Subscription,
+    SubscriptionCharge,
+    TestClockOffset,
+)
 from payment_backend.models.webhooks import DeliveryAttempt, InboundWebhook, WebhookDelivery
 
 __all__ = [
     "AuditEntry",
     "Base",
+    "ChargeAttempt",
     "DeliveryAttempt",
     "IdempotencyKey",
     "InboundWebhook",
@@ -18,6 +27,11 @@ __all__ = [
     "OutboxJob",
     "Payment",
     "PaymentCancel",
+    "Plan",
     "Product",
+    "Reservation",
+    "Subscription",
+    "SubscriptionCharge",
+    "TestClockOffset",
     "WebhookDelivery",
 ]

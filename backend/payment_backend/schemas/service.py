@@ -118,3 +118,31 @@ class PaymentHistorySchema(Schema):
     cancelled_at = fields.String(allow_none=True, metadata={"description": "the first cancel"})
     cancels = fields.List(fields.Nested(PaymentCancelSchema))
     data = fields.Dict(metadata={"description": "the gateway's payment object"})
+
+
+class ReservationCreateSchema(SeedSchema):
+    """IPaymentReservation.ICreate: a billing key to record (iamport uid = customer_uid)."""
+
+    vendor = fields.Nested(VendorSchema, required=True)
+    source = fields.Nested(SourceSchema, required=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class CardSummarySchema(Schema):
+    """The card behind a billing key, masked."""
+
+    company = fields.String(allow_none=True)
+    number = fields.String(allow_none=True)
+
+
+class PaymentReservationSchema(Schema):
+    """IPaymentReservation: what every reservations route answers (encrypted)."""
+
+    id = fields.String()
+    vendor = fields.Nested(VendorSchema, metadata={"description": "uid: the billing key"})
+    source = fields.Nested(SourceSchema)
+    title = fields.String()
+    card = fields.Nested(CardSummarySchema, allow_none=True)
+    data = fields.Dict(metadata={"description": "the gateway's billing key object"})
+    created_at = fields.String()

@@ -17,17 +17,42 @@ def notify(
     """Queue {id, source, previous, current} for the payment's webhook_url, in this transaction."""
     if not payment.webhook_url:
         return None
+    return notify_event(
+        payment.webhook_url,
+        "payment.updated",
+        source=current["source"],
+        previous=previous,
+        current=current,
+        payment_id=payment.id,
+    )
+
+
+def notify_event(
+    url: str | None,
+    event: str,
+    *,
+    source: dict[str, Any],
+    previous: dict[str, Any] | None,
+    current: dict[str, Any],
+    payment_id: str | None = None,
+) -> WebhookDelivery | None:
+    """Queue a signed notification of any event to url, delivered by the worker with retries.
+
+    Payment notifications are {id, source, previous, current}, as the seed sends them; other
+    events add {"event": ...} so one endpoint can tell them apart.
+    """
+    if not url:
+        return None
     delivery_id = new_id()
-    body = {
-        "id": delivery_id,
-        "source": current["source"],
-        "previous": previous,
-        "current": current,
-    }
+    body: dict[str, Any] = {"id": delivery_id}
+    if event != "payment.updated":
+        body["event"] = event
+    body.update(source=source, previous=previous, current=current)
     delivery = WebhookDelivery(
         id=delivery_id,
-        payment_id=payment.id,
-        url=payment.webhook_url,
+        payment_id=payment_id,
+        event=event,
+        url=url,
         sealed_body=sealer().seal(body),
         next_attempt_at=now(),
         created_at=now(),

@@ -28,7 +28,13 @@ class GatewayHttp:
         self.session.mount("https://", adapter)
 
     def send(
-        self, method: str, path: str, *, safe_to_repeat: bool, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        safe_to_repeat: bool,
+        timeout: tuple[float, float] | None = None,
+        **kwargs: Any,
     ) -> requests.Response:
         """Send; on a connection error or a 5xx, repeat once when safe, else GatewayUnavailable."""
         attempts = 2 if safe_to_repeat else 1
@@ -39,7 +45,7 @@ class GatewayHttp:
         for attempt in range(attempts):
             try:
                 response = self.session.request(
-                    method, self.base_url + path, timeout=self.timeout, **kwargs
+                    method, self.base_url + path, timeout=timeout or self.timeout, **kwargs
                 )
             except requests.RequestException as exc:
                 last = exc

@@ -200,3 +200,118 @@ class IamportClient:
                 "currency": currency,
             },
         )
+
+    # -- billing keys and schedules (비인증결제) -------------------------------------------------
+
+    def get_customer(self, customer_uid: str) -> dict[str, Any]:
+        """GET /subscribe/customers/{customer_uid}: the billing key's customer (PaymentNotFound)."""
+        return self._call("GET", f"/subscribe/customers/{customer_uid}", safe_to_repeat=True)
+
+    def delete_customer(self, customer_uid: str, reason: str) -> None:
+        """DELETE /subscribe/customers/{customer_uid}; an unknown customer is already gone."""
+        try:
+            self._call(
+                "DELETE",
+                f"/subscribe/customers/{customer_uid}",
+                safe_to_repeat=True,
+                params={"reason": reason},
+            )
+        except PaymentNotFound:
+            return
+
+    def again(
+        self,
+        customer_uid: str,
+        *,
+        merchant_uid: str,
+        amount: int,
+        currency: str,
+        name: str,
+        buyer: dict[str, Any] | None = None,
+        notice_url: str | None = None,
+    ) -> GatewayPayment:
+        """POST /subscribe/payments/again: a decline is a payment with status failed, not an error.
+
+        Never repeated blindly: PortOne refuses a second payment for a merchant_uid already paid,
+        which is what makes a retry after an unknown outcome safe.
+        """
+        body: dict[str, Any] = {
+            "customer_uid": customer_uid,
+            "merchant_uid": merchant_uid,
+            "amount": to_major(amount, currency),
+            "currency": currency,
+            "name": name,
+            **_buyer(buyer),
+        }
+        if notice_url:
+            body["notice_url"] = notice_url
+        return normalize(
+            self._call("POST", "/subscribe/payments/again", safe_to_repeat=False, json=body)
+        )
+
+    def schedule(
+        self,
+        customer_uid: str,
+        *,
+        merchant_uid: str,
+        schedule_at: datetime,
+        amount: int,
+        currency: str,
+        name: str,
+        buyer: dict[str, Any] | None = None,
+        notice_url: str | None = None,
+    ) -> dict[str, Any]:
+        """POST /subscribe/payments/schedule for one charge; returns the schedule result."""
+        entry: dict[str, Any] = {
+            "merchant_uid": merchant_uid,
+            "schedule_at": int(schedule_at.timestamp()),
+            "amount": to_major(amount, currency),
+            "currency": currency,
+            "name": name,
+            **_buyer(buyer),
+        }
+        if notice_url:
+            entry["notice_url"] = notice_url
+        result = self._call(
+            "POST",
+            "/subscribe/payments/schedule",
+            safe_to_repeat=False,  # a repeat is refused as a duplicate merchant_uid anyway
+            json={"customer_uid": customer_uid, "schedules": [entry]},
+        )
+        return result[0] if isinstance(result, list) and result else {}
+
+    def unschedule(self, customer_uid: str, merchant_uids: list[str]) -> list[dict[str, Any]]:
+        """POST /subscribe/payments/unschedule; nothing left to revoke is not an error."""
+        try:
+            result = self._call(
+                "POST",
+                "/subscribe/payments/unschedule",
+                safe_to_repeat=True,
+                json={"customer_uid": customer_uid, "merchant_uid": merchant_uids},
+            )
+        except PaymentNotFound:
+            return []
+        except GatewayError as exc:
+            if exc.status == 200:  # code 1: no schedule matched (already run or revoked)
+                return []
+            raise
+        return result if isinstance(result, list) else []
+
+    def get_schedule(self, merchant_uid: str) -> dict[str, Any] | None:
+        """GET /subscribe/payments/schedule/{merchant_uid}; None when there is none."""
+        try:
+            return self._call(
+                "GET", f"/subscribe/payments/schedule/{merchant_uid}", safe_to_repeat=True
+            )
+        except PaymentNotFound:
+            return None
+
+
+def _buyer(buyer: dict[str, Any] | None) -> dict[str, Any]:
+    """buyer_name / buyer_email from our buyer object."""
+    return {f"buyer_{k}": v for k, v in (buyer or {}).items() if k in ("name", "email") and v}
+
+
+def customer_card(customer: dict[str, Any]) -> dict[str, Any]:
+    """The card behind an iamport billing key, as we show it."""
+    return {"company": customer.get("card_name"), "number": customer.get("card_number")}

@@ -29,6 +29,8 @@ STATES = {
     "ABORTED": base.FAILED,
     "EXPIRED": base.FAILED,
 }
+# A billing charge may take up to 60 s at Toss (reference §7.1).
+BILLING_TIMEOUT = (3.05, 65.0)
 METHODS = {"카드": "card", "CARD": "card", "가상계좌": "vbank", "VIRTUAL_ACCOUNT": "vbank"}
 
 
@@ -104,6 +106,8 @@ class TossClient:
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         # With an Idempotency-Key a repeat returns the first answer, so every call may be repeated.
         response = self.http.send(method, path, safe_to_repeat=True, headers=headers, **kwargs)
+        if response.status_code == 200 and not response.content.strip():
+            return {}  # DELETE /v1/billing/{billingKey} answers an empty body
         try:
             body = response.json()
         except ValueError as exc:
@@ -190,3 +194,75 @@ class TossClient:
 
     def prepare(self, order_id: str, amount: int, currency: str) -> None:
         """Toss ties the amount to the payment at the window; nothing to pre-register."""
+
+    # -- billing (자동결제) -------------------------------------------------------------------
+
+    def issue_billing_key(self, auth_key: str, customer_key: str) -> dict[str, Any]:
+        """POST /v1/billing/authorizations/issue: the billing window's authKey for a billing key."""
+        return self._call(
+            "POST",
+            "/v1/billing/authorizations/issue",
+            idempotency_key=f"issue-{auth_key}",
+            json={"authKey": auth_key, "customerKey": customer_key},
+        )
+
+    def billing_authorization(self, key: str, customer_key: str) -> dict[str, Any]:
+        """POST /v1/billing/authorizations/{key}: the seed's read (or issue) of a billing key."""
+        return self._call(
+            "POST",
+            f"/v1/billing/authorizations/{key}",
+            idempotency_key=f"authorization-{key}-{customer_key}",
+            json={"customerKey": customer_key},
+        )
+
+    def charge_billing(
+        self,
+        billing_key: str,
+        *,
+        customer_key: str,
+        order_id: str,
+        order_name: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        buyer: dict[str, Any] | None = None,
+    ) -> GatewayPayment:
+        """POST /v1/billing/{billingKey}; a decline is a GatewayError (4xx), nothing charged."""
+        body: dict[str, Any] = {
+            "customerKey": customer_key,
+            "amount": to_major(amount, currency),
+            "orderId": order_id,
+            "orderName": order_name[:100],
+        }
+        if currency != "KRW":
+            body["currency"] = currency
+        if buyer and buyer.get("email"):
+            body["customerEmail"] = buyer["email"]
+        if buyer and buyer.get("name"):
+            body["customerName"] = buyer["name"]
+        return normalize(
+            self._call(
+                "POST",
+                f"/v1/billing/{billing_key}",
+                idempotency_key=idempotency_key,
+                json=body,
+                timeout=BILLING_TIMEOUT,
+            )
+        )
+
+    def delete_billing_key(self, billing_key: str) -> None:
+        """DELETE /v1/billing/{billingKey}; a key already gone is fine."""
+        try:
+            self._call("DELETE", f"/v1/billing/{billing_key}")
+        except GatewayError as exc:
+            if exc.status not in (400, 404):
+                raise
+
+
+def billing_card(billing: dict[str, Any]) -> dict[str, Any]:
+    """The card behind a Toss billing key, as we show it."""
+    card = billing.get("card") or {}
+    return {
+        "company": billing.get("cardCompany") or card.get("issuerCode"),
+        "number": card.get("number") or billing.get("cardNumber"),
+    }

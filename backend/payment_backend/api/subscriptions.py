@@ -1,0 +1,177 @@
+"""Subscriptions for the browser (plain JSON), the owner's list and dashboard, and the test clock."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from payment_backend.api.auth import ADMIN_SECURITY, document_admin_security, require_admin
+from payment_backend.errors import ApiError
+from payment_backend.schemas.subscriptions import (
+    AdvanceSchema,
+    CancelSchema,
+    CardProofSchema,
+    ClockSchema,
+    CreateSubscriptionSchema,
+    DashboardSchema,
+    PlanListSchema,
+    RefundChargeSchema,
+    SetupSchema,
+    SubscriptionListSchema,
+    SubscriptionSchema,
+)
+from payment_backend.services import clock_control, dashboard, subscriptions
+from payment_backend.services.idempotency import idempotent
+
+ERRORS = {"description": "The error envelope {code, message, ...}"}
+
+blp = Blueprint(
+    "subscriptions",
+    __name__,
+    url_prefix="/api/subscriptions",
+    description="Billing-key subscriptions (browser)",
+)
+admin_blp = Blueprint(
+    "admin_subscriptions",
+    __name__,
+    url_prefix="/api/admin/subscriptions",
+    description="Owner: subscriptions and their figures",
+)
+admin_blp.record_once(lambda state: document_admin_security(state.app))
+clock_blp = Blueprint(
+    "test_clock",
+    __name__,
+    url_prefix="/api/test/clock",
+    description="Local and test mode: the backend's clock (and the fakes' clocks)",
+)
+
+
+@blp.route("/plans")
+@blp.response(200, PlanListSchema)
+def list_plans():
+    """The plans on offer."""
+    return {"plans": subscriptions.plans()}
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(CreateSubscriptionSchema)
+@blp.response(201, SubscriptionSchema)
+@blp.alt_response(422, **ERRORS)
+@blp.alt_response(502, **ERRORS)
+def create(body):
+    """Start a subscription (status incomplete) and get the `setup` for the card window."""
+    sub = subscriptions.create(body["plan_id"], body["vendor"], body["buyer"])
+    return subscriptions.view(sub)
+
+
+@blp.route("/<sub_id>")
+@blp.response(200, SubscriptionSchema)
+@blp.alt_response(404, **ERRORS)
+def get(sub_id: str):
+    """A subscription with its charges."""
+    return subscriptions.view(subscriptions.get(sub_id))
+
+
+@blp.route("/<sub_id>/activate", methods=["POST"])
+@blp.arguments(CardProofSchema)
+@blp.response(200, SubscriptionSchema)
+@blp.alt_response(402, **ERRORS)
+@blp.alt_response(404, **ERRORS)
+@blp.alt_response(409, **ERRORS)
+@blp.alt_response(502, **ERRORS)
+def activate(body, sub_id: str):
+    """Verify the first card ({imp_uid} or {auth_key, customer_key}) and pay the first period."""
+    return subscriptions.view(subscriptions.activate(sub_id, body))
+
+
+@blp.route("/<sub_id>/cancel", methods=["POST"])
+@blp.arguments(CancelSchema)
+@blp.response(200, SubscriptionSchema)
+@blp.alt_response(404, **ERRORS)
+@blp.alt_response(502, **ERRORS)
+def cancel(body, sub_id: str):
+    """Stop future charges; access lasts to the end of the paid period; nothing is refunded."""
+    return subscriptions.view(subscriptions.cancel(sub_id, body["reason"]))
+
+
+@blp.route("/<sub_id>/card", methods=["POST"])
+@blp.response(200, SetupSchema)
+@blp.alt_response(404, **ERRORS)
+@blp.alt_response(409, **ERRORS)
+def start_card_change(sub_id: str):
+    """The setup for a new billing key (same shape as a new subscription's)."""
+    return {"setup": subscriptions.start_card_change(sub_id)}
+
+
+@blp.route("/<sub_id>/card/confirm", methods=["POST"])
+@blp.arguments(CardProofSchema)
+@blp.response(200, SubscriptionSchema)
+@blp.alt_response(402, **ERRORS)
+@blp.alt_response(404, **ERRORS)
+@blp.alt_response(409, **ERRORS)
+@blp.alt_response(502, **ERRORS)
+def confirm_card(body, sub_id: str):
+    """Switch to the new card; a past-due period is charged with it at once."""
+    return subscriptions.view(subscriptions.confirm_card(sub_id, body))
+
+
+@admin_blp.before_request
+def _admin_only() -> None:
+    require_admin()
+
+
+@admin_blp.route("")
+@admin_blp.response(200, SubscriptionListSchema)
+@admin_blp.alt_response(401, **ERRORS)
+@admin_blp.doc(security=ADMIN_SECURITY)
+def list_subscriptions():
+    """Every subscription, newest first."""
+    return {"subscriptions": [subscriptions.view(s) for s in subscriptions.list_all()]}
+
+
+@admin_blp.route("/<sub_id>/charges/<int:period>/refund", methods=["POST"])
+@admin_blp.arguments(RefundChargeSchema)
+@admin_blp.response(200, SubscriptionSchema)
+@admin_blp.alt_response(401, **ERRORS)
+@admin_blp.alt_response(404, **ERRORS)
+@admin_blp.alt_response(409, **ERRORS)
+@admin_blp.alt_response(502, **ERRORS)
+@admin_blp.doc(security=ADMIN_SECURITY)
+@idempotent("subscriptions.refund")
+def refund_charge(body, sub_id: str, period: int):
+    """Refund a paid period (all that is left, or a part): canceling never refunds by itself."""
+    return subscriptions.view(
+        subscriptions.refund_charge(sub_id, period, body["amount"], body["reason"])
+    )
+
+
+@admin_blp.route("/dashboard")
+@admin_blp.response(200, DashboardSchema)
+@admin_blp.alt_response(401, **ERRORS)
+@admin_blp.doc(security=ADMIN_SECURITY)
+def owner_dashboard():
+    """Active, new and canceled this month, MRR, failed charges, and the last 6 months."""
+    return dashboard.dashboard()
+
+
+@clock_blp.before_request
+def _test_mode_only() -> None:
+    if current_app.config["PAYMENT_MODE"] == "real":
+        raise ApiError(404, "NOT_FOUND", "There is no test clock in real mode.")
+
+
+@clock_blp.route("")
+@clock_blp.response(200, ClockSchema)
+@clock_blp.alt_response(404, **ERRORS)
+def get_clock():
+    """The backend's time and how far it was moved."""
+    return clock_control.state()
+
+
+@clock_blp.route("", methods=["POST"])
+@clock_blp.arguments(AdvanceSchema)
+@clock_blp.response(200, ClockSchema)
+@clock_blp.alt_response(404, **ERRORS)
+def advance_clock(body):
+    """Move the backend's and the fakes' clocks forward; what became due runs before the answer."""
+    return clock_control.advance(body["advance"])

@@ -1,0 +1,176 @@
+"""Subscriptions API schemas (browser <-> backend, owner, test clock); amounts in minor units."""
+
+from marshmallow import Schema, fields, validate
+
+from payment_backend.schemas.checkout import BuyerSchema
+
+VENDORS = ["iamport", "toss"]
+
+
+class PlanSchema(Schema):
+    """A plan on offer."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    amount = fields.Integer(required=True, metadata={"description": "minor units per interval"})
+    currency = fields.String(required=True, metadata={"example": "KRW"})
+    interval = fields.String(required=True, metadata={"enum": ["month"]})
+
+
+class PlanListSchema(Schema):
+    """The plans on offer."""
+
+    plans = fields.List(fields.Nested(PlanSchema), required=True)
+
+
+class CreateSubscriptionSchema(Schema):
+    """A new subscription: which plan, through which gateway, for whom."""
+
+    plan_id = fields.Integer(required=True)
+    vendor = fields.String(required=True, validate=validate.OneOf(VENDORS))
+    buyer = fields.Nested(BuyerSchema, load_default=None)
+
+
+class CardProofSchema(Schema):
+    """What the billing window returned: PortOne imp_uid, or Toss auth_key and customer_key."""
+
+    imp_uid = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    auth_key = fields.String(load_default=None, validate=validate.Length(min=1, max=300))
+    customer_key = fields.String(load_default=None, validate=validate.Length(min=1, max=300))
+
+
+class CancelSchema(Schema):
+    """Why the subscriber cancels (optional)."""
+
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+
+
+class SubscriptionPlanSchema(PlanSchema):
+    """The plan as subscribed (the amount is the one locked in when subscribing)."""
+
+
+class CardSchema(Schema):
+    """The card behind the billing key, masked."""
+
+    company = fields.String(allow_none=True)
+    number = fields.String(allow_none=True)
+
+
+class RetrySchema(Schema):
+    """While past_due: how many attempts failed and when the next one runs."""
+
+    attempt = fields.Integer(required=True)
+    next_retry_at = fields.String(required=True)
+
+
+class ChargeSchema(Schema):
+    """One period's charge."""
+
+    id = fields.Integer(required=True)
+    period = fields.Integer(required=True)
+    amount = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["scheduled", "paid", "failed"]})
+    due_at = fields.String(allow_none=True, metadata={"description": "when it is (next) tried"})
+    scheduled_at = fields.String(allow_none=True, metadata={"description": "while scheduled"})
+    attempted_at = fields.String(allow_none=True, metadata={"description": "the last attempt"})
+    failed_at = fields.String(allow_none=True, metadata={"description": "while failed"})
+    paid_at = fields.String(allow_none=True)
+    failure = fields.String(allow_none=True)
+    attempts = fields.Integer(required=True)
+    key_issue = fields.Boolean(
+        required=True, metadata={"description": "the PortOne payment that issued the billing key"}
+    )
+    payment_id = fields.String(allow_none=True, metadata={"description": "imp_uid or paymentKey"})
+    refunded = fields.Integer(metadata={"description": "refunded by the owner (minor units)"})
+
+
+class SubscriptionSchema(Schema):
+    """A subscription as the subscriber sees it (notes/SUBSCRIPTIONS_API.md)."""
+
+    subscription_id = fields.String(required=True)
+    vendor = fields.String(required=True)
+    plan = fields.Nested(SubscriptionPlanSchema, required=True)
+    status = fields.String(
+        required=True, metadata={"enum": ["incomplete", "active", "past_due", "canceled"]}
+    )
+    card = fields.Nested(CardSchema, allow_none=True)
+    current_period = fields.Integer(allow_none=True)
+    current_period_start = fields.String(allow_none=True)
+    current_period_end = fields.String(allow_none=True)
+    next_charge_at = fields.String(allow_none=True)
+    next_charge_amount = fields.Integer(allow_none=True)
+    access_until = fields.String(allow_none=True)
+    canceled_at = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    retry = fields.Nested(RetrySchema, allow_none=True)
+    buyer = fields.Dict(allow_none=True)
+    charges = fields.List(fields.Nested(ChargeSchema), required=True)
+    setup = fields.Dict(
+        metadata={"description": "while a billing key is to be set up in the browser"}
+    )
+    created_at = fields.String(required=True)
+
+
+class SetupSchema(Schema):
+    """The setup for a new billing key (same shape as a new subscription's `setup`)."""
+
+    setup = fields.Dict(required=True)
+
+
+class SubscriptionListSchema(Schema):
+    """Subscriptions for the owner, newest first."""
+
+    subscriptions = fields.List(fields.Nested(SubscriptionSchema), required=True)
+
+
+class MonthSchema(Schema):
+    """One month of the dashboard's chart."""
+
+    month = fields.String(required=True, metadata={"example": "2026-07"})
+    mrr = fields.Integer(required=True)
+    new = fields.Integer(required=True)
+    canceled = fields.Integer(required=True)
+    revenue = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+
+
+class DashboardSchema(Schema):
+    """The owner's figures, computed from the records."""
+
+    active = fields.Integer(required=True)
+    new_this_month = fields.Integer(required=True)
+    canceled_this_month = fields.Integer(required=True)
+    past_due = fields.Integer(required=True)
+    mrr = fields.Integer(required=True, metadata={"description": "minor units per month"})
+    currency = fields.String(required=True)
+    failed_charges_this_month = fields.Integer(required=True)
+    months = fields.List(fields.Nested(MonthSchema), required=True)
+
+
+class ClockSchema(Schema):
+    """The backend's test clock."""
+
+    now = fields.String(required=True)
+    offset_seconds = fields.Float(required=True)
+    ran = fields.Dict(metadata={"description": "what ran after moving: {jobs}"})
+    fakes = fields.Dict(metadata={"description": "each fake gateway's clock after syncing"})
+
+
+class AdvanceSchema(Schema):
+    """How far to move the test clock."""
+
+    advance = fields.Float(
+        required=True, validate=validate.Range(min=0, max=366 * 86400), metadata={"example": 86400}
+    )
+
+
+class RefundChargeSchema(Schema):
+    """The owner's refund of a paid period: all that is left, or `amount`."""
+
+    amount = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "minor units; omitted = the rest"},
+    )
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))

@@ -1,0 +1,253 @@
+"""Billing keys (the seed's reservations): read from the gateway, sealed at rest, read with a password."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from payment_backend.clock import now
+from payment_backend.crypto import hash_password, sealer, verify_password
+from payment_backend.errors import ApiError
+from payment_backend.extensions import db
+from payment_backend.models import Reservation
+from payment_backend.schemas.service import VENDOR_CODES
+from payment_backend.services import ledger
+from payment_backend.services.ledger import SEED_VENDOR_CODES
+from payment_backend.vendors import gateway
+from payment_backend.vendors.base import GatewayError, GatewayUnavailable, PaymentNotFound
+from payment_backend.vendors.iamport import customer_card
+from payment_backend.vendors.toss import billing_card
+
+ACTOR = "service-api"
+
+
+def uid_digest(vendor: str, uid: str) -> str:
+    """A keyed hash of a billing key: unique per vendor without storing the key in the clear."""
+    key = current_app.config["PAYMENT_SEAL_KEY"].encode()
+    return hmac.new(key, f"reservation:{vendor}:{uid}".encode(), hashlib.sha256).hexdigest()
+
+
+def record(
+    vendor: str,
+    *,
+    uid: str,
+    customer_key: str,
+    data: dict[str, Any],
+    card: dict[str, Any] | None,
+    source: dict[str, str],
+    title: str,
+    password: str | None = None,
+    store_id: str = "",
+) -> Reservation:
+    """Add a billing key to the session: the key and the gateway's object sealed."""
+    reservation = Reservation(
+        vendor=vendor,
+        store_id=store_id,
+        uid_digest=uid_digest(vendor, uid),
+        sealed_uid=sealer().seal(uid),
+        customer_key=customer_key,
+        source_schema=source["schema"],
+        source_table=source["table"],
+        source_id=source["id"],
+        title=title[:200],
+        card=card,
+        sealed_data=sealer().seal(data),
+        password_hash=hash_password(password) if password else None,
+        created_at=now(),
+    )
+    db.session.add(reservation)
+    return reservation
+
+
+def billing_key(reservation: Reservation) -> str:
+    """The billing key (iamport customer_uid, Toss billingKey), unsealed."""
+    return sealer().unseal(reservation.sealed_uid)
+
+
+def forget(reservation: Reservation | None, reason: str) -> None:
+    """Delete a billing key at its gateway (best effort) and mark it deleted."""
+    if reservation is None or reservation.deleted_at is not None:
+        return
+    key = billing_key(reservation)
+    try:
+        if reservation.vendor == "iamport":
+            gateway("iamport").delete_customer(key, reason)
+        else:
+            gateway("toss").delete_billing_key(key)
+    except (GatewayError, GatewayUnavailable) as exc:
+        # The key stays at the gateway but nothing of ours charges it any more.
+        current_app.logger.warning("billing key %s not deleted: %s", reservation.id, exc)
+        ledger.audit("reservation.delete_failed", actor="subscriptions", reservation=reservation.id)
+        return
+    reservation.deleted_at = now()
+
+
+def view(reservation: Reservation) -> dict[str, Any]:
+    """The seed's IPaymentReservation."""
+    return {
+        "id": reservation.id,
+        "vendor": {
+            "code": SEED_VENDOR_CODES[reservation.vendor],
+            "store_id": reservation.store_id,
+            "uid": billing_key(reservation),
+        },
+        "source": {
+            "schema": reservation.source_schema,
+            "table": reservation.source_table,
+            "id": reservation.source_id,
+        },
+        "title": reservation.title,
+        "card": reservation.card,
+        "data": sealer().unseal(reservation.sealed_data),
+        "created_at": reservation.created_at.isoformat() if reservation.created_at else None,
+    }
+
+
+# -- the seed's service API ------------------------------------------------------------------------
+
+
+def not_found() -> ApiError:
+    """The one answer for an unknown record and a wrong password."""
+    return ApiError(
+        404, "RESERVATION_NOT_FOUND", "No reservation matches this reference and password."
+    )
+
+
+def register(data: dict[str, Any]) -> tuple[Reservation, bool]:
+    """Read a billing key from its gateway and record it (the seed's POST /payments/reservations).
+
+    iamport: the key is the customer_uid (GET /subscribe/customers/{uid}). Toss: uid is a
+    billing key (or an authKey to exchange) of the customerKey source.id. Repeating the same
+    registration returns the stored record; another one for the same source or key is a 409.
+    """
+    vendor = VENDOR_CODES[data["vendor"]["code"]]
+    uid = data["vendor"]["uid"]
+    source = data["source"]
+    existing = _registered(vendor, uid, source)
+    if existing:
+        return _repeat(existing, vendor, data), False
+    key, customer_key, gateway_object, card = _read(vendor, uid, source)
+    if key != uid:
+        existing = _registered(vendor, key, source)
+        if existing:
+            return _repeat(existing, vendor, data), False
+    reservation = record(
+        vendor,
+        uid=key,
+        customer_key=customer_key,
+        data=gateway_object,
+        card=card,
+        source=source,
+        title=data["title"],
+        password=data["password"],
+        store_id=data["vendor"]["store_id"],
+    )
+    try:
+        db.session.flush()
+        ledger.audit(
+            "reservation.registered",
+            actor=ACTOR,
+            reservation=reservation.id,
+            vendor=vendor,
+            source=source,
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # registered at the same moment by another request
+        existing = _registered(vendor, key, source)
+        if not existing:
+            raise
+        return _repeat(existing, vendor, data), False
+    return reservation, True
+
+
+def _read(
+    vendor: str, uid: str, source: dict[str, str]
+) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+    """(billing key, customer key, the gateway's object, card) as the gateway has them."""
+    try:
+        if vendor == "iamport":
+            customer = gateway("iamport").get_customer(uid)
+            return uid, uid, customer, customer_card(customer)
+        billing = gateway("toss").billing_authorization(uid, source["id"])
+        return billing["billingKey"], billing["customerKey"], billing, billing_card(billing)
+    except PaymentNotFound as exc:
+        raise ApiError(
+            404, "VENDOR_RESERVATION_NOT_FOUND", f"The gateway has no billing key {uid}."
+        ) from exc
+    except GatewayUnavailable as exc:
+        raise ApiError(
+            502, "GATEWAY_UNAVAILABLE", "The gateway did not answer; retry the same request."
+        ) from exc
+    except GatewayError as exc:
+        if exc.status == 404:
+            raise ApiError(
+                404, "VENDOR_RESERVATION_NOT_FOUND", f"The gateway has no billing key {uid}."
+            ) from exc
+        raise ApiError(409, "GATEWAY_REFUSED", exc.message, gateway_code=exc.code) from exc
+
+
+def _registered(vendor: str, uid: str, source: dict[str, str]) -> list[Reservation]:
+    return list(
+        db.session.scalars(
+            select(Reservation).where(
+                or_(
+                    (Reservation.vendor == vendor)
+                    & (Reservation.uid_digest == uid_digest(vendor, uid)),
+                    (Reservation.source_schema == source["schema"])
+                    & (Reservation.source_table == source["table"])
+                    & (Reservation.source_id == source["id"]),
+                )
+            )
+        )
+    )
+
+
+def _repeat(existing: list[Reservation], vendor: str, data: dict[str, Any]) -> Reservation:
+    """The stored record if this is the same registration again, else 409."""
+    source = data["source"]
+    reservation = existing[0]
+    same = (
+        len(existing) == 1
+        and reservation.vendor == vendor
+        and (reservation.source_schema, reservation.source_table, reservation.source_id)
+        == (source["schema"], source["table"], source["id"])
+        and reservation.title == data["title"][:200]
+    )
+    # The password is checked last and always, so a repeat is only recognised with it.
+    if verify_password(data["password"], reservation.password_hash) and same:
+        return reservation
+    raise ApiError(
+        409,
+        "ALREADY_REGISTERED",
+        "This source or billing key is already registered by another request.",
+    )
+
+
+def find_by_source(source: dict[str, str], password: str) -> Reservation:
+    """The record of a source, if the password is right (404 otherwise, whichever is wrong)."""
+    reservation = db.session.scalars(
+        select(Reservation).where(
+            Reservation.source_schema == source["schema"],
+            Reservation.source_table == source["table"],
+            Reservation.source_id == source["id"],
+        )
+    ).first()
+    return _authorized(reservation, password)
+
+
+def find_by_id(reservation_id: str, password: str) -> Reservation:
+    """The record with this id, if the password is right (404 otherwise, whichever is wrong)."""
+    return _authorized(db.session.get(Reservation, reservation_id), password)
+
+
+def _authorized(reservation: Reservation | None, password: str) -> Reservation:
+    if not verify_password(password, reservation.password_hash if reservation else None):
+        raise not_found()
+    assert reservation is not None
+    return reservation
