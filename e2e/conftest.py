@@ -115,6 +115,16 @@ def base_url(system: System) -> str:
     return system.url
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict, base_url: str) -> dict:
+    """Pages open relative URLs on the shop.
+
+    pytest-playwright caches its own browser_context_args for the whole session; when the fakes'
+    browser tests ran first in the same session, that copy has no base URL.
+    """
+    return {**browser_context_args, "base_url": base_url}
+
+
 @pytest.fixture()
 def screenshot(page, request):
     """Save a screenshot of the final page under e2e/artifacts/<test name>.png."""
