@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 PORT ?= 37821
 
-.PHONY: install run test test-backend test-fakes test-e2e lint format frontend migrate clean
+.PHONY: install run test test-backend test-fakes test-e2e lint format frontend migrate bench clean
 
 install: $(STAMPS)/python $(STAMPS)/npm
 
@@ -35,7 +35,7 @@ run: install frontend migrate
 
 test: install frontend
 	@mkdir -p .reports
-	$(BIN)/pytest backend/tests fakes/tests e2e --junitxml=.reports/junit.xml \
+	$(BIN)/pytest backend/tests fakes/tests bench/tests e2e --junitxml=.reports/junit.xml \
 		--tracing=retain-on-failure --output=e2e/artifacts/test-results
 
 test-backend: $(STAMPS)/python
@@ -46,6 +46,10 @@ test-fakes: $(STAMPS)/python
 
 test-e2e: install frontend
 	$(BIN)/pytest e2e
+
+# The load benchmark (bench/README.md): BENCH_ARGS="--duration 20 --db sqlite" etc.
+bench: $(STAMPS)/python
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(STAMPS)/python
 	$(BIN)/ruff check .
