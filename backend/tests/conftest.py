@@ -7,7 +7,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -18,11 +18,20 @@ from Crypto.Cipher import AES
 from Crypto.Util.Padding import pad, unpad
 from flask import Flask
 from flask_migrate import upgrade
+from sqlalchemy import select, update
 
 from fake_common.receiver import WebhookReceiver
 from fake_common.server import RunningServer, serve_in_thread
 from fake_common.window_client import APPROVED, iamport_pay, toss_pay, toss_register_card
+from fake_iamport.gateway import DEFAULT_CONFIG as IAMPORT_DEFAULTS
+from fake_toss import SECRET_KEY as TOSS_SECRET_KEY
+from payment_api.examples.environment import Environment
 from payment_backend import MIGRATIONS, create_app
+from payment_backend.crypto import sealer
+from payment_backend.extensions import db
+from payment_backend.models import OutboxJob, Payment, Subscription, SubscriptionCharge
+from payment_backend.services.ledger import payment_view
+from payment_backend.services.notifications import notify
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -78,8 +87,6 @@ def app(app_config: dict) -> Iterator[Flask]:
         upgrade(directory=str(MIGRATIONS))
     yield app
     with app.app_context():
-        from payment_backend.extensions import db
-
         db.engine.dispose()
 
 
@@ -102,6 +109,27 @@ class Fakes:
         response = requests.post(f"{server.url}/__control/{path}", json=body, timeout=10)
         response.raise_for_status()
         return response.json()
+
+    def iamport_api(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Call fake PortOne's REST API as the merchant, with a fresh access token."""
+        keys = {
+            "imp_key": IAMPORT_DEFAULTS["IMP_KEY"],
+            "imp_secret": IAMPORT_DEFAULTS["IMP_SECRET"],
+        }
+        token = requests.post(f"{self.iamport.url}/users/getToken", json=keys, timeout=10).json()
+        return requests.request(
+            method,
+            self.iamport.url + path,
+            headers={"Authorization": token["response"]["access_token"]},
+            timeout=10,
+            **kwargs,
+        )
+
+    def toss_api(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Call fake Toss's REST API with the test secret key."""
+        return requests.request(
+            method, self.toss.url + path, auth=(TOSS_SECRET_KEY, ""), timeout=10, **kwargs
+        )
 
 
 @pytest.fixture(scope="session")
@@ -165,23 +193,10 @@ class Shop:
         )
 
     def iamport_payment(self, imp_uid):
-        token = requests.post(
-            f"{self.fakes.iamport.url}/users/getToken",
-            json={"imp_key": "test_imp_key", "imp_secret": "test_imp_secret"},
-            timeout=5,
-        ).json()["response"]["access_token"]
-        return requests.get(
-            f"{self.fakes.iamport.url}/payments/{imp_uid}",
-            headers={"Authorization": token},
-            timeout=5,
-        ).json()["response"]
+        return self.fakes.iamport_api("GET", f"/payments/{imp_uid}").json()["response"]
 
     def toss_payment(self, payment_key):
-        return requests.get(
-            f"{self.fakes.toss.url}/v1/payments/{payment_key}",
-            auth=("test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R", ""),
-            timeout=5,
-        ).json()
+        return self.fakes.toss_api("GET", f"/v1/payments/{payment_key}").json()
 
     def pay(self, order, *, amount=None, card=APPROVED, method="card"):
         """Pay an order in the fake's window; returns the gateway's payment id (or raises)."""
@@ -230,11 +245,58 @@ def own_app(database_url: str, app_config: dict, tmp_path_factory) -> Iterator[F
         upgrade(directory=str(MIGRATIONS))
     yield own
     with own.app_context():
-        from payment_backend.extensions import db
-
         db.engine.dispose()
     if databases is not None:
         databases.close()  # drops the database
+
+
+@pytest.fixture()
+def worker_app(own_app: Flask) -> Iterator[Flask]:
+    """own_app for tests that run the worker over every due job; no due job is left behind."""
+    yield own_app
+    with own_app.app_context():
+        db.session.execute(
+            update(OutboxJob).where(OutboxJob.status == "pending").values(status="parked")
+        )
+        db.session.commit()
+
+
+@pytest.fixture()
+def clock(app: Flask) -> Iterator:
+    """The app clock, back to wall time after the test (the app is shared by the session)."""
+    app_clock = app.extensions["clock"]
+    yield app_clock
+    app_clock.reset()
+
+
+def _queue_notification(app: Flask, webhook_url: str, amount: int = 15000) -> str:
+    uid = uuid.uuid4().hex[:12]
+    with app.app_context():
+        payment = Payment(
+            vendor="iamport",
+            vendor_payment_id=f"imp_{uid}",
+            source_schema="shop",
+            source_table="orders",
+            source_id=f"order-{uid}",
+            currency="KRW",
+            amount=amount,
+            status="paid",
+            sealed_data=sealer().seal({"imp_uid": f"imp_{uid}", "amount": amount}),
+            webhook_url=webhook_url,
+            cancels=[],
+        )
+        db.session.add(payment)
+        db.session.flush()
+        delivery = notify(payment, None, payment_view(payment))
+        db.session.commit()
+        return delivery.id
+
+
+@pytest.fixture()
+def queue_notification() -> Callable[..., str]:
+    """queue_notification(app, webhook_url, amount=15000): a paid payment row plus notify(),
+    committed; returns the delivery id."""
+    return _queue_notification
 
 
 class SeedClient:
@@ -279,6 +341,22 @@ def seed(app, live) -> SeedClient:
         live.url,
         app.config["PAYMENT_CONNECTION_ENCRYPTION_KEY"],
         app.config["PAYMENT_CONNECTION_ENCRYPTION_IV"],
+    )
+
+
+@pytest.fixture()
+def env(app: Flask, fakes: Fakes, live: RunningServer, merchant: WebhookReceiver) -> Environment:
+    """The examples' settings, pointed at the served app, the fakes and the merchant's endpoint."""
+    return Environment(
+        api_url=live.url,
+        key=app.config["PAYMENT_CONNECTION_ENCRYPTION_KEY"],
+        iv=app.config["PAYMENT_CONNECTION_ENCRYPTION_IV"],
+        iamport_url=fakes.iamport.url,
+        iamport_key=app.config["IAMPORT_API_KEY"],
+        iamport_secret=app.config["IAMPORT_API_SECRET"],
+        toss_url=fakes.toss.url,
+        toss_secret_key=app.config["TOSS_SECRET_KEY"],
+        webhook_url=merchant.url + "/hook",
     )
 
 
@@ -380,46 +458,23 @@ class Subscriber:
             ).raise_for_status()
 
     # the fakes' records
-    def iamport(self, method: str, path: str, **kwargs) -> requests.Response:
-        token = requests.post(
-            f"{self.fakes.iamport.url}/users/getToken",
-            json={"imp_key": "test_imp_key", "imp_secret": "test_imp_secret"},
-            timeout=5,
-        ).json()["response"]["access_token"]
-        return requests.request(
-            method,
-            f"{self.fakes.iamport.url}{path}",
-            headers={"Authorization": token},
-            timeout=10,
-            **kwargs,
-        )
-
     def iamport_payments(self, merchant_uid: str) -> list[dict]:
         """Every payment fake PortOne made for a merchant_uid."""
-        response = self.iamport("GET", f"/payments/findAll/{merchant_uid}")
+        response = self.fakes.iamport_api("GET", f"/payments/findAll/{merchant_uid}")
         if response.status_code == 404:
             return []
         return response.json()["response"]
 
     def iamport_schedule(self, merchant_uid: str) -> dict | None:
-        response = self.iamport("GET", f"/subscribe/payments/schedule/{merchant_uid}")
+        response = self.fakes.iamport_api("GET", f"/subscribe/payments/schedule/{merchant_uid}")
         return None if response.status_code == 404 else response.json()["response"]
 
     def toss_payment(self, order_id: str) -> dict | None:
-        response = requests.get(
-            f"{self.fakes.toss.url}/v1/payments/orders/{order_id}",
-            auth=("test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R", ""),
-            timeout=10,
-        )
+        response = self.fakes.toss_api("GET", f"/v1/payments/orders/{order_id}")
         return None if response.status_code == 404 else response.json()
 
     def records(self, sub_id: str) -> dict:
         """What the database holds: charges by period, attempts, payments, queued charge jobs."""
-        from sqlalchemy import select
-
-        from payment_backend.extensions import db
-        from payment_backend.models import OutboxJob, Payment, Subscription, SubscriptionCharge
-
         with self.app.app_context():
             sub = db.session.get(Subscription, sub_id)
             charges = db.session.scalars(

@@ -15,60 +15,18 @@ import pytest
 from Crypto.Cipher import AES
 from Crypto.Util.Padding import unpad
 from flask import Flask
-from sqlalchemy import update
 
 from payment_backend import create_app
-from payment_backend.crypto import sealer
 from payment_backend.extensions import db
-from payment_backend.models import OutboxJob, Payment, WebhookDelivery
+from payment_backend.models import OutboxJob, WebhookDelivery
 from payment_backend.services.deliveries import RETRY_SCHEDULE
-from payment_backend.services.ledger import payment_view
-from payment_backend.services.notifications import notify
 from payment_backend.worker import run_due_jobs
 
 
 @pytest.fixture()
-def app(own_app: Flask) -> Iterator[Flask]:
-    """These tests run the worker over every due job: they get a database of their own, and
-    leave no due job behind."""
-    yield own_app
-    with own_app.app_context():
-        db.session.execute(
-            update(OutboxJob).where(OutboxJob.status == "pending").values(status="parked")
-        )
-        db.session.commit()
-
-
-@pytest.fixture()
-def clock(app: Flask) -> Iterator:
-    """The app clock, back to wall time after the test (the app is shared by the session)."""
-    app_clock = app.extensions["clock"]
-    yield app_clock
-    app_clock.reset()
-
-
-def queue_notification(app: Flask, webhook_url: str, amount: int = 15000) -> str:
-    """A payment row plus notify(), committed; returns the delivery id."""
-    uid = uuid.uuid4().hex[:12]
-    with app.app_context():
-        payment = Payment(
-            vendor="iamport",
-            vendor_payment_id=f"imp_{uid}",
-            source_schema="shop",
-            source_table="orders",
-            source_id=f"order-{uid}",
-            currency="KRW",
-            amount=amount,
-            status="paid",
-            sealed_data=sealer().seal({"imp_uid": f"imp_{uid}", "amount": amount}),
-            webhook_url=webhook_url,
-            cancels=[],
-        )
-        db.session.add(payment)
-        db.session.flush()
-        delivery = notify(payment, None, payment_view(payment))
-        db.session.commit()
-        return delivery.id
+def app(worker_app: Flask) -> Flask:
+    """These tests run the worker over every due job: a database of their own."""
+    return worker_app
 
 
 def load(app: Flask, delivery_id: str) -> dict:
@@ -103,7 +61,7 @@ def verify_signature(secret: str, request: dict) -> None:
     assert hmac.compare_digest(versions["v1"], expected)
 
 
-def test_a_notification_is_delivered_signed(app, merchant):
+def test_a_notification_is_delivered_signed(app, merchant, queue_notification):
     delivery_id = queue_notification(app, merchant.url + "/hooks/payments")
 
     run_due_jobs(app)
@@ -125,7 +83,7 @@ def test_a_notification_is_delivered_signed(app, merchant):
     assert stored["job"] == {"status": "done", "attempts": 1}
 
 
-def test_a_tampered_body_fails_the_signature_check(app, merchant):
+def test_a_tampered_body_fails_the_signature_check(app, merchant, queue_notification):
     queue_notification(app, merchant.url + "/hooks")
     run_due_jobs(app)
     [request] = merchant.wait_for(1)
@@ -133,7 +91,7 @@ def test_a_tampered_body_fails_the_signature_check(app, merchant):
         verify_signature(app.config["PAYMENT_WEBHOOK_SIGNING_SECRET"], request | {"raw": "{}"})
 
 
-def test_retries_follow_the_schedule_then_succeed(app, merchant, clock):
+def test_retries_follow_the_schedule_then_succeed(app, merchant, clock, queue_notification):
     merchant.statuses = [500, 500, 500]
     delivery_id = queue_notification(app, merchant.url + "/hooks")
 
@@ -170,7 +128,9 @@ def test_retries_follow_the_schedule_then_succeed(app, merchant, clock):
         verify_signature(secret, request)
 
 
-def test_gives_up_after_the_last_retry_and_a_replay_delivers(app, client, merchant, clock):
+def test_gives_up_after_the_last_retry_and_a_replay_delivers(
+    app, client, merchant, clock, queue_notification
+):
     merchant.statuses = [503] * (len(RETRY_SCHEDULE) + 1)
     delivery_id = queue_notification(app, merchant.url + "/hooks")
 
@@ -205,7 +165,9 @@ def test_gives_up_after_the_last_retry_and_a_replay_delivers(app, client, mercha
     assert again["delivery"]["attempt_count"] == len(RETRY_SCHEDULE) + 3
 
 
-def test_admin_lists_deliveries_of_a_payment_with_attempts(app, client, merchant):
+def test_admin_lists_deliveries_of_a_payment_with_attempts(
+    app, client, merchant, queue_notification
+):
     merchant.statuses = [500]
     delivery_id = queue_notification(app, merchant.url + "/hooks")
     run_due_jobs(app)
@@ -245,7 +207,7 @@ def test_admin_routes_need_the_token_outside_local_mode(app, app_config, client)
             db.engine.dispose()
 
 
-def test_a_refused_url_fails_at_once_without_connecting(app):
+def test_a_refused_url_fails_at_once_without_connecting(app, queue_notification):
     delivery_id = queue_notification(app, "http://10.0.0.1:8080/hooks")
 
     run_due_jobs(app)
@@ -258,7 +220,7 @@ def test_a_refused_url_fails_at_once_without_connecting(app):
     assert stored["job"]["status"] == "dead"
 
 
-def test_an_unreachable_merchant_is_retried(app, clock):
+def test_an_unreachable_merchant_is_retried(app, clock, queue_notification):
     # A loopback port nobody listens on: connection refused at once.
     import socket
 
@@ -297,7 +259,7 @@ def seed_app(app: Flask, app_config: dict) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-def test_seed_mode_body_decrypts_with_the_connection_key(seed_app, merchant):
+def test_seed_mode_body_decrypts_with_the_connection_key(seed_app, merchant, queue_notification):
     delivery_id = queue_notification(seed_app, merchant.url + "/seed")
 
     run_due_jobs(seed_app)

@@ -24,22 +24,6 @@ from payment_api import (
     errors,
 )
 from payment_api.examples import buyer
-from payment_api.examples.environment import Environment
-
-
-@pytest.fixture()
-def env(app, fakes, live, merchant) -> Environment:
-    return Environment(
-        api_url=live.url,
-        key=app.config["PAYMENT_CONNECTION_ENCRYPTION_KEY"],
-        iv=app.config["PAYMENT_CONNECTION_ENCRYPTION_IV"],
-        iamport_url=fakes.iamport.url,
-        iamport_key=app.config["IAMPORT_API_KEY"],
-        iamport_secret=app.config["IAMPORT_API_SECRET"],
-        toss_url=fakes.toss.url,
-        toss_secret_key=app.config["TOSS_SECRET_KEY"],
-        webhook_url=merchant.url + "/hook",
-    )
 
 
 @pytest.fixture()
@@ -167,18 +151,12 @@ def test_unreachable_service_raises_transport_error_after_retries(env):
     assert failure.value.status is None and "3 tries" in failure.value.message
 
 
-def test_reservations_round_trip_with_typed_results(client, env):
+def test_reservations_round_trip_with_typed_results(client, fakes):
     customer_uid = f"cus_{uuid.uuid4().hex}"
-    token = requests.post(
-        f"{env.iamport_url}/users/getToken",
-        json={"imp_key": env.iamport_key, "imp_secret": env.iamport_secret},
-        timeout=10,
-    ).json()["response"]["access_token"]
-    issued = requests.post(
-        f"{env.iamport_url}/subscribe/customers/{customer_uid}",
-        headers={"Authorization": token},
+    issued = fakes.iamport_api(
+        "POST",
+        f"/subscribe/customers/{customer_uid}",
         json={"card_number": "4242-4242-4242-4242", "expiry": "2035-12"},
-        timeout=10,
     )
     assert issued.json()["code"] == 0
     source = Source("shop", "members", customer_uid)

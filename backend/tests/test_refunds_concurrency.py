@@ -23,21 +23,6 @@ AMOUNTS = [300, 700, 1100, 500, 900, 1300, 200, 800, 1200, 600] * 2
 
 
 @pytest.fixture()
-def env(app, fakes, live, merchant) -> Environment:
-    return Environment(
-        api_url=live.url,
-        key=app.config["PAYMENT_CONNECTION_ENCRYPTION_KEY"],
-        iv=app.config["PAYMENT_CONNECTION_ENCRYPTION_IV"],
-        iamport_url=fakes.iamport.url,
-        iamport_key=app.config["IAMPORT_API_KEY"],
-        iamport_secret=app.config["IAMPORT_API_SECRET"],
-        toss_url=fakes.toss.url,
-        toss_secret_key=app.config["TOSS_SECRET_KEY"],
-        webhook_url=merchant.url + "/hook",
-    )
-
-
-@pytest.fixture()
 def no_faults(fakes):
     yield
     for server in (fakes.iamport, fakes.toss):
@@ -80,6 +65,19 @@ def gateway_refunded(app, vendor: str, uid: str) -> tuple[int, int]:
     if vendor == "iamport":
         return raw["cancel_amount"], len(raw["cancel_history"])
     return raw["totalAmount"] - raw["balanceAmount"], len(raw["cancels"] or [])
+
+
+def cancel_at_gateway(app, vendor: str, history: PaymentHistory, amount: int, reason: str) -> None:
+    """Cancel part of the payment at the gateway itself, behind the service's back."""
+    with app.app_context():
+        gateway(vendor).cancel(
+            history.vendor.uid,
+            amount=amount,
+            expected_remaining=history.price,
+            currency="KRW",
+            reason=reason,
+            idempotency_key=str(uuid.uuid4()),
+        )
 
 
 def record(app, history_id: str) -> Payment:
@@ -129,14 +127,21 @@ def test_concurrent_partial_refunds_never_exceed_the_payment(app, env, is_postgr
     assert all(a > payment.remaining for a, r in outcomes if isinstance(r, errors.OverRefund))
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
-def test_gateway_outage_leaves_the_refund_unknown_until_retried(app, env, fakes, no_faults, vendor):
+def refund_without_answer(env: Environment, fakes, vendor: str) -> tuple[PaymentHistory, str]:
+    """A payment of 8,000 whose refund of 3,000 got no answer from the gateway (503 before the
+    gateway did anything); (the history, the refund's Idempotency-Key)."""
     history = registered(env, vendor, 8000)
     fail_next_cancel(fakes, vendor)
     key = str(uuid.uuid4())
+    with client_for(env) as client, pytest.raises(errors.GatewayUnavailable):
+        client.cancel_history(history.source, "pw", 3000, "part", idempotency_key=key)
+    return history, key
+
+
+@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+def test_gateway_outage_leaves_the_refund_unknown_until_retried(app, env, fakes, no_faults, vendor):
+    history, key = refund_without_answer(env, fakes, vendor)
     with client_for(env) as client:
-        with pytest.raises(errors.GatewayUnavailable):
-            client.cancel_history(history.source, "pw", 3000, "part", idempotency_key=key)
         payment = record(app, history.id)
         assert payment.outcome_unknown and payment.refunded == 0
         with app.app_context():
@@ -157,22 +162,10 @@ def test_gateway_outage_leaves_the_refund_unknown_until_retried(app, env, fakes,
 
 @pytest.mark.parametrize("vendor", ["iamport", "toss"])
 def test_retry_after_a_lost_answer_does_not_refund_twice(app, env, fakes, no_faults, vendor):
-    history = registered(env, vendor, 8000)
-    fail_next_cancel(fakes, vendor)
-    key = str(uuid.uuid4())
+    history, key = refund_without_answer(env, fakes, vendor)
     with client_for(env) as client:
-        with pytest.raises(errors.GatewayUnavailable):
-            client.cancel_history(history.source, "pw", 3000, "part", idempotency_key=key)
         # As if our call had reached the gateway and only its answer was lost.
-        with app.app_context():
-            gateway(vendor).cancel(
-                history.vendor.uid,
-                amount=3000,
-                expected_remaining=8000,
-                currency="KRW",
-                reason="part",
-                idempotency_key=str(uuid.uuid4()),
-            )
+        cancel_at_gateway(app, vendor, history, 3000, "part")
         after = client.cancel_history(history.source, "pw", 3000, "part", idempotency_key=key)
     assert (after.refunded, len(after.cancels)) == (3000, 1)
     assert gateway_refunded(app, vendor, history.vendor.uid) == (3000, 1)
@@ -181,15 +174,7 @@ def test_retry_after_a_lost_answer_does_not_refund_twice(app, env, fakes, no_fau
 @pytest.mark.parametrize("vendor", ["iamport", "toss"])
 def test_cancel_made_at_the_gateway_is_caught_up_on_refusal(app, env, vendor):
     history = registered(env, vendor, 6000)
-    with app.app_context():  # the shop's staff cancel 1,000 in the gateway's console
-        gateway(vendor).cancel(
-            history.vendor.uid,
-            amount=1000,
-            expected_remaining=6000,
-            currency="KRW",
-            reason="console",
-            idempotency_key=str(uuid.uuid4()),
-        )
+    cancel_at_gateway(app, vendor, history, 1000, "console")  # the shop's staff, in its console
     with client_for(env) as client:
         with pytest.raises(errors.GatewayRefused):
             client.cancel_history(history.source, "pw", 5500, "part")

@@ -7,7 +7,6 @@ nothing from the backend.
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import uuid
@@ -22,22 +21,6 @@ from payment_api.examples.environment import Environment
 from payment_backend.extensions import db
 from payment_backend.models import AuditEntry, Payment, WebhookDelivery
 from payment_backend.vendors import gateway
-
-
-@pytest.fixture()
-def env(app, fakes, merchant) -> Environment:
-    return Environment(
-        api_url="",
-        key=app.config["PAYMENT_CONNECTION_ENCRYPTION_KEY"],
-        iv=app.config["PAYMENT_CONNECTION_ENCRYPTION_IV"],
-        iamport_url=fakes.iamport.url,
-        iamport_key=app.config["IAMPORT_API_KEY"],
-        iamport_secret=app.config["IAMPORT_API_SECRET"],
-        toss_url=fakes.toss.url,
-        toss_secret_key=app.config["TOSS_SECRET_KEY"],
-        webhook_url=merchant.url + "/payments/webhook",
-    )
-
 
 CODES = {"iamport": "iamport", "toss": "toss.payments"}
 
@@ -130,12 +113,12 @@ def test_seed_client_creates_reads_and_refunds_down_to_zero(app, seed, env, vend
 
 
 @pytest.mark.parametrize("vendor", ["iamport", "toss"])
-def test_virtual_account_waiting_for_deposit_is_accepted_unpaid(app, seed, env, vendor):
+def test_virtual_account_waiting_for_deposit_is_accepted_unpaid(seed, env, fakes, vendor):
     order_id = str(uuid.uuid4())
     if vendor == "iamport":
-        uid = _iamport_vbank(app, env, order_id, 19900)
+        uid = _iamport_vbank(fakes, order_id, 19900)
     else:
-        uid = _toss_vbank(env, order_id, 19900)
+        uid = _toss_vbank(fakes, order_id, 19900)
     status, body = seed.call(
         "POST", "/payments/histories", registration(vendor, uid, order_id, 19900, env.webhook_url)
     )
@@ -143,15 +126,10 @@ def test_virtual_account_waiting_for_deposit_is_accepted_unpaid(app, seed, env, 
     assert (body["status"], body["paid_at"], body["price"]) == ("awaiting_deposit", None, 19900)
 
 
-def _iamport_vbank(app, env: Environment, order_id: str, amount: int) -> str:
-    token = requests.post(
-        f"{env.iamport_url}/users/getToken",
-        json={"imp_key": env.iamport_key, "imp_secret": env.iamport_secret},
-        timeout=10,
-    ).json()["response"]["access_token"]
-    answer = requests.post(
-        f"{env.iamport_url}/vbanks",
-        headers={"Authorization": token},
+def _iamport_vbank(fakes, order_id: str, amount: int) -> str:
+    answer = fakes.iamport_api(
+        "POST",
+        "/vbanks",
         json={
             "merchant_uid": order_id,
             "amount": amount,
@@ -159,17 +137,15 @@ def _iamport_vbank(app, env: Environment, order_id: str, amount: int) -> str:
             "vbank_due": int(time.time()) + 86400,
             "vbank_holder": "Seed Shop",
         },
-        timeout=10,
     ).json()
     assert answer["response"]["status"] == "ready", answer
     return answer["response"]["imp_uid"]
 
 
-def _toss_vbank(env: Environment, order_id: str, amount: int) -> str:
-    auth = base64.b64encode(f"{env.toss_secret_key}:".encode()).decode()
-    answer = requests.post(
-        f"{env.toss_url}/v1/virtual-accounts",
-        headers={"Authorization": f"Basic {auth}"},
+def _toss_vbank(fakes, order_id: str, amount: int) -> str:
+    answer = fakes.toss_api(
+        "POST",
+        "/v1/virtual-accounts",
         json={
             "orderId": order_id,
             "orderName": "seed test",
@@ -177,7 +153,6 @@ def _toss_vbank(env: Environment, order_id: str, amount: int) -> str:
             "customerName": "Hong",
             "bank": "88",
         },
-        timeout=10,
     ).json()
     assert answer["status"] == "WAITING_FOR_DEPOSIT", answer
     return answer["paymentKey"]
@@ -221,12 +196,11 @@ def test_forged_toss_amount_is_never_approved(app, seed, env):
     assert at_gateway(app, "toss", uid)["status"] == "IN_PROGRESS"  # Toss refused to confirm
 
 
-def test_toss_payment_approved_elsewhere_for_another_amount_is_cancelled(app, seed, env):
+def test_toss_payment_approved_elsewhere_for_another_amount_is_cancelled(app, seed, env, fakes):
     order_id = str(uuid.uuid4())
-    auth = base64.b64encode(f"{env.toss_secret_key}:".encode()).decode()
-    uid = requests.post(
-        f"{env.toss_url}/v1/payments/key-in",
-        headers={"Authorization": f"Basic {auth}"},
+    uid = fakes.toss_api(
+        "POST",
+        "/v1/payments/key-in",
         json={
             "orderId": order_id,
             "orderName": "seed test",
@@ -235,7 +209,6 @@ def test_toss_payment_approved_elsewhere_for_another_amount_is_cancelled(app, se
             "cardExpirationYear": "35",
             "cardExpirationMonth": "12",
         },
-        timeout=10,
     ).json()["paymentKey"]
     status, body = seed.call(
         "POST", "/payments/histories", registration("toss", uid, order_id, 20000, env.webhook_url)

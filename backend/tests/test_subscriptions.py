@@ -400,7 +400,9 @@ def test_portone_a_card_window_finished_after_cancel_is_refunded(subscriber, fak
     assert subscriber.cancel(sub_id, "changed my mind").get_json()["status"] == "canceled"
     proof = subscriber.card_window("iamport", sub["setup"])  # the window was still open
     requests.get(f"{fakes.iamport.url}/__control/webhooks", params={"wait": 10}, timeout=20)
-    payment = subscriber.iamport("GET", f"/payments/{proof['imp_uid']}").json()["response"]
+    payment = subscriber.fakes.iamport_api("GET", f"/payments/{proof['imp_uid']}").json()[
+        "response"
+    ]
     assert (payment["status"], payment["cancel_amount"]) == ("cancelled", 9900)
     refused = subscriber.activate(sub_id, proof)
     assert (refused.status_code, refused.get_json()["code"]) == (409, "SUBSCRIPTION_NOT_INCOMPLETE")

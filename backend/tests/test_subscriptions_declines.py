@@ -98,8 +98,14 @@ def test_a_declined_renewal_is_retried_and_a_new_card_recovers_it_at_once(subscr
         assert gateway_attempts(subscriber, vendor, f"{sub_id}_p2") == ["failed", "failed", "paid"]
         assert subscriber.iamport_schedule(f"{sub_id}_p4")["customer_uid"] == new_key
         # The old billing key is deleted at the gateway.
-        assert subscriber.iamport("GET", f"/subscribe/customers/{old_key}").status_code == 404
-        assert subscriber.iamport("GET", f"/subscribe/customers/{new_key}").status_code == 200
+        assert (
+            subscriber.fakes.iamport_api("GET", f"/subscribe/customers/{old_key}").status_code
+            == 404
+        )
+        assert (
+            subscriber.fakes.iamport_api("GET", f"/subscribe/customers/{new_key}").status_code
+            == 200
+        )
 
 
 @pytest.mark.parametrize("vendor", ["iamport", "toss"])

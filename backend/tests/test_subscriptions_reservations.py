@@ -12,21 +12,13 @@ from fake_common.window_client import toss_register_card
 from payment_backend.extensions import db
 from payment_backend.models import Reservation
 
-TOSS_SECRET = ("test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R", "")
-
 
 def iamport_billing_key(fakes, customer_uid: str) -> None:
     """A billing key issued at fake PortOne from card data (POST /subscribe/customers/{uid})."""
-    token = requests.post(
-        f"{fakes.iamport.url}/users/getToken",
-        json={"imp_key": "test_imp_key", "imp_secret": "test_imp_secret"},
-        timeout=10,
-    ).json()["response"]["access_token"]
-    issued = requests.post(
-        f"{fakes.iamport.url}/subscribe/customers/{customer_uid}",
-        headers={"Authorization": token},
+    issued = fakes.iamport_api(
+        "POST",
+        f"/subscribe/customers/{customer_uid}",
         json={"card_number": "5555-5555-5555-4444", "expiry": "2035-12", "birth": "800101"},
-        timeout=10,
     ).json()
     assert issued["code"] == 0, issued
 
@@ -34,11 +26,10 @@ def iamport_billing_key(fakes, customer_uid: str) -> None:
 def toss_billing_key(fakes, customer_key: str) -> str:
     """A billing key from Toss's billing window (authKey) and POST .../authorizations/issue."""
     query = toss_register_card(fakes.toss.url, customer_key=customer_key)
-    issued = requests.post(
-        f"{fakes.toss.url}/v1/billing/authorizations/issue",
-        auth=TOSS_SECRET,
+    issued = fakes.toss_api(
+        "POST",
+        "/v1/billing/authorizations/issue",
         json={"authKey": query["authKey"], "customerKey": customer_key},
-        timeout=10,
     ).json()
     return issued["billingKey"]
 

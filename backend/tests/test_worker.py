@@ -6,21 +6,16 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import update
 
 from payment_backend.clock import now
-from payment_backend.crypto import sealer
 from payment_backend.extensions import db
 from payment_backend.models import AuditEntry, OutboxJob, Payment, WebhookDelivery
 from payment_backend.services import ledger
-from payment_backend.services.ledger import payment_view
-from payment_backend.services.notifications import notify
 from payment_backend.services.reconciliation import RECHECK_DELAYS, mark_unknown
 from payment_backend.vendors import gateway
 from payment_backend.worker import BACKOFF_BASE, GiveUp, Retry, job, run_due_jobs
@@ -51,23 +46,9 @@ def _give_up(outbox_job: OutboxJob) -> None:
 
 
 @pytest.fixture()
-def app(own_app: Flask) -> Iterator[Flask]:
-    """These tests run the worker over every due job: they get a database of their own, and
-    leave no due job behind."""
-    yield own_app
-    with own_app.app_context():
-        db.session.execute(
-            update(OutboxJob).where(OutboxJob.status == "pending").values(status="parked")
-        )
-        db.session.commit()
-
-
-@pytest.fixture()
-def clock(app: Flask) -> Iterator:
-    """The app clock, back to wall time after the test (the app is shared by the session)."""
-    app_clock = app.extensions["clock"]
-    yield app_clock
-    app_clock.reset()
+def app(worker_app: Flask) -> Flask:
+    """These tests run the worker over every due job: a database of their own."""
+    return worker_app
 
 
 def enqueue(app: Flask, kind: str, **payload) -> int:
@@ -138,33 +119,8 @@ def test_jobs_of_unknown_kinds_are_left_alone(app):
         db.session.commit()
 
 
-def _payment(webhook_url: str, **fields) -> Payment:
-    uid = uuid.uuid4().hex[:12]
-    payment = Payment(
-        vendor="iamport",
-        vendor_payment_id=f"imp_{uid}",
-        source_schema="shop",
-        source_table="orders",
-        source_id=f"order-{uid}",
-        currency="KRW",
-        amount=fields.pop("amount", 5000),
-        status="paid",
-        sealed_data=sealer().seal({"imp_uid": f"imp_{uid}"}),
-        webhook_url=webhook_url,
-        cancels=[],
-        **fields,
-    )
-    db.session.add(payment)
-    db.session.flush()
-    return payment
-
-
-def test_the_worker_command_runs_due_jobs_once(app, merchant):
-    with app.app_context():
-        payment = _payment(merchant.url + "/cli")
-        delivery = notify(payment, None, payment_view(payment))
-        db.session.commit()
-        delivery_id = delivery.id
+def test_the_worker_command_runs_due_jobs_once(app, merchant, queue_notification):
+    delivery_id = queue_notification(app, merchant.url + "/cli")
 
     result = app.test_cli_runner().invoke(args=["worker", "--once", "--limit", "5"])
 
@@ -175,15 +131,12 @@ def test_the_worker_command_runs_due_jobs_once(app, merchant):
         assert db.session.get(WebhookDelivery, delivery_id).status == "delivered"
 
 
-def test_two_workers_never_deliver_the_same_job_twice(app, is_postgres, merchant):
+def test_two_workers_never_deliver_the_same_job_twice(
+    app, is_postgres, merchant, queue_notification
+):
     if not is_postgres:
         pytest.skip("SQLite runs one worker; SKIP LOCKED is PostgreSQL's")
-    with app.app_context():
-        ids = []
-        for _ in range(40):
-            payment = _payment(merchant.url + "/race")
-            ids.append(notify(payment, None, payment_view(payment)).id)
-        db.session.commit()
+    ids = [queue_notification(app, merchant.url + "/race") for _ in range(40)]
 
     start = threading.Barrier(2)
     ran: list[int] = []
@@ -222,14 +175,7 @@ def test_two_workers_never_deliver_the_same_job_twice(app, is_postgres, merchant
 
 
 def _iamport(fakes, path: str, body: dict) -> dict:
-    token = requests.post(
-        f"{fakes.iamport.url}/users/getToken",
-        json={"imp_key": "test_imp_key", "imp_secret": "test_imp_secret"},
-        timeout=10,
-    ).json()["response"]["access_token"]
-    response = requests.post(
-        fakes.iamport.url + path, json=body, headers={"Authorization": token}, timeout=10
-    )
+    response = fakes.iamport_api("POST", path, json=body)
     assert response.status_code == 200, response.text
     assert response.json()["code"] == 0, response.json()
     return response.json()["response"]

@@ -23,7 +23,7 @@ def _receive(vendor: str):
     hook = inbound.store(vendor, body, headers)
     if hook is None:
         return {"result": "duplicate ignored"}
-    return {"result": inbound.process(hook.id)}
+    return {"result": inbound.process(hook, body)}
 
 
 @blp.route("/iamport", methods=["POST"])

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from payment_backend.models.base import Base, Timestamp, utcnow
 
-JOB_KINDS = ("deliver_webhook", "reconcile_payment", "settle_order", "charge_subscription")
-
 
 class OutboxJob(Base):
     """Work for the worker, due at due_at; unique_key makes enqueueing idempotent."""

@@ -124,27 +124,20 @@ def _fail(order: Order, status: str, code: str, message: str, **detail: Any) -> 
 
 def _record(order: Order, gp: GatewayPayment) -> Payment:
     """Create or update the payment record of an order from the gateway's view."""
-    payment = order.payment
-    if payment is None:
-        previous = None
-        payment = ledger.new_payment(
-            gp,
-            source={**CHECKOUT_SOURCE, "id": order.id},
-            webhook_url=current_app.config.get("CHECKOUT_WEBHOOK_URL") or None,
-        )
-        db.session.flush()
-        order.payment_id = payment.id
-        order.payment = payment
-    else:
-        previous = ledger.payment_view(payment)
-        ledger.apply_gateway(payment, gp)
-        db.session.flush()
-    current = ledger.payment_view(payment)
-    if previous is None or (previous["status"], previous["refund"]) != (
-        current["status"],
-        current["refund"],
-    ):
-        notify(payment, previous, current)
+    if order.payment is not None:
+        # The order is locked; the payment is locked too, as a refund may be changing it.
+        payment = ledger.lock(Payment, order.payment.id)
+        ledger.follow_gateway(payment, gp)
+        return payment
+    payment = ledger.new_payment(
+        gp,
+        source={**CHECKOUT_SOURCE, "id": order.id},
+        webhook_url=current_app.config.get("CHECKOUT_WEBHOOK_URL") or None,
+    )
+    db.session.flush()
+    order.payment_id = payment.id
+    order.payment = payment
+    notify(payment, None, ledger.payment_view(payment))
     return payment
 
 

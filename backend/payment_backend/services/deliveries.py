@@ -42,7 +42,6 @@ RETRY_SCHEDULE = (
     timedelta(hours=5),
     timedelta(hours=10),
 )
-MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 TIMEOUT = (3.05, 10.0)  # (connect, read) seconds; WEBHOOK_TIMEOUT_SECONDS overrides the read part
 RESPONSE_LIMIT = 1000  # characters of the merchant's answer kept per attempt
 USER_AGENT = "payment-backend-webhooks/1"

@@ -9,12 +9,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from payment_backend.clock import now
-from payment_backend.crypto import hash_password, verify_password
+from payment_backend.crypto import hash_password
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Payment
 from payment_backend.schemas.service import VENDOR_CODES
-from payment_backend.services import ledger, refunds
+from payment_backend.services import ledger, record_access, refunds
 from payment_backend.services.urls import check_webhook_url
 from payment_backend.services.verification import cancel_forgery, verify
 from payment_backend.vendors import base, gateway
@@ -90,9 +90,7 @@ def _registered(vendor: str, uid: str, source: dict[str, str]) -> list[Payment]:
             select(Payment).where(
                 or_(
                     (Payment.vendor == vendor) & (Payment.vendor_payment_id == uid),
-                    (Payment.source_schema == source["schema"])
-                    & (Payment.source_table == source["table"])
-                    & (Payment.source_id == source["id"]),
+                    record_access.of_source(Payment, source),
                 )
             )
         )
@@ -113,14 +111,7 @@ def _repeat(existing: list[Payment], vendor: str, data: dict[str, Any]) -> Payme
         and payment.currency == data["currency"]
         and payment.webhook_url == data["webhook_url"]
     )
-    # The password is checked last and always, so a repeat is only recognised with it.
-    if verify_password(data["password"], payment.password_hash) and same:
-        return payment
-    raise ApiError(
-        409,
-        "ALREADY_REGISTERED",
-        "This source or gateway payment is already registered by another request.",
-    )
+    return record_access.repeated(payment, same, data["password"], "gateway payment")
 
 
 def _verified(
@@ -196,27 +187,12 @@ def _cancel_forgery(gp: GatewayPayment, price: int) -> GatewayPayment | None:
 
 def find_by_source(source: dict[str, str], password: str) -> Payment:
     """The record of a source, if the password is right (404 otherwise, whichever is wrong)."""
-    payment = db.session.scalars(
-        select(Payment).where(
-            Payment.source_schema == source["schema"],
-            Payment.source_table == source["table"],
-            Payment.source_id == source["id"],
-        )
-    ).first()
-    return _authorized(payment, password)
+    return record_access.by_source(Payment, source, password, not_found)
 
 
 def find_by_id(payment_id: str, password: str) -> Payment:
     """The record with this id, if the password is right (404 otherwise, whichever is wrong)."""
-    return _authorized(db.session.get(Payment, payment_id), password)
-
-
-def _authorized(payment: Payment | None, password: str) -> Payment:
-    # verify_password spends the same time when there is no record or no hash.
-    if not verify_password(password, payment.password_hash if payment else None):
-        raise not_found()
-    assert payment is not None
-    return payment
+    return record_access.by_id(Payment, payment_id, password, not_found)
 
 
 def cancel(data: dict[str, Any]) -> Payment:

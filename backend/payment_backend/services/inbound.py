@@ -19,7 +19,6 @@ from payment_backend.extensions import db
 from payment_backend.models import InboundWebhook, Order, OutboxJob, Payment
 from payment_backend.services import ledger, subscriptions
 from payment_backend.services.checkout import settle
-from payment_backend.services.notifications import notify
 from payment_backend.vendors import gateway
 from payment_backend.vendors.base import GatewayError, GatewayPayment, GatewayUnavailable
 from payment_backend.worker import Retry, job
@@ -55,10 +54,8 @@ def payment_reference(vendor: str, body: dict[str, Any]) -> tuple[str | None, st
     return data.get("paymentKey"), data.get("orderId")
 
 
-def process(hook_id: str, *, in_job: bool = False) -> str:
-    """Re-read the payment the webhook names and settle our records; returns what happened."""
-    hook = db.session.get(InboundWebhook, hook_id)
-    body = sealer().unseal(hook.sealed_body)
+def process(hook: InboundWebhook, body: dict[str, Any], *, in_job: bool = False) -> str:
+    """Re-read the payment a stored webhook names and settle our records; returns what happened."""
     vendor = hook.vendor
     if body.get("eventType") == "BILLING_DELETED":
         return _finish(hook, "billing key deleted (noted)")
@@ -124,14 +121,11 @@ def apply(gp: GatewayPayment, *, actor: str) -> str:
     if payment is None:
         return "unknown payment (not registered yet)"
     payment = ledger.lock(Payment, payment.id)
-    previous = ledger.payment_view(payment)
-    ledger.apply_gateway(payment, gp)
-    db.session.flush()
-    current = ledger.payment_view(payment)
-    if (previous["status"], previous["refund"]) != (current["status"], current["refund"]):
-        notify(payment, previous, current)
-        return f"payment {payment.id}: {previous['status']} -> {current['status']}"
-    return f"payment {payment.id}: unchanged"
+    moved = ledger.follow_gateway(payment, gp)
+    if moved is None:
+        return f"payment {payment.id}: unchanged"
+    previous, current = moved
+    return f"payment {payment.id}: {previous['status']} -> {current['status']}"
 
 
 def _finish(hook: InboundWebhook, result: str) -> str:
@@ -145,4 +139,5 @@ def _finish(hook: InboundWebhook, result: str) -> str:
 @job("process_webhook")
 def process_webhook_job(outbox_job: OutboxJob) -> None:
     """Process a stored webhook whose gateway was unreachable when it arrived."""
-    process(outbox_job.payload["inbound_webhook_id"], in_job=True)
+    hook = db.session.get(InboundWebhook, outbox_job.payload["inbound_webhook_id"])
+    process(hook, sealer().unseal(hook.sealed_body), in_job=True)

@@ -14,6 +14,7 @@ from payment_backend.clock import now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
 from payment_backend.models import AuditEntry, Base, Payment, PaymentCancel
+from payment_backend.services.notifications import notify
 from payment_backend.vendors import base
 from payment_backend.vendors.base import GatewayPayment
 
@@ -111,6 +112,21 @@ def apply_gateway(payment: Payment, gp: GatewayPayment) -> None:
         # Set once, from the gateway's first cancel (the seed overwrote it on every update).
         first = min((c.cancelled_at for c in gp.cancels), default=None)
         payment.cancelled_at = first or now()
+
+
+def follow_gateway(
+    payment: Payment, gp: GatewayPayment
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Apply gp to the locked payment; if its status or refund moved, queue the merchant's
+    notification and return (previous, current) views, else None."""
+    previous = payment_view(payment)
+    apply_gateway(payment, gp)
+    db.session.flush()
+    current = payment_view(payment)
+    if (previous["status"], previous["refund"]) == (current["status"], current["refund"]):
+        return None
+    notify(payment, previous, current)
+    return previous, current
 
 
 def new_payment(

@@ -16,7 +16,12 @@ from payment_backend.services import ledger
 from payment_backend.services.notifications import notify
 from payment_backend.services.reconciliation import mark_unknown
 from payment_backend.vendors import gateway
-from payment_backend.vendors.base import GatewayError, GatewayUnavailable, RefundAccount
+from payment_backend.vendors.base import (
+    GatewayError,
+    GatewayPayment,
+    GatewayUnavailable,
+    RefundAccount,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,12 +131,8 @@ def _catch_up(locked: Payment) -> None:
     _apply_if_changed(locked, gp)
 
 
-def _apply_if_changed(locked: Payment, gp) -> None:
-    previous = ledger.payment_view(locked)
-    changed = (gp.cancelled, ledger.status_of(gp)) != (locked.refunded, locked.status)
-    ledger.apply_gateway(locked, gp)
-    if changed:
-        notify(locked, previous, ledger.payment_view(locked))
+def _apply_if_changed(locked: Payment, gp: GatewayPayment) -> None:
+    if ledger.follow_gateway(locked, gp):
         ledger.audit("payment.caught_up", actor="system", payment_id=locked.id)
 
 

@@ -11,12 +11,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from payment_backend.clock import now
-from payment_backend.crypto import hash_password, sealer, verify_password
+from payment_backend.crypto import hash_password, sealer
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Reservation
 from payment_backend.schemas.service import VENDOR_CODES
-from payment_backend.services import ledger
+from payment_backend.services import ledger, record_access
 from payment_backend.services.ledger import SEED_VENDOR_CODES
 from payment_backend.vendors import gateway
 from payment_backend.vendors.base import GatewayError, GatewayUnavailable, PaymentNotFound
@@ -199,9 +199,7 @@ def _registered(vendor: str, uid: str, source: dict[str, str]) -> list[Reservati
                 or_(
                     (Reservation.vendor == vendor)
                     & (Reservation.uid_digest == uid_digest(vendor, uid)),
-                    (Reservation.source_schema == source["schema"])
-                    & (Reservation.source_table == source["table"])
-                    & (Reservation.source_id == source["id"]),
+                    record_access.of_source(Reservation, source),
                 )
             )
         )
@@ -219,35 +217,14 @@ def _repeat(existing: list[Reservation], vendor: str, data: dict[str, Any]) -> R
         == (source["schema"], source["table"], source["id"])
         and reservation.title == data["title"][:200]
     )
-    # The password is checked last and always, so a repeat is only recognised with it.
-    if verify_password(data["password"], reservation.password_hash) and same:
-        return reservation
-    raise ApiError(
-        409,
-        "ALREADY_REGISTERED",
-        "This source or billing key is already registered by another request.",
-    )
+    return record_access.repeated(reservation, same, data["password"], "billing key")
 
 
 def find_by_source(source: dict[str, str], password: str) -> Reservation:
     """The record of a source, if the password is right (404 otherwise, whichever is wrong)."""
-    reservation = db.session.scalars(
-        select(Reservation).where(
-            Reservation.source_schema == source["schema"],
-            Reservation.source_table == source["table"],
-            Reservation.source_id == source["id"],
-        )
-    ).first()
-    return _authorized(reservation, password)
+    return record_access.by_source(Reservation, source, password, not_found)
 
 
 def find_by_id(reservation_id: str, password: str) -> Reservation:
     """The record with this id, if the password is right (404 otherwise, whichever is wrong)."""
-    return _authorized(db.session.get(Reservation, reservation_id), password)
-
-
-def _authorized(reservation: Reservation | None, password: str) -> Reservation:
-    if not verify_password(password, reservation.password_hash if reservation else None):
-        raise not_found()
-    assert reservation is not None
-    return reservation
+    return record_access.by_id(Reservation, reservation_id, password, not_found)

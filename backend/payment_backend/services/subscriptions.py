@@ -859,44 +859,42 @@ def _charge_now(sub: Subscription, charge: SubscriptionCharge, *, actor: str) ->
     try repeats the same request (Toss: the same Idempotency-Key; PortOne: the same
     merchant_uid, which PortOne refuses to charge twice).
     """
-    key = reservations.billing_key(sub.reservation)
-    if sub.vendor == "toss":
-        client = gateway("toss")
-        try:
-            gp = client.charge_billing(
-                key,
-                customer_key=sub.customer_key,
-                order_id=charge.order_id,
-                order_name=_charge_name(sub, charge.period),
-                amount=charge.amount,
-                currency=charge.currency,
-                idempotency_key=f"{charge.order_id}-attempt-{charge.attempts + 1}",
-                buyer=sub.buyer,
-            )
-        except GatewayError as exc:
-            if exc.code == "DUPLICATED_ORDER_ID":  # charged by an attempt whose answer was lost
-                paid = client.find_by_order(charge.order_id)
-                if paid is not None and paid.status == base.PAID:
-                    return _record_paid(sub, charge, paid, actor=actor)
-            return _record_failed(sub, charge, exc.message or exc.code, None, actor=actor)
-        return _apply(sub, charge, gp, actor=actor)
-    client = gateway("iamport")
     try:
-        gp = client.again(
-            key,
-            merchant_uid=charge.order_id,
-            amount=charge.amount,
-            currency=charge.currency,
-            name=_charge_name(sub, charge.period),
-            buyer=sub.buyer,
-            notice_url=_notice_url(),
-        )
+        gp = _charge_with_key(sub, charge)
     except GatewayError as exc:
-        paid = client.find_by_order(charge.order_id)  # "already paid": an earlier try went through
-        if paid is not None and paid.status == base.PAID:
-            return _record_paid(sub, charge, paid, actor=actor)
+        # Toss DUPLICATED_ORDER_ID, PortOne "already paid": an earlier try whose answer was
+        # lost went through.
+        if sub.vendor == "iamport" or exc.code == "DUPLICATED_ORDER_ID":
+            paid = gateway(sub.vendor).find_by_order(charge.order_id)
+            if paid is not None and paid.status == base.PAID:
+                return _record_paid(sub, charge, paid, actor=actor)
         return _record_failed(sub, charge, exc.message or exc.code, None, actor=actor)
     return _apply(sub, charge, gp, actor=actor)
+
+
+def _charge_with_key(sub: Subscription, charge: SubscriptionCharge) -> GatewayPayment:
+    """One charge of the period at the gateway with the subscription's billing key."""
+    key = reservations.billing_key(sub.reservation)
+    if sub.vendor == "toss":
+        return gateway("toss").charge_billing(
+            key,
+            customer_key=sub.customer_key,
+            order_id=charge.order_id,
+            order_name=_charge_name(sub, charge.period),
+            amount=charge.amount,
+            currency=charge.currency,
+            idempotency_key=f"{charge.order_id}-attempt-{charge.attempts + 1}",
+            buyer=sub.buyer,
+        )
+    return gateway("iamport").again(
+        key,
+        merchant_uid=charge.order_id,
+        amount=charge.amount,
+        currency=charge.currency,
+        name=_charge_name(sub, charge.period),
+        buyer=sub.buyer,
+        notice_url=_notice_url(),
+    )
 
 
 def ensure_charged(sub_id: str, period: int, *, actor: str) -> datetime | None:
