@@ -197,3 +197,11 @@ def clock() -> Clock:
 def now() -> datetime:
     """The app clock's current time."""
     return clock().now()
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC (a naive value is taken as UTC), the one format of every answer."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat()

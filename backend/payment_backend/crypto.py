@@ -75,8 +75,12 @@ class Sealer:
 
 
 def sealer() -> Sealer:
-    """The app's sealer."""
-    return Sealer(current_app.config["PAYMENT_SEAL_KEY"])
+    """The app's sealer (its key derived once per app)."""
+    key = current_app.config["PAYMENT_SEAL_KEY"]
+    cached = current_app.extensions.get("sealer")
+    if cached is None or cached[0] != key:
+        cached = current_app.extensions["sealer"] = (key, Sealer(key))
+    return cached[1]
 
 
 def seed_cipher() -> SeedCipher:

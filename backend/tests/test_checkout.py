@@ -168,3 +168,27 @@ def test_orders_are_stored(shop, app, client):
     with app.app_context():
         stored = db.session.get(Order, order["order_id"])
         assert stored.amount == 30000 and stored.items[0]["unit_price"] == 15000
+
+
+def test_fractional_amounts_and_quantities_are_refused_not_truncated(shop, client):
+    order = shop.create_order("iamport")
+    complete = client.post(
+        "/api/checkout/complete",
+        json={
+            "order_id": order["order_id"],
+            "vendor": "iamport",
+            "payment_id": "imp_1",
+            "amount": 29999.5,
+        },
+    )
+    assert complete.status_code == 422
+    assert "amount" in complete.get_json()["errors"]["json"]
+    refund = client.post(
+        f"/api/checkout/orders/{order['order_id']}/refund", json={"amount": 1.5, "reason": "x"}
+    )
+    assert refund.status_code == 422 and "amount" in refund.get_json()["errors"]["json"]
+    half = client.post(
+        "/api/checkout/orders",
+        json={"vendor": "toss", "method": "card", "items": [{"product_id": 1, "quantity": 1.5}]},
+    )
+    assert half.status_code == 422

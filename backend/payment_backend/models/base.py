@@ -1,9 +1,11 @@
 """Declarative base with constraint names Alembic can rely on."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -25,8 +27,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-# Aware timestamps everywhere (PostgreSQL timestamptz).
-Timestamp = DateTime(timezone=True)
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes on every database (SQLite hands them back without an offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Store UTC."""
+        return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Read aware UTC, whatever the session's time zone."""
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# Aware UTC timestamps everywhere (PostgreSQL timestamptz).
+Timestamp = UtcDateTime()
 
 
 class Timestamped:

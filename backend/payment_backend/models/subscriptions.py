@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
-    DateTime,
     ForeignKey,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from payment_backend.models.base import Base, utcnow
+from payment_backend.models.base import Base, Timestamp, utcnow
 from payment_backend.models.payments import new_id
-
-
-class UtcDateTime(TypeDecorator):
-    """Aware UTC datetimes on every database (SQLite hands them back without an offset)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        """Store UTC."""
-        return value.astimezone(UTC) if value is not None and value.tzinfo else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        """Read aware UTC."""
-        return value.replace(tzinfo=UTC) if value is not None and not value.tzinfo else value
-
-
-Timestamp = UtcDateTime()
 
 SUBSCRIPTION_STATUSES = ("incomplete", "active", "past_due", "canceled")
 CHARGE_STATUSES = ("scheduled", "paid", "failed")

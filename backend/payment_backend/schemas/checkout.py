@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from payment_backend.schemas.fields import MinorUnits
+
 
 class ProductSchema(Schema):
     """A catalog product; price in the currency's minor unit."""
@@ -26,8 +28,8 @@ class CheckoutConfigSchema(Schema):
 class OrderItemSchema(Schema):
     """One line of a new order."""
 
-    product_id = fields.Integer(required=True)
-    quantity = fields.Integer(required=True, validate=validate.Range(min=1))
+    product_id = fields.Integer(required=True, strict=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
 
 class BuyerSchema(Schema):
@@ -54,7 +56,7 @@ class CompleteSchema(Schema):
     order_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     vendor = fields.String(required=True, validate=validate.OneOf(["iamport", "toss"]))
     payment_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    amount = fields.Integer(
+    amount = MinorUnits(
         required=True, validate=validate.Range(min=0), metadata={"description": "minor units"}
     )
 
@@ -71,7 +73,7 @@ class FailSchema(Schema):
 class RefundSchema(Schema):
     """A full (no amount) or partial refund."""
 
-    amount = fields.Integer(
+    amount = MinorUnits(
         load_default=None,
         validate=validate.Range(min=1),
         metadata={"description": "minor units; omitted = the rest"},

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from payment_backend.schemas.checkout import BuyerSchema
+from payment_backend.schemas.fields import MinorUnits
 
 VENDORS = ["iamport", "toss"]
 
@@ -26,7 +27,7 @@ class PlanListSchema(Schema):
 class CreateSubscriptionSchema(Schema):
     """A new subscription: which plan, through which gateway, for whom."""
 
-    plan_id = fields.Integer(required=True)
+    plan_id = fields.Integer(required=True, strict=True)
     vendor = fields.String(required=True, validate=validate.OneOf(VENDORS))
     buyer = fields.Nested(BuyerSchema, load_default=None)
 
@@ -168,7 +169,7 @@ class AdvanceSchema(Schema):
 class RefundChargeSchema(Schema):
     """The owner's refund of a paid period: all that is left, or `amount`."""
 
-    amount = fields.Integer(
+    amount = MinorUnits(
         load_default=None,
         validate=validate.Range(min=1),
         metadata={"description": "minor units; omitted = the rest"},

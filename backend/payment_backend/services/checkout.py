@@ -137,7 +137,8 @@ def _record(order: Order, gp: GatewayPayment) -> Payment:
     db.session.flush()
     order.payment_id = payment.id
     order.payment = payment
-    notify(payment, None, ledger.payment_view(payment))
+    if payment.webhook_url:
+        notify(payment, None, ledger.payment_view(payment))
     return payment
 
 

@@ -125,7 +125,7 @@ def apply(gp: GatewayPayment, *, actor: str) -> str:
     if moved is None:
         return f"payment {payment.id}: unchanged"
     previous, current = moved
-    return f"payment {payment.id}: {previous['status']} -> {current['status']}"
+    return f"payment {payment.id}: {previous} -> {current}"
 
 
 def _finish(hook: InboundWebhook, result: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from payment_backend import row_locks
-from payment_backend.clock import now
+from payment_backend.clock import iso, now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
 from payment_backend.models import AuditEntry, Base, Payment, PaymentCancel
@@ -114,19 +114,19 @@ def apply_gateway(payment: Payment, gp: GatewayPayment) -> None:
         payment.cancelled_at = first or now()
 
 
-def follow_gateway(
-    payment: Payment, gp: GatewayPayment
-) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def follow_gateway(payment: Payment, gp: GatewayPayment) -> tuple[str, str] | None:
     """Apply gp to the locked payment; if its status or refund moved, queue the merchant's
-    notification and return (previous, current) views, else None."""
-    previous = payment_view(payment)
+    notification and return (previous status, current status), else None."""
+    before = (payment.status, payment.refunded)
+    # The views unseal the gateway data: only build them for a merchant who is notified.
+    previous = payment_view(payment) if payment.webhook_url else None
     apply_gateway(payment, gp)
-    db.session.flush()
-    current = payment_view(payment)
-    if (previous["status"], previous["refund"]) == (current["status"], current["refund"]):
+    if (payment.status, payment.refunded) == before:
         return None
-    notify(payment, previous, current)
-    return previous, current
+    if payment.webhook_url:
+        db.session.flush()
+        notify(payment, previous, payment_view(payment))
+    return before[0], payment.status
 
 
 def new_payment(
@@ -153,10 +153,6 @@ def gateway_data(payment: Payment) -> dict[str, Any]:
     return sealer().unseal(payment.sealed_data)
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
-
-
 def payment_view(payment: Payment) -> dict[str, Any]:
     """The seed's IPaymentHistory shape (amounts in minor units)."""
     return {
@@ -176,15 +172,15 @@ def payment_view(payment: Payment) -> dict[str, Any]:
         "refund": payment.refunded or None,
         "status": payment.status,
         "webhook_url": payment.webhook_url,
-        "created_at": _iso(payment.created_at),
-        "paid_at": _iso(payment.paid_at),
-        "cancelled_at": _iso(payment.cancelled_at),
+        "created_at": iso(payment.created_at),
+        "paid_at": iso(payment.paid_at),
+        "cancelled_at": iso(payment.cancelled_at),
         "cancels": [
             {
                 "id": c.id,
                 "price": c.amount,
                 "reason": c.reason,
-                "created_at": _iso(c.cancelled_at),
+                "created_at": iso(c.cancelled_at),
                 "data": sealer().unseal(c.sealed_data),
             }
             for c in payment.cancels

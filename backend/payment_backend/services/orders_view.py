@@ -6,12 +6,9 @@ from typing import Any
 
 from flask import current_app
 
+from payment_backend.clock import iso
 from payment_backend.models import Order
 from payment_backend.services.ledger import gateway_data
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _browser_hints(order: Order) -> dict[str, str]:
@@ -46,8 +43,8 @@ def order_view(order: Order) -> dict[str, Any]:
         "refunds": [],
         "failure": order.failure,
         **_browser_hints(order),
-        "created_at": _iso(order.created_at),
-        "updated_at": _iso(order.updated_at),
+        "created_at": iso(order.created_at),
+        "updated_at": iso(order.updated_at),
     }
     if payment is not None:
         raw = gateway_data(payment)
@@ -60,13 +57,13 @@ def order_view(order: Order) -> dict[str, Any]:
             "amount": payment.amount,
             "refunded": payment.refunded,
             "gateway_status": raw.get("status"),
-            "paid_at": _iso(payment.paid_at),
+            "paid_at": iso(payment.paid_at),
             "card": gp.card,
             "receipt_url": gp.receipt_url,
-            "vbank": {**gp.vbank, "due": _iso(gp.vbank["due"])} if gp.vbank else None,
+            "vbank": {**gp.vbank, "due": iso(gp.vbank["due"])} if gp.vbank else None,
         }
         view["refunds"] = [
-            {"amount": c.amount, "reason": c.reason, "created_at": _iso(c.cancelled_at)}
+            {"amount": c.amount, "reason": c.reason, "created_at": iso(c.cancelled_at)}
             for c in payment.cancels
         ]
     return view

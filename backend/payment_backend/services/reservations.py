@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from payment_backend.clock import now
+from payment_backend.clock import iso, now
 from payment_backend.crypto import hash_password, sealer
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
@@ -104,7 +104,7 @@ def view(reservation: Reservation) -> dict[str, Any]:
         "title": reservation.title,
         "card": reservation.card,
         "data": sealer().unseal(reservation.sealed_data),
-        "created_at": reservation.created_at.isoformat() if reservation.created_at else None,
+        "created_at": iso(reservation.created_at),
     }
 
 

@@ -30,7 +30,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
-from payment_backend.clock import now
+from payment_backend.clock import iso, now
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import (
@@ -176,10 +176,6 @@ def open_charge(sub: Subscription) -> SubscriptionCharge | None:
     return min(unpaid, key=lambda c: c.period) if unpaid else None
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def charge_view(charge: SubscriptionCharge) -> dict[str, Any]:
     """A charge as the subscriber sees it."""
     tried = [a.attempted_at for a in charge.attempt_log]
@@ -189,11 +185,11 @@ def charge_view(charge: SubscriptionCharge) -> dict[str, Any]:
         "amount": charge.amount,
         "currency": charge.currency,
         "status": charge.status,
-        "due_at": _iso(charge.due_at),
-        "scheduled_at": _iso(charge.due_at) if charge.status == "scheduled" else None,
-        "attempted_at": _iso(max(tried)) if tried else None,
-        "failed_at": _iso(max(tried)) if tried and charge.status == "failed" else None,
-        "paid_at": _iso(charge.paid_at),
+        "due_at": iso(charge.due_at),
+        "scheduled_at": iso(charge.due_at) if charge.status == "scheduled" else None,
+        "attempted_at": iso(max(tried)) if tried else None,
+        "failed_at": iso(max(tried)) if tried and charge.status == "failed" else None,
+        "paid_at": iso(charge.paid_at),
         "failure": charge.failure,
         "attempts": charge.attempts,
         "key_issue": charge.key_issue,
@@ -217,7 +213,7 @@ def summary(sub: Subscription) -> dict[str, Any]:
     pending = open_charge(sub) if live else None
     retry = None
     if sub.status == "past_due" and pending is not None and pending.attempts:
-        retry = {"attempt": pending.attempts, "next_retry_at": _iso(pending.due_at)}
+        retry = {"attempt": pending.attempts, "next_retry_at": iso(pending.due_at)}
     return {
         "subscription_id": sub.id,
         "vendor": sub.vendor,
@@ -231,18 +227,18 @@ def summary(sub: Subscription) -> dict[str, Any]:
         "status": sub.status,
         "card": sub.reservation.card if sub.reservation else None,
         "current_period": sub.paid_periods or None,
-        "current_period_start": _iso(period_start(sub, sub.paid_periods))
+        "current_period_start": iso(period_start(sub, sub.paid_periods))
         if sub.paid_periods
         else None,
-        "current_period_end": _iso(period_end(sub, sub.paid_periods)) if sub.paid_periods else None,
-        "next_charge_at": _iso(pending.due_at) if pending else None,
+        "current_period_end": iso(period_end(sub, sub.paid_periods)) if sub.paid_periods else None,
+        "next_charge_at": iso(pending.due_at) if pending else None,
         "next_charge_amount": pending.amount if pending else None,
-        "access_until": _iso(sub.access_until),
-        "canceled_at": _iso(sub.canceled_at),
+        "access_until": iso(sub.access_until),
+        "canceled_at": iso(sub.canceled_at),
         "cancel_reason": sub.cancel_reason,
         "retry": retry,
         "buyer": sub.buyer,
-        "created_at": _iso(sub.created_at),
+        "created_at": iso(sub.created_at),
     }
 
 
