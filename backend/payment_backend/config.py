@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -72,15 +73,23 @@ def _random_secret(length: int) -> str:
 
 
 def _dev_secrets(instance_path: Path) -> dict[str, str]:
-    """Read, or create on first start, the dev secrets file in the instance folder."""
+    """Read, or create on first start, the dev secrets file in the instance folder.
+
+    Several processes may start at once on an empty folder (gunicorn workers, the worker): a file
+    lock makes one of them write and the others read what it wrote.
+    """
+    instance_path.mkdir(parents=True, exist_ok=True)
     path = instance_path / "dev-secrets.json"
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    missing = {k: _random_secret(n) for k, n in GENERATED_SECRETS.items() if k not in stored}
-    if missing:
-        stored.update(missing)
-        instance_path.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(stored, indent=2))
-        path.chmod(0o600)
+    with open(instance_path / "dev-secrets.lock", "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        missing = {k: _random_secret(n) for k, n in GENERATED_SECRETS.items() if k not in stored}
+        if missing:
+            stored.update(missing)
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(stored, indent=2))
+            temporary.chmod(0o600)
+            temporary.replace(path)
     return stored
 
 

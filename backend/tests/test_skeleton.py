@@ -72,3 +72,15 @@ def test_openapi_document_comes_from_the_code(client):
     spec = client.get("/openapi.json").get_json()
     assert "/monitors/health" in spec["paths"]
     assert "/api/checkout/config" in spec["paths"]
+
+
+def test_processes_starting_together_share_one_set_of_dev_secrets(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=4) as pool:
+        keys = list(pool.map(_seal_key_of_a_new_process, [str(tmp_path)] * 8))
+    assert len(set(keys)) == 1
+
+
+def _seal_key_of_a_new_process(instance_path: str) -> str:
+    return load_settings(instance_path, {}, env={})["PAYMENT_SEAL_KEY"]
