@@ -20,6 +20,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from payment_backend.clock import now
 from payment_backend.crypto import sealer, seed_cipher, sign_webhook
 from payment_backend.extensions import db
+from payment_backend.logs import REQUEST_ID_HEADER, request_id
 from payment_backend.models import DeliveryAttempt, OutboxJob, WebhookDelivery
 from payment_backend.services.ledger import lock
 from payment_backend.services.urls import (
@@ -93,6 +94,9 @@ def deliver(delivery: WebhookDelivery) -> AttemptResult:
     """POST the notification once and record the attempt (the caller commits)."""
     text, content_type = wire_body(sealer().unseal(delivery.sealed_body))
     headers = signed_headers(delivery.id, text, content_type)
+    rid = request_id.get()
+    if rid:  # the request that caused the notification (the worker restores it per job)
+        headers[REQUEST_ID_HEADER] = rid
     status_code: int | None = None
     answer: str | None = None
     error: str | None = None

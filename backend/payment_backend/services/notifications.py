@@ -7,6 +7,7 @@ from typing import Any
 from payment_backend.clock import now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
+from payment_backend.logs import request_id
 from payment_backend.models import OutboxJob, Payment, WebhookDelivery
 from payment_backend.models.payments import new_id
 
@@ -61,7 +62,8 @@ def notify_event(
     db.session.add(
         OutboxJob(
             kind="deliver_webhook",
-            payload={"delivery_id": delivery_id},
+            # The worker restores the request id, so logs and the webhook carry it on.
+            payload={"delivery_id": delivery_id, "request_id": request_id.get()},
             due_at=now(),
             created_at=now(),
         )
