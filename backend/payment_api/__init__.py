@@ -1,4 +1,5 @@
-"""Python client of the payment service's API (the seed-compatible encrypted service API).
+"""Python client of the payment service's API: the seed-compatible encrypted service API
+(histories, reservations) and the plain-JSON subscription routes, in one class.
 
     from payment_api import PaymentClient, Source, Vendor
 
@@ -8,8 +9,10 @@
             password, "https://shop.example/payments/webhook",
         )
         client.cancel_history(history.source, password, 5000, "partial refund")
+        subscription = client.get_subscription("sub_...")
 
-Errors are the exceptions of payment_api.errors (see the table at its top).
+Errors are the exceptions of payment_api.errors (see the table at its top); the service's
+notifications are checked with PaymentClient.verify_webhook (payment_api.webhooks).
 """
 
 from payment_api import errors
@@ -18,24 +21,41 @@ from payment_api.errors import PaymentApiError
 from payment_api.models import (
     IAMPORT,
     TOSS,
+    DashboardMonth,
     PaymentCancel,
     PaymentHistory,
     PaymentReservation,
+    Plan,
     RefundAccount,
     Source,
+    Subscription,
+    SubscriptionCard,
+    SubscriptionCharge,
+    SubscriptionDashboard,
+    SubscriptionRetry,
     Vendor,
 )
+from payment_api.webhooks import Notification, verify_webhook
 
 __all__ = [
     "IAMPORT",
     "TOSS",
+    "DashboardMonth",
+    "Notification",
     "PaymentApiError",
     "PaymentCancel",
     "PaymentClient",
     "PaymentHistory",
     "PaymentReservation",
+    "Plan",
     "RefundAccount",
     "Source",
+    "Subscription",
+    "SubscriptionCard",
+    "SubscriptionCharge",
+    "SubscriptionDashboard",
+    "SubscriptionRetry",
     "Vendor",
     "errors",
+    "verify_webhook",
 ]

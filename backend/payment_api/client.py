@@ -1,19 +1,38 @@
-"""PaymentClient: the service API from Python, with the body encryption built in."""
+"""PaymentClient: the service API from Python, with the body encryption built in.
+
+Two kinds of routes behind one class: the seed's service API (histories, reservations), whose
+bodies are encrypted with the connection key and IV, and the subscription routes, which are
+plain JSON (the browser's contract, plus the owner's list and dashboard behind the admin token).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from payment_api.cipher import BodyCipher
 from payment_api.errors import PaymentApiError, ProtocolError, TransportError, error_for
-from payment_api.models import PaymentHistory, PaymentReservation, RefundAccount, Source, Vendor
+from payment_api.models import (
+    TOSS,
+    PaymentHistory,
+    PaymentReservation,
+    Plan,
+    RefundAccount,
+    Source,
+    Subscription,
+    SubscriptionDashboard,
+    Vendor,
+)
+from payment_api.webhooks import TOLERANCE_SECONDS, Notification, verify_webhook
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +45,18 @@ RETRY_CODES = ("IDEMPOTENT_REQUEST_PROCESSING",)
 class PaymentClient:
     """One client per service; thread-safe when each thread makes its own, cheap to create.
 
-    `key` and `iv` are the service's PAYMENT_CONNECTION_ENCRYPTION_KEY and _IV. Connection
-    errors, timeouts and 503 answers are retried `retries` times with exponential backoff;
-    mutating calls carry one Idempotency-Key through all their attempts, so a retry never
-    registers or refunds twice. Errors raise the exceptions of payment_api.errors.
+    `key` and `iv` are the service's PAYMENT_CONNECTION_ENCRYPTION_KEY and _IV;
+    `admin_token` (PAYMENT_ADMIN_TOKEN) is sent as `Authorization: Bearer` on the owner's
+    subscription calls (not needed in local mode). Connection errors, timeouts and 503 answers
+    are retried `retries` times with exponential backoff; mutating calls carry one
+    Idempotency-Key through all their attempts, so a retry never registers or refunds twice.
+    Errors raise the exceptions of payment_api.errors.
+
+    The service keeps the Idempotency-Key on the histories and reservations calls and on the
+    owner's refund of a subscription charge. The other subscription calls get one too, but are
+    safe to repeat by what they do (a repeated activation, cancellation or card confirmation
+    answers the same subscription), except create_subscription, which is therefore retried only
+    when the request cannot have reached the service.
     """
 
     def __init__(
@@ -41,9 +68,11 @@ class PaymentClient:
         timeout: float = 20.0,
         retries: int = 3,
         backoff: float = 0.2,
+        admin_token: str | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.admin_token = admin_token
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -150,15 +179,231 @@ class PaymentClient:
         path = f"/payments/reservations/{quote(reservation_id, safe='')}"
         return PaymentReservation.from_dict(self._call("PATCH", path, {"password": password}))
 
+    # -- subscriptions (plain JSON) ---------------------------------------------------------------
+    #
+    # The card itself is never handled here: the subscriber types it into the gateway's window in
+    # their own browser. A server-side caller starts the subscription, hands `setup` to its
+    # frontend (IMP.request_pay with customer_uid, or TossPayments.requestBillingAuth), and relays
+    # the window's answer to activate_subscription; notes/SUBSCRIPTIONS_API.md has the shapes.
+
+    def list_plans(self) -> list[Plan]:
+        """The plans on offer (GET /api/subscriptions/plans, plain JSON)."""
+        answer = self._call_json("GET", "/api/subscriptions/plans")
+        return [Plan.from_dict(p) for p in answer["plans"]]
+
+    def create_subscription(
+        self,
+        plan_id: int,
+        vendor: str,
+        *,
+        buyer_name: str | None = None,
+        buyer_email: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Subscription:
+        """Start a subscription (status incomplete) whose `setup` the browser's card window needs.
+
+        Plain JSON. vendor is "iamport" or "toss" (TOSS, "toss.payments", is taken too). The
+        service does not deduplicate creations, so this call is retried only when the request
+        cannot have reached it (connection refused, connect timeout); an incomplete
+        subscription that is never activated charges nothing.
+        """
+        body: dict[str, Any] = {
+            "plan_id": plan_id,
+            "vendor": "toss" if vendor == TOSS else vendor,
+        }
+        if buyer_name or buyer_email:
+            body["buyer"] = {"name": buyer_name, "email": buyer_email}
+        answer = self._call_json(
+            "POST",
+            "/api/subscriptions",
+            body,
+            idempotency_key or _new_key(),
+            repeatable=False,
+        )
+        return Subscription.from_dict(answer)
+
+    def activate_subscription(
+        self,
+        subscription_id: str,
+        *,
+        imp_uid: str | None = None,
+        auth_key: str | None = None,
+        customer_key: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Subscription:
+        """Relay the card window's answer: verify the card and pay the first period (plain JSON).
+
+        PortOne: imp_uid from IMP.request_pay's callback; Toss: authKey and customerKey from the
+        successUrl. A declined card raises ChargeDeclined (the subscription stays incomplete and
+        the same setup can be tried with another card). Repeating the activation that succeeded
+        answers the same subscription, so retries are safe.
+        """
+        body = _proof(imp_uid, auth_key, customer_key)
+        answer = self._call_json(
+            "POST",
+            f"/api/subscriptions/{_segment(subscription_id)}/activate",
+            body,
+            idempotency_key or _new_key(),
+        )
+        return Subscription.from_dict(answer)
+
+    def get_subscription(self, subscription_id: str) -> Subscription:
+        """A subscription with its charges (GET /api/subscriptions/{id}, plain JSON)."""
+        answer = self._call_json("GET", f"/api/subscriptions/{_segment(subscription_id)}")
+        return Subscription.from_dict(answer)
+
+    def cancel_subscription(
+        self,
+        subscription_id: str,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Subscription:
+        """Stop future charges; access lasts to the end of the paid period; nothing is refunded.
+
+        Plain JSON. Cancelling a canceled subscription answers it unchanged, so retries are safe.
+        """
+        answer = self._call_json(
+            "POST",
+            f"/api/subscriptions/{_segment(subscription_id)}/cancel",
+            {"reason": reason},
+            idempotency_key or _new_key(),
+        )
+        return Subscription.from_dict(answer)
+
+    def change_subscription_card(
+        self, subscription_id: str, *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """The `setup` for a new card, for the browser's card window (plain JSON).
+
+        Each call replaces the previous setup; only the latest one can be confirmed.
+        """
+        answer = self._call_json(
+            "POST",
+            f"/api/subscriptions/{_segment(subscription_id)}/card",
+            {},
+            idempotency_key or _new_key(),
+        )
+        return answer["setup"]
+
+    def confirm_subscription_card(
+        self,
+        subscription_id: str,
+        *,
+        imp_uid: str | None = None,
+        auth_key: str | None = None,
+        customer_key: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Subscription:
+        """Relay the new card's window answer; a past-due period is charged with it at once."""
+        answer = self._call_json(
+            "POST",
+            f"/api/subscriptions/{_segment(subscription_id)}/card/confirm",
+            _proof(imp_uid, auth_key, customer_key),
+            idempotency_key or _new_key(),
+        )
+        return Subscription.from_dict(answer)
+
+    def list_subscriptions(self) -> list[Subscription]:
+        """Owner: every subscription, newest first (plain JSON; sends the admin token)."""
+        answer = self._call_json("GET", "/api/admin/subscriptions", owner=True)
+        return [Subscription.from_dict(s) for s in answer["subscriptions"]]
+
+    def subscription_dashboard(self) -> SubscriptionDashboard:
+        """Owner: active, new, canceled, past due, MRR and the last 6 months (plain JSON)."""
+        answer = self._call_json("GET", "/api/admin/subscriptions/dashboard", owner=True)
+        return SubscriptionDashboard.from_dict(answer)
+
+    def refund_subscription_charge(
+        self,
+        subscription_id: str,
+        period: int,
+        reason: str,
+        amount: int | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Subscription:
+        """Owner: refund a paid period, all that is left (amount None) or a part (plain JSON).
+
+        The service keeps the Idempotency-Key, so a retry never refunds twice.
+        """
+        answer = self._call_json(
+            "POST",
+            f"/api/admin/subscriptions/{_segment(subscription_id)}/charges/{int(period)}/refund",
+            {"amount": amount, "reason": reason},
+            idempotency_key or _new_key(),
+            owner=True,
+        )
+        return Subscription.from_dict(answer)
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def verify_webhook(
+        self,
+        secret: str,
+        headers: Mapping[str, str],
+        body: bytes | str,
+        *,
+        tolerance: float | None = TOLERANCE_SECONDS,
+    ) -> Notification:
+        """Check and read a notification the service sent (payment_api.webhooks.verify_webhook,
+        able to read the seed-compatible encrypted bodies with this client's key)."""
+        return verify_webhook(secret, headers, body, tolerance=tolerance, cipher=self.cipher)
+
     # -- transport -----------------------------------------------------------------------------
 
     def _call(
         self, method: str, path: str, body: dict[str, Any], idempotency_key: str | None = None
     ) -> dict[str, Any]:
+        """An encrypted service API call: the body and the answer are ciphertext (text/plain)."""
         headers = {"Content-Type": "text/plain", "Accept": "text/plain, application/json"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        data = self.cipher.encrypt(body)
+        response = self._send(method, path, self.cipher.encrypt(body), headers)
+        return self._decrypted(response)
+
+    def _call_json(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        *,
+        owner: bool = False,
+        repeatable: bool = True,
+    ) -> dict[str, Any]:
+        """A plain JSON call (the subscription routes); owner calls carry the admin token."""
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        if owner and self.admin_token:
+            headers["Authorization"] = f"Bearer {self.admin_token}"
+        response = self._send(method, path, data, headers, repeatable=repeatable)
+        try:
+            value = response.json()
+        except ValueError as exc:
+            raise ProtocolError("The answer is not JSON.", status=response.status_code) from exc
+        if not isinstance(value, dict):
+            raise ProtocolError("The answer is not a JSON object.", status=response.status_code)
+        return value
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        data: str | bytes | None,
+        headers: dict[str, str],
+        *,
+        repeatable: bool = True,
+    ) -> requests.Response:
+        """The request, retried with backoff; a successful response, or the mapped error.
+
+        Not repeatable: only failures before the request left are retried.
+        """
         attempt = 0
         while True:
             try:
@@ -166,14 +411,14 @@ class PaymentClient:
                     method, self.base_url + path, data=data, headers=headers, timeout=self.timeout
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt >= self.retries:
+                if attempt >= self.retries or not (repeatable or _never_sent(exc)):
                     raise TransportError(
                         f"{method} {path}: {exc.__class__.__name__} after {attempt + 1} tries"
                     ) from exc
                 log.info("%s %s failed (%s); retrying", method, path, exc.__class__.__name__)
             else:
                 if response.status_code < 400:
-                    return self._decrypted(response)
+                    return response
                 error = self._error(response)
                 retryable = response.status_code in RETRY_STATUSES or error.code in RETRY_CODES
                 if not retryable or attempt >= self.retries:
@@ -203,3 +448,24 @@ class PaymentClient:
 
 def _new_key() -> str:
     return str(uuid.uuid4())
+
+
+def _segment(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def _proof(imp_uid: str | None, auth_key: str | None, customer_key: str | None) -> dict[str, str]:
+    """What the card window returned: PortOne imp_uid, or Toss authKey and customerKey."""
+    proof = {"imp_uid": imp_uid, "auth_key": auth_key, "customer_key": customer_key}
+    given = {k: v for k, v in proof.items() if v}
+    if not given:
+        raise ValueError("pass imp_uid (PortOne) or auth_key and customer_key (Toss)")
+    return given
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Whether a failure happened before the request could reach the service."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)

@@ -2,22 +2,34 @@
 
 Every one derives from PaymentApiError; catch that to catch them all. An error the service
 answered carries its HTTP `status`, its `code` and `message` and the whole JSON `body`; a
-transport or protocol failure has `status` None.
+transport or protocol failure, and a webhook that fails verification, have `status` None.
+The encrypted service API (histories, reservations) and the plain-JSON subscription routes
+answer errors in the same envelope {code, message, ...}, so both map to the same classes.
 
     PaymentApiError                 base: status, code, message, body
     ├── TransportError              the service could not be reached, even after the retries
     ├── ProtocolError               an answer that cannot be decrypted or parsed (wrong key or IV?)
+    ├── WebhookVerificationError    an incoming notification whose signature or timestamp is
+    │                               wrong (raised by verify_webhook, not by a call)
     ├── BadRequest                  400: not valid, not decryptable by the service
+    ├── Unauthorized                401 ADMIN_TOKEN_REQUIRED: an owner call without the right
+    │                               admin token (PaymentClient(admin_token=...))
+    ├── ChargeDeclined              402 CHARGE_DECLINED: the subscriber's card was declined
+    │                               (activating a subscription, confirming a new card)
     ├── NotFound                    404: no record with this reference and password (the same
-    │                               answer for both: wrong password and unknown record)
+    │                               answer for both: wrong password and unknown record), or no
+    │                               such subscription
     ├── Conflict                    409: the request contradicts the record's state
     │   ├── AlreadyRegistered       409 ALREADY_REGISTERED: source or gateway payment taken
     │   ├── OverRefund              409 OVER_REFUND: more than is left; `.remaining`
     │   ├── NotRefundable           409 NOT_REFUNDABLE: not paid, or refunded already
     │   └── GatewayRefused          409 GATEWAY_REFUSED: the gateway said no; `.gateway_code`
-    ├── Unprocessable               422: the payment is not what was registered
+    ├── Unprocessable               422: the payment is not what was registered; for the
+    │   │                           subscription routes, a body that is not valid
     │   ├── AmountMismatch          422 AMOUNT_MISMATCH: `.expected`, `.paid`, `.cancelled`
-    │   └── InvalidAmount           422 INVALID_AMOUNT: a refund of zero or less
+    │   ├── InvalidAmount           422 INVALID_AMOUNT: a refund of zero or less
+    │   └── WebhookUrlNotAllowed    422 WEBHOOK_URL_NOT_ALLOWED: the service will not call this
+    │                               webhook_url (private address; loopback outside local/test)
     ├── GatewayUnavailable          502 GATEWAY_UNAVAILABLE: the gateway did not answer; retry
     │                               later with the same call (it is idempotent)
     └── ServerError                 any other 5xx
@@ -62,12 +74,24 @@ class ProtocolError(PaymentApiError):
     """The answer could not be decrypted or parsed."""
 
 
+class WebhookVerificationError(PaymentApiError):
+    """An incoming notification that is not signed by the service, or too old to trust."""
+
+
 class BadRequest(PaymentApiError):
     """400: the request is not valid or the service could not decrypt it."""
 
 
+class Unauthorized(PaymentApiError):
+    """401 ADMIN_TOKEN_REQUIRED: an owner route without the admin token (outside local mode)."""
+
+
+class ChargeDeclined(PaymentApiError):
+    """402 CHARGE_DECLINED: the card was declined; the subscription stays as it was."""
+
+
 class NotFound(PaymentApiError):
-    """404: no record matches this reference and password."""
+    """404: no record matches this reference and password, or no such subscription."""
 
 
 class Conflict(PaymentApiError):
@@ -127,6 +151,10 @@ class InvalidAmount(Unprocessable):
     """422 INVALID_AMOUNT: a refund amount of zero or less."""
 
 
+class WebhookUrlNotAllowed(Unprocessable):
+    """422 WEBHOOK_URL_NOT_ALLOWED: the service refuses to call this webhook_url."""
+
+
 class GatewayUnavailable(PaymentApiError):
     """502: the payment gateway did not answer; the service reconciles, the call can be retried."""
 
@@ -142,10 +170,15 @@ BY_CODE: dict[str, type[PaymentApiError]] = {
     "GATEWAY_REFUSED": GatewayRefused,
     "AMOUNT_MISMATCH": AmountMismatch,
     "INVALID_AMOUNT": InvalidAmount,
+    "WEBHOOK_URL_NOT_ALLOWED": WebhookUrlNotAllowed,
+    "ADMIN_TOKEN_REQUIRED": Unauthorized,
+    "CHARGE_DECLINED": ChargeDeclined,
     "GATEWAY_UNAVAILABLE": GatewayUnavailable,
 }
 BY_STATUS: dict[int, type[PaymentApiError]] = {
     400: BadRequest,
+    401: Unauthorized,
+    402: ChargeDeclined,
     404: NotFound,
     409: Conflict,
     422: Unprocessable,

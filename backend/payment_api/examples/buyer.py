@@ -6,6 +6,7 @@ Only for the fakes (and sandboxes): a real shop never handles card numbers itsel
 from __future__ import annotations
 
 import base64
+import time
 
 import requests
 
@@ -59,3 +60,78 @@ def toss_card_payment(env: Environment, order_id: str, amount: int, name: str) -
     if response.status_code != 200:
         raise RuntimeError(f"fake Toss did not take the payment: {body}")
     return body["paymentKey"]
+
+
+def _iamport_token(env: Environment) -> str:
+    return requests.post(
+        f"{env.iamport_url}/users/getToken",
+        json={"imp_key": env.iamport_key, "imp_secret": env.iamport_secret},
+        timeout=10,
+    ).json()["response"]["access_token"]
+
+
+def iamport_virtual_account(
+    env: Environment, merchant_uid: str, amount: int, name: str, notice_url: str
+) -> dict:
+    """An iamport virtual account waiting for amount (POST /vbanks); the gateway's payment.
+
+    notice_url is where the gateway reports the deposit: the service's inbound webhook.
+    """
+    response = requests.post(
+        f"{env.iamport_url}/vbanks",
+        headers={"Authorization": _iamport_token(env)},
+        json={
+            "merchant_uid": merchant_uid,
+            "amount": amount,
+            "name": name,
+            "vbank_code": "088",  # Shinhan
+            "vbank_due": int(time.time()) + 3 * 86400,
+            "vbank_holder": "Example Shop",
+            "notice_url": notice_url,
+        },
+        timeout=10,
+    ).json()
+    if response["code"] != 0 or response["response"]["status"] != "ready":
+        raise RuntimeError(f"fake iamport did not issue the account: {response}")
+    return response["response"]
+
+
+def iamport_deposit(env: Environment, imp_uid: str) -> None:
+    """The buyer pays into the virtual account (the fake's control API; real banks need a human)."""
+    response = requests.post(f"{env.iamport_url}/__control/deposit/{imp_uid}", json={}, timeout=10)
+    if response.status_code != 200:
+        raise RuntimeError(f"fake iamport refused the deposit: {response.text[:300]}")
+
+
+def iamport_billing_key(env: Environment, customer_uid: str) -> dict:
+    """Issue a PortOne billing key for customer_uid from the test card (key-in); the customer."""
+    response = requests.post(
+        f"{env.iamport_url}/subscribe/customers/{customer_uid}",
+        headers={"Authorization": _iamport_token(env)},
+        json={"card_number": TEST_CARD, "expiry": "2035-12", "customer_name": "Hong Gildong"},
+        timeout=10,
+    ).json()
+    if response["code"] != 0:
+        raise RuntimeError(f"fake iamport did not issue the billing key: {response}")
+    return response["response"]
+
+
+def toss_billing_key(env: Environment, customer_key: str) -> str:
+    """Issue a Toss billing key for customer_key from the test card (key-in); the billingKey."""
+    auth = base64.b64encode(f"{env.toss_secret_key}:".encode()).decode()
+    response = requests.post(
+        f"{env.toss_url}/v1/billing/authorizations/card",
+        headers={"Authorization": f"Basic {auth}"},
+        json={
+            "customerKey": customer_key,
+            "cardNumber": TEST_CARD.replace("-", ""),
+            "cardExpirationYear": "35",
+            "cardExpirationMonth": "12",
+            "customerIdentityNumber": "881212",
+        },
+        timeout=10,
+    )
+    body = response.json()
+    if response.status_code != 200:
+        raise RuntimeError(f"fake Toss did not issue the billing key: {body}")
+    return body["billingKey"]

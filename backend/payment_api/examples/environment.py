@@ -25,6 +25,15 @@ class Environment:
     toss_url: str
     toss_secret_key: str
     webhook_url: str
+    # The service's PAYMENT_WEBHOOK_SIGNING_SECRET, to verify its notifications.
+    webhook_secret: str = ""
+    # Where fake PortOne sends its own notifications; "" = the service's inbound route.
+    iamport_notice_url: str = ""
+
+    @property
+    def notice_url(self) -> str:
+        """The service's inbound PortOne webhook, which the gateway calls on a deposit."""
+        return self.iamport_notice_url or f"{self.api_url.rstrip('/')}/payments/webhooks/iamport"
 
 
 def _dev_secrets() -> dict[str, str]:
@@ -37,7 +46,8 @@ def _dev_secrets() -> dict[str, str]:
 
 
 def from_environment() -> Environment:
-    """Read the settings (PAYMENT_API_URL, PAYMENT_CONNECTION_ENCRYPTION_KEY/_IV, gateway URLs)."""
+    """Read the settings (PAYMENT_API_URL, PAYMENT_CONNECTION_ENCRYPTION_KEY/_IV,
+    PAYMENT_WEBHOOK_SIGNING_SECRET, the gateways' URLs and keys)."""
     env = os.environ
     secrets = _dev_secrets()
     api_url = env.get("PAYMENT_API_URL", "http://127.0.0.1:37821")
@@ -54,4 +64,7 @@ def from_environment() -> Environment:
         toss_secret_key=env.get("TOSS_SECRET_KEY", "test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R"),
         # The shop's own endpoint for the service's notifications.
         webhook_url=env.get("EXAMPLE_WEBHOOK_URL", "http://127.0.0.1:8000/payments/webhook"),
+        webhook_secret=env.get("PAYMENT_WEBHOOK_SIGNING_SECRET")
+        or secrets.get("PAYMENT_WEBHOOK_SIGNING_SECRET", ""),
+        iamport_notice_url=env.get("IAMPORT_NOTICE_URL", ""),
     )
