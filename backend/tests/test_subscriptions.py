@@ -407,3 +407,14 @@ def test_portone_a_card_window_finished_after_cancel_is_refunded(subscriber, fak
     refused = subscriber.activate(sub_id, proof)
     assert (refused.status_code, refused.get_json()["code"]) == (409, "SUBSCRIPTION_NOT_INCOMPLETE")
     assert subscriber.records(sub_id)["charges"] == {}
+
+
+def test_creating_with_the_same_idempotency_key_answers_the_first_subscription(client):
+    body = {"plan_id": 1, "vendor": "toss", "buyer": {"name": "Kim", "email": "kim@example.com"}}
+    headers = {"Idempotency-Key": "create-sub-0001"}
+    first = client.post("/api/subscriptions", json=body, headers=headers)
+    again = client.post("/api/subscriptions", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["subscription_id"] == first.get_json()["subscription_id"]
+    other = client.post("/api/subscriptions", json=body)
+    assert other.get_json()["subscription_id"] != first.get_json()["subscription_id"]

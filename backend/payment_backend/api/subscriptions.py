@@ -58,8 +58,11 @@ def list_plans():
 @blp.response(201, SubscriptionSchema)
 @blp.alt_response(422, **ERRORS)
 @blp.alt_response(502, **ERRORS)
+@idempotent("subscriptions.create")
 def create(body):
-    """Start a subscription (status incomplete) and get the `setup` for the card window."""
+    """Start a subscription (status incomplete) and get the `setup` for the card window.
+
+    An Idempotency-Key header makes a repeat answer the first subscription."""
     sub = subscriptions.create(body["plan_id"], body["vendor"], body["buyer"])
     return subscriptions.view(sub)
 
