@@ -1,0 +1,123 @@
+"""The owner's refunds of checkout orders, and a gateway that fails in the middle of a confirm."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from fake_common.window_client import toss_pay
+from payment_backend.worker import run_due_jobs
+
+
+@pytest.fixture()
+def owner(app) -> dict[str, str]:
+    """The admin token header (test mode asks for it)."""
+    return {"Authorization": f"Bearer {app.config['PAYMENT_ADMIN_TOKEN']}"}
+
+
+def paid_order(shop, vendor: str) -> dict:
+    order = shop.create_order(vendor)
+    payment_id, _ = shop.pay(order)
+    response = shop.complete(order, payment_id)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def gateway_refunded(shop, order: dict) -> int:
+    payment_id = order["payment"]["payment_id"]
+    if order["vendor"] == "iamport":
+        return shop.iamport_payment(payment_id)["cancel_amount"]
+    raw = shop.toss_payment(payment_id)
+    return raw["totalAmount"] - raw["balanceAmount"]
+
+
+@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+def test_partial_refunds_down_to_zero_and_never_past_it(shop, client, owner, vendor):
+    order = paid_order(shop, vendor)
+    url = f"/api/checkout/orders/{order['order_id']}/refund"
+    first = client.post(url, json={"amount": 10000, "reason": "one item back"}, headers=owner)
+    assert first.status_code == 200, first.get_json()
+    assert (first.get_json()["status"], first.get_json()["refundable"]) == (
+        "partially_refunded",
+        20000,
+    )
+    over = client.post(url, json={"amount": 25000, "reason": "too much"}, headers=owner)
+    assert over.status_code == 409
+    assert (over.get_json()["code"], over.get_json()["remaining"]) == ("OVER_REFUND", 20000)
+    rest = client.post(url, json={"reason": "the rest"}, headers=owner)
+    assert rest.status_code == 200
+    body = rest.get_json()
+    assert (body["status"], body["refunded"], body["refundable"]) == ("refunded", 30000, 0)
+    assert [r["amount"] for r in body["refunds"]] == [10000, 20000]
+    assert gateway_refunded(shop, order) == 30000
+    nothing_left = client.post(url, json={"amount": 1, "reason": "again"}, headers=owner)
+    assert nothing_left.status_code == 409
+
+
+def test_refunds_need_the_admin_token_outside_local_mode(shop, client):
+    order = paid_order(shop, "iamport")
+    response = client.post(f"/api/checkout/orders/{order['order_id']}/refund", json={"reason": "x"})
+    assert response.status_code == 401
+    assert client.get(f"/api/checkout/orders/{order['order_id']}").get_json()["refunded"] == 0
+
+
+def test_a_repeated_refund_with_the_same_idempotency_key_refunds_once(shop, client, owner):
+    order = paid_order(shop, "toss")
+    url = f"/api/checkout/orders/{order['order_id']}/refund"
+    headers = {**owner, "Idempotency-Key": "refund-once-0001"}
+    first = client.post(url, json={"amount": 5000, "reason": "damaged"}, headers=headers)
+    again = client.post(url, json={"amount": 5000, "reason": "damaged"}, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.get_json()["refunded"] == first.get_json()["refunded"] == 5000
+    assert gateway_refunded(shop, order) == 5000
+    reused = client.post(url, json={"amount": 7000, "reason": "other"}, headers=headers)
+    assert reused.status_code == 422 and reused.get_json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+def test_unpaid_orders_cannot_be_refunded(shop, client, owner):
+    order = shop.create_order("iamport")
+    response = client.post(
+        f"/api/checkout/orders/{order['order_id']}/refund", json={"reason": "x"}, headers=owner
+    )
+    assert response.status_code == 409 and response.get_json()["code"] == "NOT_REFUNDABLE"
+
+
+def test_confirm_that_fails_at_the_gateway_is_settled_later_by_the_worker(worker_app, fakes):
+    client = worker_app.test_client()
+    order = client.post(
+        "/api/checkout/orders",
+        json={"vendor": "toss", "method": "card", "items": [{"product_id": 2, "quantity": 1}]},
+    ).get_json()
+    query = toss_pay(fakes.toss.url, order_id=order["order_id"], amount=order["amount"])
+    rule = requests.post(
+        f"{fakes.toss.url}/__control/faults",
+        json={
+            "method": "POST",
+            "path": "/v1/payments/confirm",
+            "status": 503,
+            "body": {"code": "FAILED_INTERNAL_SYSTEM_PROCESSING", "message": "down"},
+            "times": 2,
+        },
+        timeout=5,
+    ).json()
+    try:
+        response = client.post(
+            "/api/checkout/complete",
+            json={
+                "order_id": order["order_id"],
+                "vendor": "toss",
+                "payment_id": query["paymentKey"],
+                "amount": order["amount"],
+            },
+        )
+    finally:
+        requests.delete(f"{fakes.toss.url}/__control/faults/{rule['id']}", timeout=5)
+    assert response.status_code == 502 and response.get_json()["code"] == "GATEWAY_UNAVAILABLE"
+    assert client.get(f"/api/checkout/orders/{order['order_id']}").get_json()["status"] == "pending"
+    worker_app.extensions["clock"].advance(60)
+    try:
+        assert run_due_jobs(worker_app) >= 1
+    finally:
+        worker_app.extensions["clock"].reset()
+    assert client.get(f"/api/checkout/orders/{order['order_id']}").get_json()["status"] == "paid"
+    assert fakes.toss_api("GET", f"/v1/payments/{query['paymentKey']}").json()["status"] == "DONE"
