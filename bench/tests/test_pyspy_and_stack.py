@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from pyspy import summarize
@@ -42,8 +44,18 @@ def test_process_accounting_reads_proc() -> None:
     assert memory_kb(os.getpid())["VmRSS"] > 1000
     assert cpu_seconds(os.getpid()) > 0
     assert cpu_seconds(2**22 + 12345) == 0.0  # no such process
-    assert worker_pids(os.getpid()) == []
     assert 1024 < free_port() < 65536
+
+
+def test_worker_pids_are_the_children_of_a_process() -> None:
+    # A child of this test, itself childless (this pytest may have other children: browsers).
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert child.pid in worker_pids(os.getpid())
+        assert worker_pids(child.pid) == []
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_the_plan_scales_with_the_duration_and_has_a_floor() -> None:
