@@ -116,13 +116,11 @@ class PaymentClient:
 
     def get_history(self, source: Source, password: str) -> PaymentHistory:
         """Read a record by the caller's source reference."""
-        body = {**source.to_dict(), "password": password}
-        return PaymentHistory.from_dict(self._call("PATCH", "/payments/histories/get", body))
+        return PaymentHistory.from_dict(self._read("histories", source, password))
 
     def get_history_by_id(self, history_id: str, password: str) -> PaymentHistory:
         """Read a record by its id."""
-        path = f"/payments/histories/{quote(history_id, safe='')}"
-        return PaymentHistory.from_dict(self._call("PATCH", path, {"password": password}))
+        return PaymentHistory.from_dict(self._read_by_id("histories", history_id, password))
 
     def cancel_history(
         self,
@@ -171,13 +169,13 @@ class PaymentClient:
 
     def get_reservation(self, source: Source, password: str) -> PaymentReservation:
         """Read a billing key record by the caller's source reference."""
-        body = {**source.to_dict(), "password": password}
-        return PaymentReservation.from_dict(self._call("PATCH", "/payments/reservations/get", body))
+        return PaymentReservation.from_dict(self._read("reservations", source, password))
 
     def get_reservation_by_id(self, reservation_id: str, password: str) -> PaymentReservation:
         """Read a billing key record by its id."""
-        path = f"/payments/reservations/{quote(reservation_id, safe='')}"
-        return PaymentReservation.from_dict(self._call("PATCH", path, {"password": password}))
+        return PaymentReservation.from_dict(
+            self._read_by_id("reservations", reservation_id, password)
+        )
 
     # -- subscriptions (plain JSON) ---------------------------------------------------------------
     #
@@ -351,6 +349,17 @@ class PaymentClient:
         return verify_webhook(secret, headers, body, tolerance=tolerance, cipher=self.cipher)
 
     # -- transport -----------------------------------------------------------------------------
+
+    def _read(self, records: str, source: Source, password: str) -> dict[str, Any]:
+        """PATCH /payments/{records}/get: a record by its source, the password in the body."""
+        body = {**source.to_dict(), "password": password}
+        return self._call("PATCH", f"/payments/{records}/get", body)
+
+    def _read_by_id(self, records: str, record_id: str, password: str) -> dict[str, Any]:
+        """PATCH /payments/{records}/{id}: a record by its id, the password in the body."""
+        return self._call(
+            "PATCH", f"/payments/{records}/{_segment(record_id)}", {"password": password}
+        )
 
     def _call(
         self, method: str, path: str, body: dict[str, Any], idempotency_key: str | None = None

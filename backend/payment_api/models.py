@@ -14,6 +14,10 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 @dataclass(frozen=True)
 class Source:
     """The caller's own order reference; `id` is the gateway's merchant_uid / orderId."""
@@ -25,6 +29,11 @@ class Source:
     def to_dict(self) -> dict[str, str]:
         """The JSON members."""
         return {"schema": self.schema, "table": self.table, "id": self.id}
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> Source:
+        """From the service's JSON."""
+        return cls(schema=body["schema"], table=body["table"], id=body["id"])
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,11 @@ class Vendor:
     def to_dict(self) -> dict[str, str]:
         """The JSON members."""
         return {"code": self.code, "store_id": self.store_id, "uid": self.uid}
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> Vendor:
+        """From the service's JSON."""
+        return cls(code=body["code"], uid=body["uid"], store_id=body.get("store_id") or "")
 
 
 @dataclass(frozen=True)
@@ -112,16 +126,13 @@ class PaymentHistory:
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> PaymentHistory:
         """From the service's JSON."""
-        vendor = body["vendor"]
         return cls(
             id=body["id"],
-            vendor=Vendor(
-                code=vendor["code"], uid=vendor["uid"], store_id=vendor.get("store_id") or ""
-            ),
-            source=Source(**{k: body["source"][k] for k in ("schema", "table", "id")}),
+            vendor=Vendor.from_dict(body["vendor"]),
+            source=Source.from_dict(body["source"]),
             currency=body.get("currency") or "KRW",
             price=int(body["price"]),
-            refund=None if body.get("refund") is None else int(body["refund"]),
+            refund=_int_or_none(body.get("refund")),
             status=body.get("status") or "",
             webhook_url=body.get("webhook_url"),
             created_at=_time(body.get("created_at")),
@@ -147,13 +158,10 @@ class PaymentReservation:
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> PaymentReservation:
         """From the service's JSON."""
-        vendor = body["vendor"]
         return cls(
             id=body["id"],
-            vendor=Vendor(
-                code=vendor["code"], uid=vendor["uid"], store_id=vendor.get("store_id") or ""
-            ),
-            source=Source(**{k: body["source"][k] for k in ("schema", "table", "id")}),
+            vendor=Vendor.from_dict(body["vendor"]),
+            source=Source.from_dict(body["source"]),
             title=body.get("title") or "",
             card=body.get("card"),
             created_at=_time(body.get("created_at")),
@@ -276,7 +284,6 @@ class Subscription:
         """From the service's JSON."""
         card = body.get("card")
         retry = body.get("retry")
-        amount = body.get("next_charge_amount")
         return cls(
             id=body["subscription_id"],
             vendor=body["vendor"],
@@ -287,7 +294,7 @@ class Subscription:
             current_period_start=_time(body.get("current_period_start")),
             current_period_end=_time(body.get("current_period_end")),
             next_charge_at=_time(body.get("next_charge_at")),
-            next_charge_amount=None if amount is None else int(amount),
+            next_charge_amount=_int_or_none(body.get("next_charge_amount")),
             access_until=_time(body.get("access_until")),
             canceled_at=_time(body.get("canceled_at")),
             cancel_reason=body.get("cancel_reason"),

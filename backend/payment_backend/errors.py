@@ -7,6 +7,9 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+# The documentation of an error answer, for the routes' alt_response(status, **ERRORS).
+ERRORS = {"description": "The error envelope {code, message, ...}"}
+
 
 class ApiError(Exception):
     """An error answered to the caller with a code, a message and an HTTP status."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from payment_backend.api.auth import ADMIN_SECURITY, document_admin_security, require_admin
-from payment_backend.errors import ApiError
+from payment_backend.errors import ERRORS, ApiError
 from payment_backend.schemas.admin import (
     DeliveryListSchema,
     DeliveryQuerySchema,
@@ -17,8 +17,6 @@ blp = Blueprint(
     "admin", __name__, url_prefix="/api/admin", description="Owner: outbound webhook deliveries"
 )
 blp.record_once(lambda state: document_admin_security(state.app))
-
-ERRORS = {"description": "The error envelope {code, message, ...}"}
 
 
 @blp.before_request

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from payment_backend.api.checkout import ERRORS, _order
+from payment_backend.errors import ERRORS
 from payment_backend.extensions import db
 from payment_backend.models import Order
 from payment_backend.schemas.checkout import OrderListQuerySchema, OrderListSchema
+from payment_backend.services import checkout
 from payment_backend.services.ledger import gateway_data
 from payment_backend.services.orders_view import order_view
-from payment_backend.vendors import gateway
 from payment_backend.vendors.base import GatewayError, GatewayUnavailable
 
 blp = Blueprint(
@@ -44,14 +44,9 @@ def list_orders(query):
 @blp.alt_response(404, **ERRORS)
 def gateway_view(order_id: str):
     """What the gateway says about the order's payment now (or as last read when unreachable)."""
-    order = _order(order_id)
-    client = gateway(order.vendor)
+    order = checkout.get_order(order_id)
     try:
-        gp = (
-            client.get_payment(order.payment.vendor_payment_id)
-            if order.payment
-            else client.find_by_order(order.id)
-        )
+        gp = checkout.gateway_payment(order)
         return {"vendor": order.vendor, "live": True, "payment": gp.raw if gp else None}
     except (GatewayError, GatewayUnavailable) as exc:
         stored = gateway_data(order.payment) if order.payment else None

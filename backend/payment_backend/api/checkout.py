@@ -6,9 +6,9 @@ from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from payment_backend.errors import ApiError
+from payment_backend.errors import ERRORS, ApiError
 from payment_backend.extensions import db
-from payment_backend.models import Order, Product
+from payment_backend.models import Product
 from payment_backend.money import CURRENCIES
 from payment_backend.schemas.checkout import (
     CheckoutConfigSchema,
@@ -24,15 +24,6 @@ from payment_backend.services.ledger import once_more_on_conflict
 from payment_backend.services.orders_view import order_view
 
 blp = Blueprint("checkout", __name__, url_prefix="/api/checkout", description="Browser checkout")
-
-ERRORS = {"description": "The error envelope {code, message, ...}"}
-
-
-def _order(order_id: str) -> Order:
-    order = db.session.get(Order, order_id)
-    if order is None:
-        raise ApiError(404, "ORDER_NOT_FOUND", f"No order {order_id}.")
-    return order
 
 
 @blp.route("/config")
@@ -88,7 +79,7 @@ def complete(body):
         )
     except ApiError as error:
         if error.code in ("AMOUNT_MISMATCH", "CURRENCY_MISMATCH", "ORDER_MISMATCH"):
-            error.extra["order"] = order_view(_order(body["order_id"]))
+            error.extra["order"] = order_view(checkout.get_order(body["order_id"]))
         raise
     return order_view(order)
 
@@ -98,7 +89,7 @@ def complete(body):
 @blp.alt_response(404, **ERRORS)
 def get_order(order_id: str):
     """One order with its payment and refunds."""
-    return order_view(_order(order_id))
+    return order_view(checkout.get_order(order_id))
 
 
 @blp.route("/orders/<order_id>/fail", methods=["POST"])
@@ -118,7 +109,7 @@ def simulate_deposit(order_id: str):
     """Local and test mode: ask the fake gateway to deposit into the order's virtual account."""
     if current_app.config["PAYMENT_MODE"] == "real":
         raise ApiError(404, "NOT_FOUND", "Deposits cannot be simulated in real mode.")
-    return order_view(checkout.simulate_deposit(_order(order_id)))
+    return order_view(checkout.simulate_deposit(checkout.get_order(order_id)))
 
 
 @blp.route("/orders/<order_id>/refund", methods=["POST"])
@@ -133,5 +124,7 @@ def refund(body, order_id: str):
     from payment_backend.api.auth import require_admin
 
     require_admin()
-    order = checkout.refund_order(_order(order_id), body["amount"], body["reason"], actor="owner")
+    order = checkout.refund_order(
+        checkout.get_order(order_id), body["amount"], body["reason"], actor="owner"
+    )
     return order_view(order)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app
 from flask_smorest import Blueprint
 
 from payment_backend.api.auth import ADMIN_SECURITY, document_admin_security, require_admin
-from payment_backend.errors import ApiError
+from payment_backend.errors import ERRORS, ApiError
 from payment_backend.schemas.subscriptions import (
     AdvanceSchema,
     CancelSchema,
@@ -22,8 +24,6 @@ from payment_backend.schemas.subscriptions import (
 )
 from payment_backend.services import clock_control, dashboard, subscriptions
 from payment_backend.services.idempotency import idempotent
-
-ERRORS = {"description": "The error envelope {code, message, ...}"}
 
 blp = Blueprint(
     "subscriptions",
@@ -75,13 +75,22 @@ def get(sub_id: str):
     return subscriptions.view(subscriptions.get(sub_id))
 
 
+def _takes_card_proof(view: Callable) -> Callable:
+    """The card window's answer in, the subscription out (402 when the card is declined)."""
+    for decorate in (
+        blp.alt_response(502, **ERRORS),
+        blp.alt_response(409, **ERRORS),
+        blp.alt_response(404, **ERRORS),
+        blp.alt_response(402, **ERRORS),
+        blp.response(200, SubscriptionSchema),
+        blp.arguments(CardProofSchema),
+    ):
+        view = decorate(view)
+    return view
+
+
 @blp.route("/<sub_id>/activate", methods=["POST"])
-@blp.arguments(CardProofSchema)
-@blp.response(200, SubscriptionSchema)
-@blp.alt_response(402, **ERRORS)
-@blp.alt_response(404, **ERRORS)
-@blp.alt_response(409, **ERRORS)
-@blp.alt_response(502, **ERRORS)
+@_takes_card_proof
 def activate(body, sub_id: str):
     """Verify the first card ({imp_uid} or {auth_key, customer_key}) and pay the first period."""
     return subscriptions.view(subscriptions.activate(sub_id, body))
@@ -107,12 +116,7 @@ def start_card_change(sub_id: str):
 
 
 @blp.route("/<sub_id>/card/confirm", methods=["POST"])
-@blp.arguments(CardProofSchema)
-@blp.response(200, SubscriptionSchema)
-@blp.alt_response(402, **ERRORS)
-@blp.alt_response(404, **ERRORS)
-@blp.alt_response(409, **ERRORS)
-@blp.alt_response(502, **ERRORS)
+@_takes_card_proof
 def confirm_card(body, sub_id: str):
     """Switch to the new card; a past-due period is charged with it at once."""
     return subscriptions.view(subscriptions.confirm_card(sub_id, body))

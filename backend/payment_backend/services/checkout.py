@@ -42,6 +42,14 @@ def unavailable(exc: Exception) -> ApiError:
     return ApiError(502, "GATEWAY_UNAVAILABLE", UNAVAILABLE)
 
 
+def get_order(order_id: str, *, lock: bool = False) -> Order:
+    """An order (404 ORDER_NOT_FOUND); lock: its row locked for this transaction."""
+    order = ledger.lock(Order, order_id) if lock else db.session.get(Order, order_id)
+    if order is None:
+        raise ApiError(404, "ORDER_NOT_FOUND", f"No order {order_id}.")
+    return order
+
+
 def _order_name(lines: list[dict[str, Any]]) -> str:
     first = lines[0]
     name = first["name"] + (f" x{first['quantity']}" if first["quantity"] > 1 else "")
@@ -215,9 +223,7 @@ def _settle_foreign(gp: GatewayPayment, *, actor: str) -> None:
 
 def complete(order_id: str, vendor: str, payment_id: str, reported: int) -> Order:
     """Verify-on-complete: the browser's report, the gateway's payment and our order must agree."""
-    order = ledger.lock(Order, order_id)
-    if order is None:
-        raise ApiError(404, "ORDER_NOT_FOUND", f"No order {order_id}.")
+    order = get_order(order_id, lock=True)
     if vendor != order.vendor:
         raise ApiError(409, "VENDOR_MISMATCH", f"Order {order_id} is paid through {order.vendor}.")
     if (
@@ -284,23 +290,28 @@ def _queue_settle(order_id: str) -> None:
     db.session.commit()
 
 
+def gateway_payment(order: Order) -> GatewayPayment | None:
+    """The order's payment as the gateway has it now: by its payment id, else by the order id."""
+    client = gateway(order.vendor)
+    if order.payment:
+        return client.get_payment(order.payment.vendor_payment_id)
+    return client.find_by_order(order.id)
+
+
 def settle_from_gateway(order_id: str, *, actor: str) -> str:
     """Look a pending order up at the gateway by its order id and settle it (sweep, jobs)."""
     order = db.session.get(Order, order_id)
     if order is None:
         return "unknown order"
-    client = gateway(order.vendor)
-    gp = (
-        client.get_payment(order.payment.vendor_payment_id)
-        if order.payment
-        else client.find_by_order(order.id)
-    )
+    gp = gateway_payment(order)
     if gp is None:
         return "no payment at the gateway"
     if order.vendor == "toss" and gp.raw.get("status") == "IN_PROGRESS":
         # The buyer authenticated but never came back: confirm with the server's amount.
         try:
-            gp = client.confirm(gp.payment_id, order.id, order.amount, order.currency)
+            gp = gateway(order.vendor).confirm(
+                gp.payment_id, order.id, order.amount, order.currency
+            )
         except GatewayError as exc:
             return f"confirm refused: {exc.code}"
     order = ledger.lock(Order, order_id)
@@ -333,9 +344,7 @@ def sweep_pending_orders(older_than: timedelta = timedelta(minutes=2), limit: in
 
 def report_failure(order_id: str, code: str, message: str) -> Order:
     """The browser reports a declined card or a closed window; only a pending order changes."""
-    order = ledger.lock(Order, order_id)
-    if order is None:
-        raise ApiError(404, "ORDER_NOT_FOUND", f"No order {order_id}.")
+    order = get_order(order_id, lock=True)
     if order.status == "pending":
         order.status = "failed"
         order.failure = {"code": code[:50] or "PAYMENT_FAILED", "message": message[:500]}

@@ -14,7 +14,7 @@ from typing import Any
 import requests
 from flask import Flask, current_app
 
-from payment_backend.clock import clock
+from payment_backend.clock import clock, iso
 from payment_backend.extensions import db
 from payment_backend.worker import run_due_jobs
 
@@ -30,7 +30,7 @@ def state() -> dict[str, Any]:
     """The clock's time and offset."""
     app_clock = clock()
     return {
-        "now": app_clock.now().isoformat(),
+        "now": iso(app_clock.now()),
         "offset_seconds": round(app_clock.offset().total_seconds(), 3),
     }
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from payment_backend.clock import now
@@ -85,33 +84,19 @@ def register(data: dict[str, Any]) -> tuple[Payment, bool]:
 
 def _registered(vendor: str, uid: str, source: dict[str, str]) -> list[Payment]:
     """Records holding this gateway payment or this source."""
-    return list(
-        db.session.scalars(
-            select(Payment).where(
-                or_(
-                    (Payment.vendor == vendor) & (Payment.vendor_payment_id == uid),
-                    record_access.of_source(Payment, source),
-                )
-            )
-        )
-    )
+    return record_access.registered(Payment, vendor, Payment.vendor_payment_id == uid, source)
 
 
 def _repeat(existing: list[Payment], vendor: str, data: dict[str, Any]) -> Payment:
     """The stored record if this is the same registration again, else 409."""
-    source = data["source"]
     payment = existing[0]
     same = (
-        len(existing) == 1
-        and payment.vendor == vendor
-        and payment.vendor_payment_id == data["vendor"]["uid"]
-        and (payment.source_schema, payment.source_table, payment.source_id)
-        == (source["schema"], source["table"], source["id"])
+        payment.vendor_payment_id == data["vendor"]["uid"]
         and payment.amount == data["price"]
         and payment.currency == data["currency"]
         and payment.webhook_url == data["webhook_url"]
     )
-    return record_access.repeated(payment, same, data["password"], "gateway payment")
+    return record_access.repeated(existing, vendor, data, same, "gateway payment")
 
 
 def _verified(
@@ -136,12 +121,8 @@ def _verified(
         raise ApiError(
             404, "VENDOR_PAYMENT_NOT_FOUND", f"The gateway has no payment {uid}."
         ) from exc
-    except GatewayUnavailable as exc:
-        raise ApiError(
-            502, "GATEWAY_UNAVAILABLE", "The gateway did not answer; retry the same request."
-        ) from exc
-    except GatewayError as exc:
-        raise ApiError(409, "GATEWAY_REFUSED", exc.message, gateway_code=exc.code) from exc
+    except (GatewayError, GatewayUnavailable) as exc:
+        raise record_access.gateway_failed(exc) from exc
 
     verdict = verify(gp, order_id=source["id"], amount=price, currency=currency)
     if verdict.ok:

@@ -9,6 +9,7 @@ from flask import current_app
 from payment_backend.clock import iso
 from payment_backend.models import Order
 from payment_backend.services.ledger import gateway_data
+from payment_backend.services.urls import iamport_notice_url
 
 
 def _browser_hints(order: Order) -> dict[str, str]:
@@ -18,7 +19,7 @@ def _browser_hints(order: Order) -> dict[str, str]:
     config = current_app.config
     return {
         "pg": config["IAMPORT_PG"] if order.currency == "KRW" else config["IAMPORT_OVERSEAS_PG"],
-        "notice_url": config["PUBLIC_URL"].rstrip("/") + "/payments/webhooks/iamport",
+        "notice_url": iamport_notice_url(),
     }
 
 

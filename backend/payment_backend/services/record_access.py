@@ -1,17 +1,18 @@
-"""The service API's records (payment histories, billing keys): found by their source, and
-read or registered again only with their password."""
+"""The service API's records (payment histories, billing keys): found by their source, read or
+registered again only with their password, and the answer when their gateway fails."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from payment_backend.crypto import verify_password
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Payment, Reservation
+from payment_backend.vendors.base import GatewayError, GatewayUnavailable
 
 R = TypeVar("R", Payment, Reservation)
 
@@ -22,6 +23,17 @@ def of_source(model: type[R], source: dict[str, str]) -> ColumnElement[bool]:
         model.source_schema == source["schema"],
         model.source_table == source["table"],
         model.source_id == source["id"],
+    )
+
+
+def registered(
+    model: type[R], vendor: str, holds_key: ColumnElement[bool], source: dict[str, str]
+) -> list[R]:
+    """The records of this vendor that hold the gateway key (holds_key), and the source's record."""
+    return list(
+        db.session.scalars(
+            select(model).where(or_((model.vendor == vendor) & holds_key, of_source(model, source)))
+        )
     )
 
 
@@ -47,13 +59,35 @@ def _authorized(record: R | None, password: str, not_found: Callable[[], ApiErro
     return record
 
 
-def repeated(record: R, same: bool, password: str, what: str) -> R:
-    """The stored record when a registration repeats it (same fields, its password), else 409."""
+def repeated(existing: list[R], vendor: str, data: dict[str, Any], same: bool, what: str) -> R:
+    """The stored record when a registration repeats it, else 409.
+
+    A repeat finds one record, of the same vendor and source, whose own fields the caller
+    compared (same), and gives its password.
+    """
+    record = existing[0]
+    source = data["source"]
+    same = (
+        same
+        and len(existing) == 1
+        and record.vendor == vendor
+        and (record.source_schema, record.source_table, record.source_id)
+        == (source["schema"], source["table"], source["id"])
+    )
     # The password is checked last and always, so a repeat is only recognised with it.
-    if verify_password(password, record.password_hash) and same:
+    if verify_password(data["password"], record.password_hash) and same:
         return record
     raise ApiError(
         409,
         "ALREADY_REGISTERED",
         f"This source or {what} is already registered by another request.",
     )
+
+
+def gateway_failed(exc: GatewayError | GatewayUnavailable) -> ApiError:
+    """The answer when a registration's gateway did not answer (502) or refused (409)."""
+    if isinstance(exc, GatewayUnavailable):
+        return ApiError(
+            502, "GATEWAY_UNAVAILABLE", "The gateway did not answer; retry the same request."
+        )
+    return ApiError(409, "GATEWAY_REFUSED", exc.message, gateway_code=exc.code)

@@ -7,7 +7,6 @@ import hmac
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from payment_backend.clock import iso, now
@@ -176,48 +175,27 @@ def _read(
             return uid, uid, customer, customer_card(customer)
         billing = gateway("toss").billing_authorization(uid, source["id"])
         return billing["billingKey"], billing["customerKey"], billing, billing_card(billing)
-    except PaymentNotFound as exc:
-        raise ApiError(
-            404, "VENDOR_RESERVATION_NOT_FOUND", f"The gateway has no billing key {uid}."
-        ) from exc
-    except GatewayUnavailable as exc:
-        raise ApiError(
-            502, "GATEWAY_UNAVAILABLE", "The gateway did not answer; retry the same request."
-        ) from exc
-    except GatewayError as exc:
-        if exc.status == 404:
+    except (GatewayError, GatewayUnavailable) as exc:
+        missing = isinstance(exc, GatewayError) and (
+            isinstance(exc, PaymentNotFound) or exc.status == 404
+        )
+        if missing:
             raise ApiError(
                 404, "VENDOR_RESERVATION_NOT_FOUND", f"The gateway has no billing key {uid}."
             ) from exc
-        raise ApiError(409, "GATEWAY_REFUSED", exc.message, gateway_code=exc.code) from exc
+        raise record_access.gateway_failed(exc) from exc
 
 
 def _registered(vendor: str, uid: str, source: dict[str, str]) -> list[Reservation]:
-    return list(
-        db.session.scalars(
-            select(Reservation).where(
-                or_(
-                    (Reservation.vendor == vendor)
-                    & (Reservation.uid_digest == uid_digest(vendor, uid)),
-                    record_access.of_source(Reservation, source),
-                )
-            )
-        )
-    )
+    """Records holding this billing key or this source."""
+    holds_key = Reservation.uid_digest == uid_digest(vendor, uid)
+    return record_access.registered(Reservation, vendor, holds_key, source)
 
 
 def _repeat(existing: list[Reservation], vendor: str, data: dict[str, Any]) -> Reservation:
     """The stored record if this is the same registration again, else 409."""
-    source = data["source"]
-    reservation = existing[0]
-    same = (
-        len(existing) == 1
-        and reservation.vendor == vendor
-        and (reservation.source_schema, reservation.source_table, reservation.source_id)
-        == (source["schema"], source["table"], source["id"])
-        and reservation.title == data["title"][:200]
-    )
-    return record_access.repeated(reservation, same, data["password"], "billing key")
+    same = existing[0].title == data["title"][:200]
+    return record_access.repeated(existing, vendor, data, same, "billing key")
 
 
 def find_by_source(source: dict[str, str], password: str) -> Reservation:

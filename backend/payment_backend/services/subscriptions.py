@@ -43,7 +43,9 @@ from payment_backend.models import (
     SubscriptionCharge,
 )
 from payment_backend.services import ledger, reservations
+from payment_backend.services.checkout import UNAVAILABLE
 from payment_backend.services.notifications import notify_event
+from payment_backend.services.urls import iamport_notice_url
 from payment_backend.services.verification import cancel_forgery, verify
 from payment_backend.vendors import VENDORS, base, gateway
 from payment_backend.vendors.base import (
@@ -77,9 +79,6 @@ ORDER_ID = re.compile(r"^(sub_[0-9a-f]{20})_([pc])(\d+)$")
 TOSS_SUCCESS_PATH = "/subscriptions/toss/success"
 TOSS_FAIL_PATH = "/subscriptions/toss/fail"
 LIVE = ("active", "past_due")
-
-UNAVAILABLE = "The payment gateway is unreachable. Please try again in a moment."
-
 
 # -- periods and ids ---------------------------------------------------------------------------
 
@@ -116,10 +115,6 @@ def card_order_id(sub_id: str, change: int) -> str:
 def _new_customer_key() -> str:
     # Random and unguessable, as Toss asks of a customerKey; also the PortOne customer_uid.
     return "cus_" + secrets.token_hex(12)
-
-
-def _notice_url() -> str:
-    return current_app.config["PUBLIC_URL"].rstrip("/") + "/payments/webhooks/iamport"
 
 
 def _charge_name(sub: Subscription, period: int) -> str:
@@ -274,7 +269,7 @@ def setup(sub: Subscription) -> dict[str, Any]:
             f"{sub.plan.name} (first {sub.plan.interval})" if first else f"{sub.plan.name} (card)"
         )[:40],
         "pg": config["IAMPORT_PG"],
-        "notice_url": _notice_url(),
+        "notice_url": iamport_notice_url(),
     }
 
 
@@ -787,7 +782,7 @@ def _book(sub: Subscription, charge: SubscriptionCharge) -> None:
             currency=charge.currency,
             name=_charge_name(sub, charge.period),
             buyer=sub.buyer,
-            notice_url=_notice_url(),
+            notice_url=iamport_notice_url(),
         )
         charge.scheduled_with = sub.customer_key
     except GatewayUnavailable as exc:
@@ -889,7 +884,7 @@ def _charge_with_key(sub: Subscription, charge: SubscriptionCharge) -> GatewayPa
         currency=charge.currency,
         name=_charge_name(sub, charge.period),
         buyer=sub.buyer,
-        notice_url=_notice_url(),
+        notice_url=iamport_notice_url(),
     )
 
 

@@ -1,4 +1,5 @@
-"""Which webhook URLs the backend may call: public hosts, the allow-list, loopback outside real mode."""
+"""Webhook URLs: which ones the backend may call (public hosts, the allow-list, loopback outside
+real mode), and the one PortOne calls back."""
 
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ class UrlPolicy:
         if address.is_loopback:
             return self.allow_loopback
         return address.is_global and not address.is_multicast
+
+
+def iamport_notice_url() -> str:
+    """Where PortOne sends its webhooks: the notice_url handed to the browser's SDK."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + "/payments/webhooks/iamport"
 
 
 def policy() -> UrlPolicy:
