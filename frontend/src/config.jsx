@@ -1,35 +1,25 @@
 // The backend's /api/checkout/config, loaded once for the whole app.
-import { createContext, useContext, useEffect, useState } from 'react'
+import { createContext, useContext } from 'react'
 import { getConfig } from './api.js'
 import { setCurrencies } from './format.js'
+import { ErrorNotice } from './notices.jsx'
+import { useLoad } from './useLoad.js'
 
 const ConfigContext = createContext(null)
 
+async function loadConfig() {
+  const config = await getConfig()
+  setCurrencies(config.currencies)
+  return config
+}
+
 export function ConfigProvider({ children }) {
-  const [state, setState] = useState({ config: null, error: null, loading: true })
-  const [attempt, setAttempt] = useState(0)
-
-  useEffect(() => {
-    let active = true
-    getConfig().then(
-      (config) => {
-        if (!active) return
-        setCurrencies(config.currencies)
-        setState({ config, error: null, loading: false })
-      },
-      (error) => active && setState({ config: null, error, loading: false }),
-    )
-    return () => {
-      active = false
-    }
-  }, [attempt])
-
-  function reload() {
-    setState({ config: null, error: null, loading: true })
-    setAttempt((n) => n + 1)
-  }
-
-  return <ConfigContext.Provider value={{ ...state, reload }}>{children}</ConfigContext.Provider>
+  const { data: config, error, loading, reload } = useLoad(loadConfig)
+  return (
+    <ConfigContext.Provider value={{ config, error, loading, reload }}>
+      {children}
+    </ConfigContext.Provider>
+  )
 }
 
 export function useConfig() {
@@ -42,15 +32,15 @@ export function ConfigGate({ children }) {
   if (loading) return <p role="status">Loading…</p>
   if (error || !config) {
     return (
-      <div role="alert" className="notice notice-error">
-        <p>
-          <strong>Cannot reach the payment service.</strong> The shop needs the backend at /api;
-          please try again in a moment.
-        </p>
-        <button type="button" onClick={reload}>
-          Try again
-        </button>
-      </div>
+      <ErrorNotice
+        text={
+          <>
+            <strong>Cannot reach the payment service.</strong> The shop needs the backend at /api;
+            please try again in a moment.
+          </>
+        }
+        onRetry={reload}
+      />
     )
   }
   return children(config)

@@ -1,4 +1,5 @@
 // What the buyer and the owner read for each order status and each failure.
+import { formatMoney, formatTime } from './format.js'
 
 export const STATUS_LABELS = {
   pending: 'Pending',
@@ -11,6 +12,10 @@ export const STATUS_LABELS = {
 }
 
 export const statusLabel = (status) => STATUS_LABELS[status] || status
+
+const METHOD_NAMES = { card: 'Card', vbank: 'Virtual account' }
+
+export const methodName = (method) => METHOD_NAMES[method] || method
 
 export const UNCONFIRMED_PAYMENT =
   'We could not confirm your payment yet. It may have gone through: open your order before paying again.'
@@ -66,6 +71,14 @@ export const subscriptionStatusLabel = (status) => SUBSCRIPTION_LABELS[status] |
 const CHARGE_LABELS = { paid: 'Paid', failed: 'Failed', scheduled: 'Scheduled' }
 
 export const chargeStatusLabel = (status) => CHARGE_LABELS[status] || status
+
+/** The next charge's time and amount; `incomplete`: what to say before a card exists. */
+export function nextChargeText(sub, incomplete = '—') {
+  if (sub.status === 'canceled') return 'No further charges'
+  if (!sub.next_charge_at) return sub.status === 'incomplete' ? incomplete : '—'
+  const amount = sub.next_charge_amount ?? sub.plan.amount
+  return `${formatTime(sub.next_charge_at)} · ${formatMoney(amount, sub.plan.currency)}`
+}
 
 export const CARD_WINDOW_CLOSED = 'The card window was closed before the card was registered.'
 

@@ -1,13 +1,25 @@
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import { Link } from 'react-router-dom'
+import { AdminControls } from '../admin.jsx'
 import { getGatewayView, listOrders, refundOrder } from '../api.js'
 import { ConfigGate } from '../config.jsx'
+import { DataTable } from '../DataTable.jsx'
 import { exponentOf, formatMoney, toDecimalString, toMinor } from '../format.js'
-import { errorText, statusLabel } from '../messages.js'
-import TokenForm from '../TokenForm.jsx'
+import { orderPath } from '../links.jsx'
+import { errorText, methodName, statusLabel, vendorName } from '../messages.js'
+import { Outcome } from '../notices.jsx'
+import { useLoad } from '../useLoad.js'
 
-const VENDOR_NAMES = { iamport: 'PortOne', toss: 'Toss Payments' }
-const METHOD_NAMES = { card: 'Card', vbank: 'Virtual account' }
+const ORDER_COLUMNS = [
+  'Order',
+  'Vendor',
+  'Method',
+  'Amount',
+  'Refunded',
+  'Remaining',
+  'Status',
+  'Actions',
+]
 
 function newIdempotencyKey() {
   // randomUUID exists only in secure contexts (https or localhost).
@@ -23,37 +35,12 @@ export default function AdminPage() {
   )
 }
 
+async function loadOrders() {
+  return (await listOrders()).orders
+}
+
 function Admin({ config }) {
-  const [orders, setOrders] = useState(null)
-  const [error, setError] = useState(null)
-  const [loading, setLoading] = useState(true)
-
-  const [attempt, setAttempt] = useState(0)
-
-  useEffect(() => {
-    let active = true
-    listOrders().then(
-      (data) => {
-        if (!active) return
-        setOrders(data.orders)
-        setError(null)
-        setLoading(false)
-      },
-      (err) => {
-        if (!active) return
-        setError(err)
-        setLoading(false)
-      },
-    )
-    return () => {
-      active = false
-    }
-  }, [attempt])
-
-  function refresh() {
-    setLoading(true)
-    setAttempt((n) => n + 1)
-  }
+  const { data: orders, error, loading, reload, setData: setOrders } = useLoad(loadOrders)
 
   function replaceOrder(updated) {
     setOrders((list) => list.map((o) => (o.order_id === updated.order_id ? updated : o)))
@@ -61,42 +48,15 @@ function Admin({ config }) {
 
   return (
     <div className="admin">
-      {config.mode !== 'local' && <TokenForm onSaved={refresh} />}
-      <p>
-        <button type="button" onClick={refresh} disabled={loading}>
-          Refresh
-        </button>
-      </p>
-      {error && (
-        <div role="alert" className="notice notice-error">
-          <p>{errorText(error)}</p>
-        </div>
-      )}
+      <AdminControls config={config} loading={loading} error={error} onRefresh={reload} />
       {loading && !orders && <p role="status">Loading orders…</p>}
       {orders && orders.length === 0 && <p>No orders yet.</p>}
       {orders && orders.length > 0 && (
-        <div className="table-scroll">
-          <table>
-            <caption className="visually-hidden">Every order with its refunds</caption>
-            <thead>
-              <tr>
-                <th scope="col">Order</th>
-                <th scope="col">Vendor</th>
-                <th scope="col">Method</th>
-                <th scope="col">Amount</th>
-                <th scope="col">Refunded</th>
-                <th scope="col">Remaining</th>
-                <th scope="col">Status</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {orders.map((order) => (
-                <OrderRow key={order.order_id} order={order} onChange={replaceOrder} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Every order with its refunds" columns={ORDER_COLUMNS}>
+          {orders.map((order) => (
+            <OrderRow key={order.order_id} order={order} onChange={replaceOrder} />
+          ))}
+        </DataTable>
       )}
     </div>
   )
@@ -107,13 +67,13 @@ function OrderRow({ order, onChange }) {
   return (
     <tr>
       <th scope="row">
-        <Link to={`/orders/${encodeURIComponent(order.order_id)}`} className="mono">
+        <Link to={orderPath(order.order_id)} className="mono">
           {order.order_id}
         </Link>
         <div className="muted small">{order.name}</div>
       </th>
-      <td>{VENDOR_NAMES[order.vendor] || order.vendor}</td>
-      <td>{METHOD_NAMES[order.method] || order.method}</td>
+      <td>{vendorName(order.vendor)}</td>
+      <td>{methodName(order.method)}</td>
       <td className="num">{money(order.amount)}</td>
       <td className="num">{money(order.refunded)}</td>
       <td className="num">{money(order.refundable)}</td>
@@ -201,16 +161,7 @@ function RefundForm({ order, onChange }) {
       <span id={`refund-hint-${order.order_id}`} className="hint muted small">
         Amount in {order.currency}; empty refunds the rest.
       </span>
-      {result?.ok && (
-        <p role="status" className="ok">
-          {result.ok}
-        </p>
-      )}
-      {result?.error && (
-        <p role="alert" className="error">
-          {result.error}
-        </p>
-      )}
+      <Outcome ok={result?.ok} error={result?.error} />
     </form>
   )
 }
@@ -232,11 +183,7 @@ function GatewayView({ orderId }) {
     <details onToggle={toggle} className="gateway-view">
       <summary>Gateway view</summary>
       {state.loading && <p role="status">Asking the gateway…</p>}
-      {state.error && (
-        <p role="alert" className="error">
-          {state.error}
-        </p>
-      )}
+      <Outcome error={state.error} />
       {state.data && (
         <pre aria-label={`Gateway view of ${orderId}`}>{JSON.stringify(state.data, null, 2)}</pre>
       )}

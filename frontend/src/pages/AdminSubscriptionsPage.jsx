@@ -1,10 +1,13 @@
 import { useEffect, useRef, useState } from 'react'
 import { Link } from 'react-router-dom'
+import { AdminControls } from '../admin.jsx'
 import { getSubscriptionDashboard, listSubscriptions } from '../api.js'
 import { ConfigGate } from '../config.jsx'
-import { formatMoney, formatTime, toMajorNumber } from '../format.js'
-import { errorText, subscriptionStatusLabel, vendorName } from '../messages.js'
-import TokenForm from '../TokenForm.jsx'
+import { DataTable, TableHead } from '../DataTable.jsx'
+import { formatMoney, toMajorNumber } from '../format.js'
+import { subscriptionPath } from '../links.jsx'
+import { nextChargeText, subscriptionStatusLabel, vendorName } from '../messages.js'
+import { useLoad } from '../useLoad.js'
 
 export default function AdminSubscriptionsPage() {
   return (
@@ -15,50 +18,17 @@ export default function AdminSubscriptionsPage() {
   )
 }
 
+async function loadDashboard() {
+  const [dashboard, list] = await Promise.all([getSubscriptionDashboard(), listSubscriptions()])
+  return { dashboard, subscriptions: list.subscriptions || [] }
+}
+
 function Dashboard({ config }) {
-  const [data, setData] = useState(null)
-  const [error, setError] = useState(null)
-  const [loading, setLoading] = useState(true)
-  const [attempt, setAttempt] = useState(0)
-
-  useEffect(() => {
-    let active = true
-    Promise.all([getSubscriptionDashboard(), listSubscriptions()]).then(
-      ([dashboard, list]) => {
-        if (!active) return
-        setData({ dashboard, subscriptions: list.subscriptions || [] })
-        setError(null)
-        setLoading(false)
-      },
-      (err) => {
-        if (!active) return
-        setError(err)
-        setLoading(false)
-      },
-    )
-    return () => {
-      active = false
-    }
-  }, [attempt])
-
-  function refresh() {
-    setLoading(true)
-    setAttempt((n) => n + 1)
-  }
+  const { data, error, loading, reload } = useLoad(loadDashboard)
 
   return (
     <div className="admin">
-      {config.mode !== 'local' && <TokenForm onSaved={refresh} />}
-      <p>
-        <button type="button" onClick={refresh} disabled={loading}>
-          Refresh
-        </button>
-      </p>
-      {error && (
-        <div role="alert" className="notice notice-error">
-          <p>{errorText(error)}</p>
-        </div>
-      )}
+      <AdminControls config={config} loading={loading} error={error} onRefresh={reload} />
       {loading && !data && <p role="status">Loading subscriptions…</p>}
       {data && (
         <>
@@ -134,6 +104,15 @@ function useWidth(fallback) {
   return [ref, width]
 }
 
+const MONTH_COLUMNS = [
+  'Month',
+  'MRR',
+  'New subscribers',
+  'Cancellations',
+  'Charged',
+  'Declined charges',
+]
+
 function MrrHistory({ months, currency }) {
   const money = (amount) => formatMoney(amount, currency)
   return (
@@ -148,16 +127,7 @@ function MrrHistory({ months, currency }) {
           <div className="visually-hidden">
             <table>
               <caption>Recurring revenue (MRR) and activity by month</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Month</th>
-                  <th scope="col">MRR</th>
-                  <th scope="col">New subscribers</th>
-                  <th scope="col">Cancellations</th>
-                  <th scope="col">Charged</th>
-                  <th scope="col">Declined charges</th>
-                </tr>
-              </thead>
+              <TableHead columns={MONTH_COLUMNS} />
               <tbody>
                 {months.map((m) => (
                   <tr key={m.month}>
@@ -270,12 +240,7 @@ function MrrChart({ months, currency }) {
   )
 }
 
-function nextChargeCell(sub) {
-  if (sub.status === 'canceled') return 'No further charges'
-  if (!sub.next_charge_at) return '—'
-  const amount = sub.next_charge_amount ?? sub.plan.amount
-  return `${formatTime(sub.next_charge_at)} · ${formatMoney(amount, sub.plan.currency)}`
-}
+const SUBSCRIPTION_COLUMNS = ['Subscription', 'Plan', 'Vendor', 'Status', 'Next charge']
 
 function SubscriptionTable({ subscriptions }) {
   return (
@@ -284,42 +249,25 @@ function SubscriptionTable({ subscriptions }) {
       {subscriptions.length === 0 ? (
         <p>No subscriptions yet.</p>
       ) : (
-        <div className="table-scroll">
-          <table>
-            <caption className="visually-hidden">Every subscription with its next charge</caption>
-            <thead>
-              <tr>
-                <th scope="col">Subscription</th>
-                <th scope="col">Plan</th>
-                <th scope="col">Vendor</th>
-                <th scope="col">Status</th>
-                <th scope="col">Next charge</th>
-              </tr>
-            </thead>
-            <tbody>
-              {subscriptions.map((sub) => (
-                <tr key={sub.subscription_id}>
-                  <th scope="row">
-                    <Link
-                      to={`/subscriptions/${encodeURIComponent(sub.subscription_id)}`}
-                      className="mono"
-                    >
-                      {sub.subscription_id}
-                    </Link>
-                  </th>
-                  <td>{sub.plan?.name}</td>
-                  <td>{vendorName(sub.vendor)}</td>
-                  <td>
-                    <span className={`badge badge-sub-${sub.status}`}>
-                      {subscriptionStatusLabel(sub.status)}
-                    </span>
-                  </td>
-                  <td>{nextChargeCell(sub)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Every subscription with its next charge" columns={SUBSCRIPTION_COLUMNS}>
+          {subscriptions.map((sub) => (
+            <tr key={sub.subscription_id}>
+              <th scope="row">
+                <Link to={subscriptionPath(sub.subscription_id)} className="mono">
+                  {sub.subscription_id}
+                </Link>
+              </th>
+              <td>{sub.plan?.name}</td>
+              <td>{vendorName(sub.vendor)}</td>
+              <td>
+                <span className={`badge badge-sub-${sub.status}`}>
+                  {subscriptionStatusLabel(sub.status)}
+                </span>
+              </td>
+              <td>{nextChargeText(sub)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   )

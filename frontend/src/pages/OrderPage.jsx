@@ -1,13 +1,14 @@
 import { useEffect, useState } from 'react'
-import { Link, useLocation, useParams } from 'react-router-dom'
+import { useLocation, useParams } from 'react-router-dom'
 import { getOrder, simulateDeposit } from '../api.js'
 import { useConfig } from '../config.jsx'
 import { formatMoney, formatTime } from '../format.js'
-import { errorText, statusLabel } from '../messages.js'
+import { BackToProducts } from '../links.jsx'
+import { errorText, methodName, statusLabel, vendorName } from '../messages.js'
+import { ErrorNotice, StatusLine } from '../notices.jsx'
+import { useLoad } from '../useLoad.js'
 
 const POLL_MS = 1000
-const VENDOR_NAMES = { iamport: 'PortOne', toss: 'Toss Payments' }
-const METHOD_NAMES = { card: 'Card', vbank: 'Virtual account' }
 
 export default function OrderPage() {
   const { orderId } = useParams()
@@ -16,19 +17,7 @@ export default function OrderPage() {
 
 function Order({ orderId }) {
   const location = useLocation()
-  const [order, setOrder] = useState(null)
-  const [loadError, setLoadError] = useState(null)
-
-  useEffect(() => {
-    let active = true
-    getOrder(orderId).then(
-      (o) => active && setOrder(o),
-      (err) => active && setLoadError(err),
-    )
-    return () => {
-      active = false
-    }
-  }, [orderId])
+  const { data: order, error: loadError, setData: setOrder } = useLoad(() => getOrder(orderId))
 
   // A virtual account turns paid when the deposit arrives (webhook at the backend): poll for it.
   const status = order?.status
@@ -54,37 +43,28 @@ function Order({ orderId }) {
     <>
       <h1>Order {orderId}</h1>
       {loadError && (
-        <div role="alert" className="notice notice-error">
-          <p>
-            {loadError.code === 'ORDER_NOT_FOUND'
+        <ErrorNotice
+          text={
+            loadError.code === 'ORDER_NOT_FOUND'
               ? 'There is no order with this id.'
-              : errorText(loadError)}
-          </p>
-        </div>
+              : errorText(loadError)
+          }
+        />
       )}
       {!order && !loadError && <p role="status">Loading the order…</p>}
       {order && (
         <>
-          <p className="status-line">
-            Status{' '}
-            <span role="status" aria-label="Order status" className={`badge badge-${order.status}`}>
-              {statusLabel(order.status)}
-            </span>
-          </p>
-          {failure && (
-            <div role="alert" className="notice notice-error">
-              <p>{errorText(failure)}</p>
-            </div>
-          )}
+          <StatusLine label="Order status" badge={`badge-${order.status}`}>
+            {statusLabel(order.status)}
+          </StatusLine>
+          {failure && <ErrorNotice text={errorText(failure)} />}
           <OrderDetails order={order} />
           {order.payment?.vbank && <VirtualAccount order={order} onChange={setOrder} />}
           {order.payment?.card && <CardReceipt order={order} />}
           <Refunds order={order} />
         </>
       )}
-      <p>
-        <Link to="/">Back to products</Link>
-      </p>
+      <BackToProducts />
     </>
   )
 }
@@ -107,9 +87,9 @@ function OrderDetails({ order }) {
         <dt>Amount</dt>
         <dd>{formatMoney(order.amount, order.currency)}</dd>
         <dt>Gateway</dt>
-        <dd>{VENDOR_NAMES[order.vendor] || order.vendor}</dd>
+        <dd>{vendorName(order.vendor)}</dd>
         <dt>Method</dt>
-        <dd>{METHOD_NAMES[order.method] || order.method}</dd>
+        <dd>{methodName(order.method)}</dd>
         <dt>Ordered</dt>
         <dd>{formatTime(order.created_at)}</dd>
       </dl>
@@ -204,11 +184,7 @@ function VirtualAccount({ order, onChange }) {
           Simulate deposit
         </button>
       )}
-      {error && (
-        <div role="alert" className="notice notice-error">
-          <p>{error}</p>
-        </div>
-      )}
+      {error && <ErrorNotice text={error} />}
     </section>
   )
 }

@@ -1,12 +1,19 @@
-import { useEffect, useState } from 'react'
-import { Link, useNavigate } from 'react-router-dom'
+import { useState } from 'react'
+import { useNavigate } from 'react-router-dom'
 import { completePayment, createOrder, failOrder } from '../api.js'
+import {
+  BuyerFields,
+  GatewayFieldset,
+  RadioChoice,
+  useCheckoutChoices,
+} from '../CheckoutFields.jsx'
 import { ConfigGate } from '../config.jsx'
 import { exponentOf, formatMoney, toMinor } from '../format.js'
 import { loadScript, payWithPortOne, payWithToss } from '../gateways.js'
+import { OrderLink, orderPath } from '../links.jsx'
 import { errorText, UNCONFIRMED_PAYMENT } from '../messages.js'
+import { ErrorNotice, Progress } from '../notices.jsx'
 
-const VENDOR_NAMES = { iamport: 'PortOne', toss: 'Toss Payments' }
 const MAX_QUANTITY = 99
 
 /** The demo's forged amount: 1,000 won or one dollar less than the order. */
@@ -32,21 +39,14 @@ export default function ShopPage() {
 function Shop({ config }) {
   const navigate = useNavigate()
   const products = config.products || []
-  const vendors = Object.keys(config.vendors || {}).filter((v) => VENDOR_NAMES[v])
+  const { vendors, vendor, setVendor, buyer, setBuyer } = useCheckoutChoices(config)
 
   const [quantities, setQuantities] = useState({})
-  const [vendor, setVendor] = useState(vendors[0] || 'iamport')
   const [method, setMethod] = useState('card')
   const [tamper, setTamper] = useState(false)
-  const [buyer, setBuyer] = useState({ name: 'Hong Gildong', email: 'buyer@example.com' })
   const [busy, setBusy] = useState(false)
   const [progress, setProgress] = useState('')
   const [error, setError] = useState(null)
-
-  // Load the SDKs early, so that the payment popup opens soon after the click.
-  useEffect(() => {
-    for (const v of Object.values(config.vendors || {})) loadScript(v.sdk_url).catch(() => {})
-  }, [config])
 
   const lines = products
     .map((product) => ({ product, quantity: parseQuantity(quantities[product.id] ?? '0') }))
@@ -117,12 +117,12 @@ function Shop({ config }) {
         paymentId: result.paymentId,
         amount: paid ?? amount,
       })
-      navigate(`/orders/${encodeURIComponent(confirmed.order_id)}`)
+      navigate(orderPath(confirmed.order_id))
     } catch (err) {
       if (step === 'window') {
         await reportFailure(order, { code: err.code || 'SDK_ERROR', message: err.message })
       } else if (step === 'complete' && err.code === 'AMOUNT_MISMATCH') {
-        navigate(`/orders/${encodeURIComponent(order.order_id)}`, {
+        navigate(orderPath(order.order_id), {
           state: { error: { code: err.code, message: err.message } },
         })
       } else if (step === 'complete') {
@@ -199,46 +199,28 @@ function Shop({ config }) {
             </p>
           )}
 
-          <fieldset>
-            <legend>Gateway</legend>
-            {vendors.map((v) => (
-              <label key={v} className="choice">
-                <input
-                  type="radio"
-                  name="vendor"
-                  value={v}
-                  checked={vendor === v}
-                  onChange={() => setVendor(v)}
-                />
-                {VENDOR_NAMES[v]}
-              </label>
-            ))}
-          </fieldset>
+          <GatewayFieldset vendors={vendors} vendor={vendor} onChange={setVendor} />
 
           <fieldset>
             <legend>Payment method</legend>
-            <label className="choice">
-              <input
-                type="radio"
-                name="method"
-                value="card"
-                checked={payMethod === 'card'}
-                onChange={() => setMethod('card')}
-              />
+            <RadioChoice
+              name="method"
+              value="card"
+              checked={payMethod === 'card'}
+              onSelect={() => setMethod('card')}
+            >
               Card
-            </label>
-            <label className="choice">
-              <input
-                type="radio"
-                name="method"
-                value="vbank"
-                checked={payMethod === 'vbank'}
-                disabled={!vbankAllowed}
-                aria-describedby={vbankAllowed ? undefined : 'vbank-hint'}
-                onChange={() => setMethod('vbank')}
-              />
+            </RadioChoice>
+            <RadioChoice
+              name="method"
+              value="vbank"
+              checked={payMethod === 'vbank'}
+              onSelect={() => setMethod('vbank')}
+              disabled={!vbankAllowed}
+              aria-describedby={vbankAllowed ? undefined : 'vbank-hint'}
+            >
               Virtual account
-            </label>
+            </RadioChoice>
             {!vbankAllowed && (
               <p id="vbank-hint" className="muted small">
                 Virtual accounts take won (KRW) only.
@@ -246,25 +228,7 @@ function Shop({ config }) {
             )}
           </fieldset>
 
-          <div className="fields">
-            <label>
-              Buyer name
-              <input
-                value={buyer.name}
-                autoComplete="name"
-                onChange={(e) => setBuyer({ ...buyer, name: e.target.value })}
-              />
-            </label>
-            <label>
-              Buyer email
-              <input
-                type="email"
-                value={buyer.email}
-                autoComplete="email"
-                onChange={(e) => setBuyer({ ...buyer, email: e.target.value })}
-              />
-            </label>
-          </div>
+          <BuyerFields buyer={buyer} onChange={setBuyer} />
 
           <label className="choice tamper">
             <input type="checkbox" checked={tamper} onChange={(e) => setTamper(e.target.checked)} />
@@ -279,22 +243,15 @@ function Shop({ config }) {
             Pay
           </button>
 
-          {progress && (
-            <p role="status" className="muted">
-              {progress}
-            </p>
-          )}
+          {progress && <Progress>{progress}</Progress>}
           {error && (
-            <div role="alert" className="notice notice-error">
-              <p>{error.text}</p>
+            <ErrorNotice text={error.text}>
               {error.orderId && (
                 <p>
-                  <Link to={`/orders/${encodeURIComponent(error.orderId)}`}>
-                    View order {error.orderId}
-                  </Link>
+                  <OrderLink orderId={error.orderId} />
                 </p>
               )}
-            </div>
+            </ErrorNotice>
           )}
         </form>
       </section>

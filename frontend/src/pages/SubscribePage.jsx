@@ -1,10 +1,19 @@
-import { useEffect, useState } from 'react'
-import { Link, useNavigate } from 'react-router-dom'
+import { useState } from 'react'
+import { useNavigate } from 'react-router-dom'
 import { activateSubscription, createSubscription, listPlans } from '../api.js'
+import {
+  BuyerFields,
+  GatewayFieldset,
+  RadioChoice,
+  useCheckoutChoices,
+} from '../CheckoutFields.jsx'
 import { ConfigGate } from '../config.jsx'
 import { formatMoney, perInterval } from '../format.js'
 import { loadScript, registerCardWithPortOne, registerCardWithToss } from '../gateways.js'
-import { cardErrorText, errorText, VENDOR_NAMES } from '../messages.js'
+import { SubscriptionLink, subscriptionPath } from '../links.jsx'
+import { cardErrorText, errorText } from '../messages.js'
+import { ErrorNotice, Progress } from '../notices.jsx'
+import { useLoad } from '../useLoad.js'
 
 export default function SubscribePage() {
   return (
@@ -15,45 +24,19 @@ export default function SubscribePage() {
   )
 }
 
-function usePlans() {
-  const [state, setState] = useState({ plans: null, error: null })
-  const [attempt, setAttempt] = useState(0)
-
-  useEffect(() => {
-    let active = true
-    listPlans().then(
-      (data) => active && setState({ plans: data.plans || [], error: null }),
-      (error) => active && setState({ plans: null, error }),
-    )
-    return () => {
-      active = false
-    }
-  }, [attempt])
-
-  function reload() {
-    setState({ plans: null, error: null })
-    setAttempt((n) => n + 1)
-  }
-
-  return { ...state, reload }
+async function loadPlans() {
+  return (await listPlans()).plans || []
 }
 
 function Subscribe({ config }) {
   const navigate = useNavigate()
-  const { plans, error: plansError, reload } = usePlans()
-  const vendors = Object.keys(config.vendors || {}).filter((v) => VENDOR_NAMES[v])
+  const { data: plans, error: plansError, loading: plansLoading, reload } = useLoad(loadPlans)
+  const { vendors, vendor, setVendor, buyer, setBuyer } = useCheckoutChoices(config)
 
   const [planId, setPlanId] = useState(null)
-  const [vendor, setVendor] = useState(vendors[0] || 'iamport')
-  const [buyer, setBuyer] = useState({ name: 'Hong Gildong', email: 'buyer@example.com' })
   const [busy, setBusy] = useState(false)
   const [progress, setProgress] = useState('')
   const [error, setError] = useState(null)
-
-  // Load the SDKs early, so that the billing window opens soon after the click.
-  useEffect(() => {
-    for (const v of Object.values(config.vendors || {})) loadScript(v.sdk_url).catch(() => {})
-  }, [config])
 
   const chosenId = planId ?? plans?.[0]?.id ?? null
   const plan = plans?.find((p) => p.id === chosenId) || null
@@ -85,7 +68,7 @@ function Subscribe({ config }) {
       const active = await activateSubscription(subscription.subscription_id, {
         imp_uid: result.paymentId,
       })
-      navigate(`/subscriptions/${encodeURIComponent(active.subscription_id)}`)
+      navigate(subscriptionPath(active.subscription_id))
     } catch (err) {
       setError({ text: cardErrorText(err), subscriptionId: subscription?.subscription_id })
     } finally {
@@ -94,15 +77,9 @@ function Subscribe({ config }) {
     }
   }
 
-  if (plansError) {
-    return (
-      <div role="alert" className="notice notice-error">
-        <p>{errorText(plansError)}</p>
-        <button type="button" onClick={reload}>
-          Try again
-        </button>
-      </div>
-    )
+  // A reload after a failure shows "Loading plans…" again, not the old error.
+  if (plansError && !plansLoading) {
+    return <ErrorNotice text={errorText(plansError)} onRetry={reload} />
   }
   if (!plans) return <p role="status">Loading plans…</p>
 
@@ -115,59 +92,27 @@ function Subscribe({ config }) {
           <legend>Plan</legend>
           <div className="plans">
             {plans.map((p) => (
-              <label key={p.id} className="choice plan">
-                <input
-                  type="radio"
-                  name="plan"
-                  value={p.id}
-                  checked={chosenId === p.id}
-                  onChange={() => setPlanId(p.id)}
-                />
+              <RadioChoice
+                key={p.id}
+                className="choice plan"
+                name="plan"
+                value={p.id}
+                checked={chosenId === p.id}
+                onSelect={() => setPlanId(p.id)}
+              >
                 <span className="plan-name">{p.name}</span>
                 <span className="plan-price">
                   {formatMoney(p.amount, p.currency)} {perInterval(p.interval)}
                 </span>
-              </label>
+              </RadioChoice>
             ))}
           </div>
         </fieldset>
       )}
 
-      <fieldset>
-        <legend>Gateway</legend>
-        {vendors.map((v) => (
-          <label key={v} className="choice">
-            <input
-              type="radio"
-              name="vendor"
-              value={v}
-              checked={vendor === v}
-              onChange={() => setVendor(v)}
-            />
-            {VENDOR_NAMES[v]}
-          </label>
-        ))}
-      </fieldset>
+      <GatewayFieldset vendors={vendors} vendor={vendor} onChange={setVendor} />
 
-      <div className="fields">
-        <label>
-          Buyer name
-          <input
-            value={buyer.name}
-            autoComplete="name"
-            onChange={(e) => setBuyer({ ...buyer, name: e.target.value })}
-          />
-        </label>
-        <label>
-          Buyer email
-          <input
-            type="email"
-            value={buyer.email}
-            autoComplete="email"
-            onChange={(e) => setBuyer({ ...buyer, email: e.target.value })}
-          />
-        </label>
-      </div>
+      <BuyerFields buyer={buyer} onChange={setBuyer} />
 
       {plan && (
         <p className="muted small" id="subscribe-terms">
@@ -186,22 +131,15 @@ function Subscribe({ config }) {
         Subscribe
       </button>
 
-      {progress && (
-        <p role="status" className="muted">
-          {progress}
-        </p>
-      )}
+      {progress && <Progress>{progress}</Progress>}
       {error && (
-        <div role="alert" className="notice notice-error">
-          <p>{error.text}</p>
+        <ErrorNotice text={error.text}>
           {error.subscriptionId && (
             <p>
-              <Link to={`/subscriptions/${encodeURIComponent(error.subscriptionId)}`}>
-                View subscription {error.subscriptionId}
-              </Link>
+              <SubscriptionLink subscriptionId={error.subscriptionId} />
             </p>
           )}
-        </div>
+        </ErrorNotice>
       )}
     </form>
   )

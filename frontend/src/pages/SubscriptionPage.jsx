@@ -9,16 +9,21 @@ import {
   startCardReplacement,
 } from '../api.js'
 import { useConfig } from '../config.jsx'
+import { DataTable } from '../DataTable.jsx'
 import { formatDate, formatMoney, formatTime, perInterval } from '../format.js'
 import { registerCardWithPortOne, registerCardWithToss } from '../gateways.js'
+import { BackToPlans } from '../links.jsx'
 import {
   cardErrorText,
   cardReplacedText,
   chargeStatusLabel,
   errorText,
+  nextChargeText,
   subscriptionStatusLabel,
   vendorName,
 } from '../messages.js'
+import { ErrorNotice, Outcome, Progress, StatusLine } from '../notices.jsx'
+import { useLoad } from '../useLoad.js'
 
 const POLL_MS = 2000
 const DAY = 86400
@@ -105,27 +110,20 @@ function Subscription({ subscriptionId }) {
     <>
       <h1>Subscription {subscriptionId}</h1>
       {loadError && !sub && (
-        <div role="alert" className="notice notice-error">
-          <p>
-            {loadError.status === 404
+        <ErrorNotice
+          text={
+            loadError.status === 404
               ? 'There is no subscription with this id.'
-              : errorText(loadError)}
-          </p>
-        </div>
+              : errorText(loadError)
+          }
+        />
       )}
       {!sub && !loadError && <p role="status">Loading the subscription…</p>}
       {sub && (
         <>
-          <p className="status-line">
-            Status{' '}
-            <span
-              role="status"
-              aria-label="Subscription status"
-              className={`badge badge-sub-${sub.status}`}
-            >
-              {subscriptionStatusLabel(sub.status)}
-            </span>
-          </p>
+          <StatusLine label="Subscription status" badge={`badge-sub-${sub.status}`}>
+            {subscriptionStatusLabel(sub.status)}
+          </StatusLine>
           {flash && (
             <p role="status" className="notice notice-ok">
               {flash}
@@ -145,19 +143,9 @@ function Subscription({ subscriptionId }) {
           <Charges subscription={sub} />
         </>
       )}
-      <p>
-        <Link to="/subscribe">Back to plans</Link>
-      </p>
+      <BackToPlans />
     </>
   )
-}
-
-function nextCharge(sub) {
-  const money = (amount) => formatMoney(amount, sub.plan.currency)
-  if (sub.status === 'canceled') return 'No further charges'
-  if (!sub.next_charge_at) return sub.status === 'incomplete' ? 'Once the card is registered' : '—'
-  const amount = sub.next_charge_amount ?? sub.plan.amount
-  return `${formatTime(sub.next_charge_at)} · ${money(amount)}`
 }
 
 function Details({ subscription: sub, config, mutate, onDone }) {
@@ -192,7 +180,7 @@ function Details({ subscription: sub, config, mutate, onDone }) {
           </>
         )}
         <dt>Next charge</dt>
-        <dd>{nextCharge(sub)}</dd>
+        <dd>{nextChargeText(sub, 'Once the card is registered')}</dd>
         {sub.status === 'canceled' && (
           <>
             <dt>Access until</dt>
@@ -301,16 +289,8 @@ function CardReplacement({ subscription: sub, config, mutate, onDone, prominent 
       >
         Replace card
       </button>
-      {busy && (
-        <p role="status" className="muted">
-          Waiting for the card window…
-        </p>
-      )}
-      {error && (
-        <div role="alert" className="notice notice-error">
-          <p>{error}</p>
-        </div>
-      )}
+      {busy && <Progress>Waiting for the card window…</Progress>}
+      {error && <ErrorNotice text={error} />}
     </div>
   )
 }
@@ -383,30 +363,16 @@ function CancelSubscription({ subscription: sub, mutate, onDone }) {
           Keep subscription
         </button>
       </div>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Outcome error={error} />
     </div>
   )
 }
 
 function TestClock({ onAdvanced }) {
-  const [clock, setClock] = useState(null)
+  // A failed load leaves the buttons working; only the time is not shown.
+  const { data: clock, setData: setClock } = useLoad(getTestClock)
   const [busy, setBusy] = useState(false)
   const [result, setResult] = useState(null)
-
-  useEffect(() => {
-    let active = true
-    getTestClock().then(
-      (c) => active && setClock(c),
-      () => {}, // the buttons still work; only the time is not shown
-    )
-    return () => {
-      active = false
-    }
-  }, [])
 
   async function advance(seconds, label) {
     setBusy(true)
@@ -453,21 +419,8 @@ function TestClock({ onAdvanced }) {
           Advance 1 month
         </button>
       </div>
-      {busy && (
-        <p role="status" className="muted">
-          Advancing the clock…
-        </p>
-      )}
-      {result?.ok && (
-        <p role="status" className="ok">
-          {result.ok}
-        </p>
-      )}
-      {result?.error && (
-        <p role="alert" className="error">
-          {result.error}
-        </p>
-      )}
+      {busy && <Progress>Advancing the clock…</Progress>}
+      <Outcome ok={result?.ok} error={result?.error} />
     </section>
   )
 }
@@ -483,6 +436,13 @@ function chargeDate(charge) {
   )
 }
 
+const CHARGE_COLUMNS = [
+  { label: 'Period', className: 'num' },
+  'Date',
+  { label: 'Amount', className: 'num' },
+  'Status',
+]
+
 function Charges({ subscription: sub }) {
   const charges = sub.charges || []
   return (
@@ -491,54 +451,39 @@ function Charges({ subscription: sub }) {
       {charges.length === 0 ? (
         <p className="muted">No charges yet.</p>
       ) : (
-        <div className="table-scroll">
-          <table className="charges">
-            <caption className="visually-hidden">Charges of this subscription, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col" className="num">
-                  Period
+        <DataTable
+          className="charges"
+          caption="Charges of this subscription, oldest first"
+          columns={CHARGE_COLUMNS}
+        >
+          {charges.map((charge) => {
+            const date = chargeDate(charge)
+            return (
+              <tr key={charge.id}>
+                <th scope="row" className="num">
+                  {charge.period}
                 </th>
-                <th scope="col">Date</th>
-                <th scope="col" className="num">
-                  Amount
-                </th>
-                <th scope="col">Status</th>
+                <td className="nowrap">
+                  {date && (
+                    <time dateTime={date} title={formatTime(date)}>
+                      {formatDate(date)}
+                    </time>
+                  )}
+                </td>
+                <td className="num">{formatMoney(charge.amount, sub.plan.currency)}</td>
+                <td>
+                  <span className={`badge badge-${charge.status}`}>
+                    {chargeStatusLabel(charge.status)}
+                  </span>
+                  {charge.key_issue && (
+                    <span className="charge-note">first payment (card registration)</span>
+                  )}
+                  {charge.failure && <span className="charge-note error">{charge.failure}</span>}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {charges.map((charge) => {
-                const date = chargeDate(charge)
-                return (
-                  <tr key={charge.id}>
-                    <th scope="row" className="num">
-                      {charge.period}
-                    </th>
-                    <td className="nowrap">
-                      {date && (
-                        <time dateTime={date} title={formatTime(date)}>
-                          {formatDate(date)}
-                        </time>
-                      )}
-                    </td>
-                    <td className="num">{formatMoney(charge.amount, sub.plan.currency)}</td>
-                    <td>
-                      <span className={`badge badge-${charge.status}`}>
-                        {chargeStatusLabel(charge.status)}
-                      </span>
-                      {charge.key_issue && (
-                        <span className="charge-note">first payment (card registration)</span>
-                      )}
-                      {charge.failure && (
-                        <span className="charge-note error">{charge.failure}</span>
-                      )}
-                    </td>
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
-        </div>
+            )
+          })}
+        </DataTable>
       )}
     </section>
   )

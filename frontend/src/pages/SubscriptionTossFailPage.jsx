@@ -1,5 +1,7 @@
-import { Link, useSearchParams } from 'react-router-dom'
+import { useSearchParams } from 'react-router-dom'
+import { BackToPlans } from '../links.jsx'
 import { cardErrorText } from '../messages.js'
+import { ErrorNotice } from '../notices.jsx'
 
 /** Toss's billing-auth failUrl: the card was not registered (declined, or the window closed). */
 export default function SubscriptionTossFailPage() {
@@ -12,20 +14,8 @@ export default function SubscriptionTossFailPage() {
   return (
     <>
       <h1>{replacing ? 'Card not replaced' : 'Card registration failed'}</h1>
-      <div role="alert" className="notice notice-error">
-        <p>{cardErrorText({ code, message })}</p>
-      </div>
-      <p>
-        {subscriptionId && (
-          <>
-            <Link to={`/subscriptions/${encodeURIComponent(subscriptionId)}`}>
-              View subscription {subscriptionId}
-            </Link>
-            {' · '}
-          </>
-        )}
-        <Link to="/subscribe">Back to plans</Link>
-      </p>
+      <ErrorNotice text={cardErrorText({ code, message })} />
+      <BackToPlans subscriptionId={subscriptionId} />
     </>
   )
 }

@@ -1,10 +1,9 @@
-import { useEffect, useState } from 'react'
-import { Link, useNavigate, useSearchParams } from 'react-router-dom'
+import { useNavigate, useSearchParams } from 'react-router-dom'
 import { activateSubscription, confirmCardReplacement, getSubscription } from '../api.js'
+import { BackToPlans, subscriptionPath } from '../links.jsx'
 import { cardErrorText, cardReplacedText } from '../messages.js'
-
-// One request per authKey, so that React's StrictMode re-run of the effect reuses it.
-const confirmations = new Map()
+import { ErrorNotice } from '../notices.jsx'
+import { useOnceRequest } from '../useOnceRequest.js'
 
 async function confirm(subscriptionId, action, proof) {
   if (action !== 'card') {
@@ -15,15 +14,6 @@ async function confirm(subscriptionId, action, proof) {
   return { subscription: updated, notice: cardReplacedText(before.status === 'past_due', updated) }
 }
 
-function confirmOnce(subscriptionId, action, proof) {
-  if (!confirmations.has(proof.auth_key)) {
-    confirmations.set(proof.auth_key, confirm(subscriptionId, action, proof))
-  }
-  return confirmations.get(proof.auth_key)
-}
-
-const RETRYABLE = new Set(['GATEWAY_UNAVAILABLE', 'SERVICE_UNREACHABLE', 'BAD_RESPONSE'])
-
 /** Toss's billing-auth successUrl: activates the subscription (or confirms a new card). */
 export default function SubscriptionTossSuccessPage() {
   const [params] = useSearchParams()
@@ -33,74 +23,38 @@ export default function SubscriptionTossSuccessPage() {
   const authKey = params.get('authKey')
   const action = params.get('action') === 'card' ? 'card' : 'subscribe'
   const missing = !subscriptionId || !customerKey || !authKey
-  const [error, setError] = useState(null)
-  const [attempt, setAttempt] = useState(0)
-
-  useEffect(() => {
-    if (missing) return
-    let active = true
-    const proof = { auth_key: authKey, customer_key: customerKey }
-    confirmOnce(subscriptionId, action, proof).then(
-      ({ notice }) =>
-        active &&
-        navigate(`/subscriptions/${encodeURIComponent(subscriptionId)}`, {
+  const { error, retry, retryable } = useOnceRequest(
+    missing ? null : authKey,
+    () => confirm(subscriptionId, action, { auth_key: authKey, customer_key: customerKey }),
+    {
+      onDone: ({ notice }) =>
+        navigate(subscriptionPath(subscriptionId), {
           replace: true,
           state: notice ? { notice } : null,
         }),
-      (err) => active && setError(err),
-    )
-    return () => {
-      active = false
-    }
-  }, [missing, subscriptionId, customerKey, authKey, action, attempt, navigate])
-
-  function retry() {
-    confirmations.delete(authKey)
-    setError(null)
-    setAttempt((n) => n + 1)
-  }
+    },
+  )
 
   const failedHeading = action === 'card' ? 'Card not replaced' : 'Subscription not started'
-  const links = (
-    <p>
-      {subscriptionId && (
-        <>
-          <Link to={`/subscriptions/${encodeURIComponent(subscriptionId)}`}>
-            View subscription {subscriptionId}
-          </Link>
-          {' · '}
-        </>
-      )}
-      <Link to="/subscribe">Back to plans</Link>
-    </p>
-  )
 
   if (missing) {
     return (
       <>
         <h1>{failedHeading}</h1>
-        <div role="alert" className="notice notice-error">
-          <p>The card window came back without subscription_id, customerKey or authKey.</p>
-        </div>
-        {links}
+        <ErrorNotice
+          text="The card window came back without subscription_id, customerKey or authKey."
+        />
+        <BackToPlans subscriptionId={subscriptionId} />
       </>
     )
   }
 
   if (error) {
-    const canRetry = RETRYABLE.has(error.code) || error.status >= 500
     return (
       <>
         <h1>{failedHeading}</h1>
-        <div role="alert" className="notice notice-error">
-          <p>{cardErrorText(error)}</p>
-          {canRetry && (
-            <button type="button" onClick={retry}>
-              Try again
-            </button>
-          )}
-        </div>
-        {links}
+        <ErrorNotice text={cardErrorText(error)} onRetry={retryable ? retry : null} />
+        <BackToPlans subscriptionId={subscriptionId} />
       </>
     )
   }

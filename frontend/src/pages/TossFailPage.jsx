@@ -1,7 +1,9 @@
 import { useEffect } from 'react'
-import { Link, useSearchParams } from 'react-router-dom'
+import { useSearchParams } from 'react-router-dom'
 import { failOrder } from '../api.js'
+import { BackToProducts } from '../links.jsx'
 import { errorText } from '../messages.js'
+import { ErrorNotice } from '../notices.jsx'
 
 // Report each failure once, even when React's StrictMode runs the effect twice.
 const reported = new Set()
@@ -24,18 +26,8 @@ export default function TossFailPage() {
   return (
     <>
       <h1>Payment failed</h1>
-      <div role="alert" className="notice notice-error">
-        <p>{errorText({ code, message })}</p>
-      </div>
-      <p>
-        {orderId && (
-          <>
-            <Link to={`/orders/${encodeURIComponent(orderId)}`}>View order {orderId}</Link>
-            {' · '}
-          </>
-        )}
-        <Link to="/">Back to products</Link>
-      </p>
+      <ErrorNotice text={errorText({ code, message })} />
+      <BackToProducts orderId={orderId} />
     </>
   )
 }

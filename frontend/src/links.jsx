@@ -1,0 +1,51 @@
+// The links between the buyer's pages: an order or a subscription, and the way back.
+import { Link } from 'react-router-dom'
+
+export const orderPath = (orderId) => `/orders/${encodeURIComponent(orderId)}`
+
+export const subscriptionPath = (subscriptionId) =>
+  `/subscriptions/${encodeURIComponent(subscriptionId)}`
+
+export function OrderLink({ orderId }) {
+  return <Link to={orderPath(orderId)}>View order {orderId}</Link>
+}
+
+export function SubscriptionLink({ subscriptionId }) {
+  return <Link to={subscriptionPath(subscriptionId)}>View subscription {subscriptionId}</Link>
+}
+
+/** The way back, after a link to the order or subscription when there is one. */
+function BackLinks({ item, to, children }) {
+  return (
+    <p>
+      {item && (
+        <>
+          {item}
+          {' · '}
+        </>
+      )}
+      <Link to={to}>{children}</Link>
+    </p>
+  )
+}
+
+/** "View order … · Back to products"; the order link only when there is an order id. */
+export function BackToProducts({ orderId }) {
+  return (
+    <BackLinks item={orderId && <OrderLink orderId={orderId} />} to="/">
+      Back to products
+    </BackLinks>
+  )
+}
+
+/** "View subscription … · Back to plans"; the subscription link only when there is an id. */
+export function BackToPlans({ subscriptionId }) {
+  return (
+    <BackLinks
+      item={subscriptionId && <SubscriptionLink subscriptionId={subscriptionId} />}
+      to="/subscribe"
+    >
+      Back to plans
+    </BackLinks>
+  )
+}
