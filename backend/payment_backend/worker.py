@@ -30,6 +30,7 @@ HANDLER_MODULES = (
     "payment_backend.services.checkout",
     "payment_backend.services.inbound",
     "payment_backend.services.subscriptions",
+    "payment_backend.services.verification",
 )
 # How often the worker looks pending orders up at the gateway (browsers that never came back).
 SWEEP_EVERY = 60.0

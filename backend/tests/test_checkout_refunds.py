@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from fake_common.window_client import toss_pay
+from fake_common.window_client import iamport_pay, toss_pay
 from payment_backend.worker import run_due_jobs
 
 
@@ -121,3 +121,63 @@ def test_confirm_that_fails_at_the_gateway_is_settled_later_by_the_worker(worker
         worker_app.extensions["clock"].reset()
     assert client.get(f"/api/checkout/orders/{order['order_id']}").get_json()["status"] == "paid"
     assert fakes.toss_api("GET", f"/v1/payments/{query['paymentKey']}").json()["status"] == "DONE"
+
+
+def test_a_forgery_whose_cancel_fails_is_cancelled_later_by_the_worker(worker_app, fakes):
+    worker_app.config["IAMPORT_PREPARE"] = False
+    client = worker_app.test_client()
+    try:
+        order = client.post(
+            "/api/checkout/orders",
+            json={
+                "vendor": "iamport",
+                "method": "card",
+                "items": [{"product_id": 1, "quantity": 1}],
+            },
+        ).get_json()
+    finally:
+        worker_app.config["IAMPORT_PREPARE"] = True
+    paid = iamport_pay(
+        fakes.iamport.url, merchant_uid=order["order_id"], amount=order["amount"] - 1000
+    )
+    rule = requests.post(
+        f"{fakes.iamport.url}/__control/faults",
+        json={
+            "method": "POST",
+            "path": "/payments/cancel",
+            "status": 503,
+            "body": {"code": -1, "message": "down", "response": None},
+            "times": 1,
+        },
+        timeout=5,
+    ).json()
+    response = client.post(
+        "/api/checkout/complete",
+        json={
+            "order_id": order["order_id"],
+            "vendor": "iamport",
+            "payment_id": paid["imp_uid"],
+            "amount": order["amount"],
+        },
+    )
+    requests.delete(f"{fakes.iamport.url}/__control/faults/{rule['id']}", timeout=5)
+    body = response.get_json()
+    assert response.status_code == 409
+    assert (body["code"], body["refund_pending"]) == ("AMOUNT_MISMATCH", True)
+    assert (
+        fakes.iamport_api("GET", f"/payments/{paid['imp_uid']}").json()["response"]["status"]
+        == "paid"
+    )
+    worker_app.extensions["clock"].advance(60)
+    try:
+        assert run_due_jobs(worker_app) >= 1
+    finally:
+        worker_app.extensions["clock"].reset()
+    at_gateway = fakes.iamport_api("GET", f"/payments/{paid['imp_uid']}").json()["response"]
+    assert (at_gateway["status"], at_gateway["cancel_amount"]) == (
+        "cancelled",
+        order["amount"] - 1000,
+    )
+    after = client.get(f"/api/checkout/orders/{order['order_id']}").get_json()
+    assert after["status"] == "rejected"
+    assert after["payment"]["refunded"] == order["amount"] - 1000

@@ -158,6 +158,9 @@ def settle(
     Returns the error to answer with (the order's state is already updated), or None when paid.
     """
     if order.status == "rejected":
+        if order.payment and order.payment.vendor_payment_id == gp.payment_id:
+            # e.g. the worker finally cancelled the forged payment: keep the record in step.
+            ledger.follow_gateway(ledger.lock(Payment, order.payment.id), gp)
         return ApiError(409, order.failure["code"], order.failure["message"], **_detail(order))
     verdict = verify(
         gp, order_id=order.id, amount=order.amount, currency=order.currency, reported=reported
@@ -191,16 +194,7 @@ def settle(
     after = cancel_forgery(gp) if verdict.forged else gp
     detail = dict(verdict.detail or {})
     if after is None:
-        detail["refund_pending"] = True
-        db.session.add(
-            OutboxJob(
-                kind="settle_order",
-                payload={"order_id": order.id, "payment_id": gp.payment_id},
-                unique_key=f"settle:{order.id}:{gp.payment_id}",
-                due_at=now() + timedelta(seconds=30),
-                created_at=now(),
-            )
-        )
+        detail["refund_pending"] = True  # cancel_forgery left a job that retries the cancel
     if order.payment is None or order.payment.vendor_payment_id == gp.payment_id:
         _record(order, after or gp)
     return _fail(order, "rejected", verdict.code, verdict.message, **detail)

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
+from payment_backend.clock import now
+from payment_backend.extensions import db
+from payment_backend.models import OutboxJob
 from payment_backend.vendors import base, gateway
 from payment_backend.vendors.base import GatewayError, GatewayPayment, GatewayUnavailable
+from payment_backend.worker import GiveUp, Retry, job
 
 log = logging.getLogger(__name__)
 
@@ -87,5 +94,51 @@ def cancel_forgery(
             idempotency_key=f"forgery-{gp.payment_id}",
         )
     except (GatewayError, GatewayUnavailable) as exc:
-        log.error("could not cancel forged payment %s: %s", gp.payment_id, exc)
+        log.error(
+            "could not cancel forged payment %s: %s; retrying from the outbox", gp.payment_id, exc
+        )
+        _queue_cancel(gp, reason)
         return None
+
+
+def _queue_cancel(gp: GatewayPayment, reason: str) -> None:
+    """Leave the cancel to the worker, in the caller's transaction (the caller commits)."""
+    key = f"forgery:{gp.vendor}:{gp.payment_id}"
+    if db.session.scalars(select(OutboxJob).where(OutboxJob.unique_key == key)).first():
+        return
+    db.session.add(
+        OutboxJob(
+            kind="cancel_forgery",
+            payload={"vendor": gp.vendor, "payment_id": gp.payment_id, "reason": reason},
+            unique_key=key,
+            due_at=now() + timedelta(seconds=30),
+            created_at=now(),
+        )
+    )
+
+
+@job("cancel_forgery")
+def cancel_forgery_job(outbox_job: OutboxJob) -> None:
+    """Cancel a forged payment whose first cancel failed, then bring our records in step."""
+    from payment_backend.services.inbound import apply
+
+    payload = outbox_job.payload
+    client = gateway(payload["vendor"])
+    try:
+        gp = client.get_payment(payload["payment_id"])
+        if gp.remaining > 0 and gp.status in (base.PAID, base.AWAITING_DEPOSIT):
+            gp = client.cancel(
+                gp.payment_id,
+                amount=None,
+                expected_remaining=gp.remaining,
+                currency=gp.currency,
+                reason=payload["reason"],
+                idempotency_key=f"forgery-{gp.payment_id}",
+            )
+    except GatewayUnavailable as exc:
+        raise Retry(now() + timedelta(minutes=1), f"gateway unavailable: {exc}") from exc
+    except GatewayError as exc:
+        raise GiveUp(f"the gateway refused to cancel forged payment: {exc.message}") from exc
+    log.info(
+        "forged payment %s cancelled: %s", gp.payment_id, apply(gp, actor="job:cancel_forgery")
+    )
