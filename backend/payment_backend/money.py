@@ -32,3 +32,10 @@ def to_minor(value: int | float | str | Decimal, currency: str) -> int:
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value} {currency} has more than {exponent} decimal places")
     return int(scaled)
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """Minor units as people read them: 30,000 KRW; 12.50 USD."""
+    exponent = CURRENCIES[currency].exponent if currency in CURRENCIES else 0
+    major = Decimal(amount).scaleb(-exponent)
+    return f"{major:,.{exponent}f} {currency}"

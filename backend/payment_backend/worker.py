@@ -31,6 +31,7 @@ HANDLER_MODULES = (
     "payment_backend.services.inbound",
     "payment_backend.services.subscriptions",
     "payment_backend.services.verification",
+    "payment_backend.services.surplus",
 )
 # How often the worker looks pending orders up at the gateway (browsers that never came back).
 SWEEP_EVERY = 60.0
@@ -197,20 +198,26 @@ def run_due_jobs(app: Flask, limit: int = 20) -> int:
 
 
 def sweep(app: Flask) -> int:
-    """Settle pending orders that were paid at the gateway but never completed; logs failures."""
+    """Look up the live orders due for a look at the gateway; logs what happened."""
     from payment_backend.services.checkout import sweep_pending_orders
 
     with app.app_context():
         try:
-            changed = sweep_pending_orders()
+            result = sweep_pending_orders()
         except Exception:  # a sweep must never stop the worker
             log.exception("sweep failed")
             return 0
         finally:
             db.session.remove()
-    if changed:
-        log.info("sweep settled %d pending orders", changed)
-    return changed
+    if result.looked:
+        log.info(
+            "sweep looked up %d orders: %d changed, %d expired, %d errors",
+            result.looked,
+            result.changed,
+            result.expired,
+            result.errors,
+        )
+    return result.changed
 
 
 def run_forever(

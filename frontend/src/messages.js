@@ -9,6 +9,8 @@ export const STATUS_LABELS = {
   refunded: 'Refunded',
   rejected: 'Rejected',
   failed: 'Failed',
+  expired: 'Expired',
+  cancelled: 'Cancelled',
 }
 
 export const statusLabel = (status) => STATUS_LABELS[status] || status
@@ -28,6 +30,7 @@ const TEXTS = {
   BAD_RESPONSE: 'Cannot reach the payment service. Please try again in a moment.',
   UNAUTHORIZED: 'The admin token is missing or wrong.',
   ADMIN_TOKEN_REQUIRED: 'The admin token is missing or wrong.',
+  ORDER_EXPIRED: 'The order was not paid in time. Please order again.',
 }
 
 // Toss failUrl / SDK codes for a buyer who closed the window; the iamport SDK reports a user

@@ -3,7 +3,7 @@
 from payment_backend.models.audit import AuditEntry, IdempotencyKey
 from payment_backend.models.base import Base
 from payment_backend.models.catalog import Product
-from payment_backend.models.orders import Order
+from payment_backend.models.orders import Order, SurplusPayment
 from payment_backend.models.outbox import OutboxJob
 from payment_backend.models.payments import Payment, PaymentCancel
 from payment_backend.models.subscriptions import (
@@ -32,6 +32,7 @@ __all__ = [
     "Reservation",
     "Subscription",
     "SubscriptionCharge",
+    "SurplusPayment",
     "TestClockOffset",
     "WebhookDelivery",
 ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from payment_backend.models.base import Base, Timestamped
+from payment_backend.models.base import Base, Timestamp, Timestamped
 
 ORDER_STATUSES = (
     "pending",
@@ -18,7 +18,13 @@ ORDER_STATUSES = (
     "refunded",
     "rejected",
     "failed",
+    "expired",  # never paid in time (a card window abandoned, a virtual account not deposited)
+    "cancelled",  # its virtual account was revoked before any deposit
 )
+# Orders that may still take their first payment (a declined card may be followed by another).
+OPEN_STATUSES = ("pending", "failed")
+# Orders the sweep still looks up at the gateway.
+LIVE_STATUSES = ("pending", "failed", "awaiting_deposit")
 
 # Order statuses that simply follow their payment's (rejected and failed orders stay as they are).
 ORDER_STATUS_BY_PAYMENT = {
@@ -26,6 +32,7 @@ ORDER_STATUS_BY_PAYMENT = {
     "paid": "paid",
     "partially_refunded": "partially_refunded",
     "refunded": "refunded",
+    "cancelled": "cancelled",
 }
 
 
@@ -46,5 +53,46 @@ class Order(Timestamped, Base):
     failure: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     payment_id: Mapped[str | None] = mapped_column(ForeignKey("payments.id"), default=None)
     prepared_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the sweep looks this order up at the gateway next (None: never again), how often it
+    # has, and when an unpaid order expires.
+    next_check_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None, index=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
 
     payment = relationship("Payment", lazy="joined")
+    surplus = relationship(
+        "SurplusPayment",
+        primaryjoin="Order.id == foreign(SurplusPayment.order_id)",
+        order_by="SurplusPayment.id",
+        lazy="selectin",
+        viewonly=True,
+    )
+
+
+SURPLUS_STATUSES = (
+    "refunding",  # the worker is cancelling it at the gateway
+    "refunded",
+    "needs_refund_account",  # a deposited virtual account: the buyer's account is needed
+    "refund_failed",  # the gateway refused; a person must look
+)
+
+
+class SurplusPayment(Timestamped, Base):
+    """Money the gateway took for an order id that our records do not count: refunded by the worker.
+
+    order_id is not a foreign key: an orphan names an order id of our format that has no row.
+    """
+
+    __tablename__ = "surplus_payments"
+    __table_args__ = (UniqueConstraint("vendor", "vendor_payment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(100), index=True)
+    vendor: Mapped[str] = mapped_column(String(16))
+    vendor_payment_id: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    reason: Mapped[str] = mapped_column(String(30))  # second_payment | order_closed | orphan
+    status: Mapped[str] = mapped_column(String(30), default="refunding")
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

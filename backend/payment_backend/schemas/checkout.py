@@ -55,7 +55,11 @@ class CompleteSchema(Schema):
 
     order_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     vendor = fields.String(required=True, validate=validate.OneOf(["iamport", "toss"]))
-    payment_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    payment_id = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=200), validate.Regexp(r"^[0-9A-Za-z_-]+$")],
+        metadata={"description": "iamport imp_uid (imp_...) or Toss paymentKey"},
+    )
     amount = MinorUnits(
         required=True, validate=validate.Range(min=0), metadata={"description": "minor units"}
     )
@@ -98,6 +102,11 @@ class OrderSchema(Schema):
     payment = fields.Dict(allow_none=True)
     refunds = fields.List(fields.Dict())
     failure = fields.Dict(allow_none=True)
+    surplus = fields.List(
+        fields.Dict(),
+        metadata={"description": "payments the order did not need, refunded by the worker"},
+    )
+    notice = fields.String(allow_none=True, metadata={"description": "a message for the buyer"})
     notice_url = fields.String()
     pg = fields.String()
     created_at = fields.String()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -14,11 +15,11 @@ from payment_backend.clock import now
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Order, OutboxJob, Payment, Product
-from payment_backend.models.orders import ORDER_STATUS_BY_PAYMENT
-from payment_backend.services import ledger
+from payment_backend.models.orders import LIVE_STATUSES, OPEN_STATUSES, ORDER_STATUS_BY_PAYMENT
+from payment_backend.services import ledger, surplus
 from payment_backend.services.notifications import notify
-from payment_backend.services.verification import cancel_forgery, verify
-from payment_backend.vendors import VENDORS, base, gateway
+from payment_backend.services.verification import cancel_forgery, give_back, verify
+from payment_backend.vendors import VENDORS, base, gateway, valid_payment_id
 from payment_backend.vendors.base import (
     GatewayError,
     GatewayPayment,
@@ -107,6 +108,8 @@ def create_order(
         buyer=buyer,
         created_at=now(),
     )
+    order.expires_at = order.created_at + ORDER_LIFETIME
+    order.next_check_at = first_check_at(order)
     if vendor == "iamport" and current_app.config["IAMPORT_PREPARE"]:
         try:
             gateway(vendor).prepare(order.id, order.amount, order.currency)
@@ -153,70 +156,111 @@ def _record(order: Order, gp: GatewayPayment) -> Payment:
 def settle(
     order: Order, gp: GatewayPayment, *, reported: int | None, actor: str
 ) -> ApiError | None:
-    """Verify gp against the locked order and move the order on; the caller commits.
+    """Verify gp, a payment made for this locked order, and move the order on; the caller commits.
 
-    Returns the error to answer with (the order's state is already updated), or None when paid.
+    An order counts one payment: the first that verifies while the order is open. Any other
+    payment that holds money (a second one, one after a rejection or expiry) is surplus and is
+    refunded by the worker. Returns the error to answer with, or None when the order is fine.
     """
-    if order.status == "rejected":
-        if order.payment and order.payment.vendor_payment_id == gp.payment_id:
-            # e.g. the worker finally cancelled the forged payment: keep the record in step.
-            ledger.follow_gateway(ledger.lock(Payment, order.payment.id), gp)
-        return ApiError(409, order.failure["code"], order.failure["message"], **_detail(order))
+    if gp.order_id != order.id:
+        raise ValueError(f"payment {gp.payment_id} is not for order {order.id}")
+    if order.payment is not None and order.payment.vendor_payment_id == gp.payment_id:
+        return _follow(order, gp, actor=actor)
+    if order.payment is not None or order.status not in OPEN_STATUSES:
+        return _surplus(order, gp, actor=actor)
     verdict = verify(
         gp, order_id=order.id, amount=order.amount, currency=order.currency, reported=reported
     )
     if verdict.ok:
-        if order.payment and order.payment.vendor_payment_id != gp.payment_id:
-            return ApiError(409, "ORDER_ALREADY_PAID", "The order was paid with another payment.")
         payment = _record(order, gp)
         previous = order.status
         order.status = ORDER_STATUS_BY_PAYMENT.get(payment.status, order.status)
         order.failure = None
+        _schedule_after_payment(order, gp)
         if previous != order.status:
             ledger.audit(
                 f"order.{order.status}", actor=actor, order_id=order.id, payment_id=payment.id
             )
         return None
-    if verdict.code == "ORDER_MISMATCH":
-        # The payment is someone else's; it is settled against its own order, never this one.
-        error = _fail(order, "rejected", verdict.code, verdict.message, **(verdict.detail or {}))
-        _settle_foreign(gp, actor=actor)
-        return error
     if verdict.code == "PAYMENT_NOT_COMPLETED":
         return ApiError(409, verdict.code, verdict.message)
     if verdict.code == "PAYMENT_NOT_PAID":
         if order.status == "pending":
             return _fail(order, "failed", verdict.code, verdict.message)
-        if order.payment:  # a later cancel at the gateway: keep the record in step
-            _record(order, gp)
         return ApiError(409, verdict.code, verdict.message)
     # Forged: the money actually taken goes back, then the order is rejected.
     after = cancel_forgery(gp) if verdict.forged else gp
     detail = dict(verdict.detail or {})
     if after is None:
         detail["refund_pending"] = True  # cancel_forgery left a job that retries the cancel
-    if order.payment is None or order.payment.vendor_payment_id == gp.payment_id:
-        _record(order, after or gp)
+    _record(order, after or gp)
+    order.next_check_at = None
     return _fail(order, "rejected", verdict.code, verdict.message, **detail)
+
+
+def _follow(order: Order, gp: GatewayPayment, *, actor: str) -> ApiError | None:
+    """The order's own payment moved at the gateway (a deposit, a refund, a cancel): follow it."""
+    payment = ledger.lock(Payment, order.payment.id)
+    if ledger.follow_gateway(payment, gp) and order.status in ORDER_STATUS_BY_PAYMENT:
+        previous = order.status
+        order.status = ORDER_STATUS_BY_PAYMENT.get(payment.status, order.status)
+        if previous != order.status:
+            ledger.audit(
+                f"order.{order.status}", actor=actor, order_id=order.id, payment_id=payment.id
+            )
+            _schedule_after_payment(order, gp)
+    if order.status == "rejected":
+        return ApiError(409, order.failure["code"], order.failure["message"], **_detail(order))
+    if order.status in ("expired", "cancelled") and surplus.holds_money(gp):
+        # e.g. a deposit into a virtual account after its order expired
+        surplus.record(gp, order_id=order.id, reason="order_closed", actor=actor)
+        return _closed(order, refund_pending=True)
+    if payment.status == "failed":
+        return ApiError(409, "PAYMENT_NOT_PAID", f"The payment failed: {gp.failure or 'declined'}.")
+    return None
+
+
+def _surplus(order: Order, gp: GatewayPayment, *, actor: str) -> ApiError:
+    """A payment the order does not count: whatever it holds is refunded by the worker."""
+    pending = surplus.holds_money(gp)
+    if pending:
+        reason = "second_payment" if order.payment is not None else "order_closed"
+        surplus.record(gp, order_id=order.id, reason=reason, actor=actor)
+    if order.payment is not None and order.status != "rejected":
+        return ApiError(
+            409,
+            "ORDER_ALREADY_PAID",
+            "The order was paid with another payment"
+            + ("; this one is refunded." if pending else "."),
+            **({"refund_pending": True} if pending else {}),
+        )
+    return _closed(order, refund_pending=pending)
+
+
+def _closed(order: Order, *, refund_pending: bool = False) -> ApiError:
+    """The order takes no payment any more (rejected, expired, cancelled)."""
+    return ApiError(
+        409,
+        "ORDER_CLOSED",
+        f"Order {order.id} is {order.status} and takes no payment"
+        + ("; this payment is refunded." if refund_pending else "."),
+        order_status=order.status,
+        **({"refund_pending": True} if refund_pending else {}),
+    )
 
 
 def _detail(order: Order) -> dict[str, Any]:
     return {k: v for k, v in (order.failure or {}).items() if k not in ("code", "message")}
 
 
-def _settle_foreign(gp: GatewayPayment, *, actor: str) -> None:
-    """A payment reported for the wrong order: settle it against its own order, or refund it."""
-    own = db.session.get(Order, gp.order_id) if gp.order_id else None
-    if own is not None:
-        own = ledger.lock(Order, own.id)
-        settle(own, gp, reported=None, actor=actor)
-    elif gp.status in (base.PAID, base.AWAITING_DEPOSIT):
-        cancel_forgery(gp, reason="Payment for an order this shop never made; cancelled")
-        ledger.audit("payment.orphan_cancelled", actor=actor, vendor_payment_id=gp.payment_id)
-
-
 def complete(order_id: str, vendor: str, payment_id: str, reported: int) -> Order:
-    """Verify-on-complete: the browser's report, the gateway's payment and our order must agree."""
+    """Verify-on-complete: the browser's report, the gateway's payment and our order must agree.
+
+    The browser's claim is never trusted to touch a payment made for another order id: such a
+    payment is answered ORDER_MISMATCH and left alone (its own order is looked up later).
+    """
+    if not valid_payment_id(vendor, payment_id):
+        raise ApiError(422, "INVALID_PAYMENT_ID", f"That is not a {vendor} payment id.")
     order = get_order(order_id, lock=True)
     if vendor != order.vendor:
         raise ApiError(409, "VENDOR_MISMATCH", f"Order {order_id} is paid through {order.vendor}.")
@@ -227,7 +271,17 @@ def complete(order_id: str, vendor: str, payment_id: str, reported: int) -> Orde
     ):
         db.session.commit()
         return order  # completing twice gives the same answer
-    if vendor == "toss" and reported != order.amount and order.payment is None:
+    confirming = vendor == "toss" and order.payment is None and order.status in OPEN_STATUSES
+    if vendor == "toss" and not confirming:
+        # Never confirm for an order that takes no payment: nothing is charged.
+        error = (
+            ApiError(409, "ORDER_ALREADY_PAID", "The order was paid with another payment.")
+            if order.payment is not None and order.status != "rejected"
+            else _closed(order)
+        )
+        db.session.rollback()
+        raise error
+    if confirming and reported != order.amount:
         # Never confirm an amount the buyer did not agree to: nothing is charged.
         error = _fail(
             order,
@@ -238,10 +292,11 @@ def complete(order_id: str, vendor: str, payment_id: str, reported: int) -> Orde
             paid=0,
             reported=reported,
         )
+        order.next_check_at = None
         db.session.commit()
         raise error
     try:
-        if vendor == "toss" and order.payment is None:
+        if confirming:
             gp = gateway(vendor).confirm(payment_id, order.id, order.amount, order.currency)
         else:
             gp = gateway(vendor).get_payment(payment_id)
@@ -255,6 +310,10 @@ def complete(order_id: str, vendor: str, payment_id: str, reported: int) -> Orde
         _queue_settle(order_id)
         raise unavailable(exc) from exc
     except GatewayError as exc:
+        foreign = _foreign_order_id(vendor, payment_id, order.id)
+        if foreign is not None:
+            db.session.rollback()
+            raise _mismatch(order.id, foreign) from exc
         error = _fail(
             order,
             "failed",
@@ -264,11 +323,36 @@ def complete(order_id: str, vendor: str, payment_id: str, reported: int) -> Orde
         )
         db.session.commit()
         raise error from exc
+    if gp.order_id != order.id:
+        db.session.rollback()
+        if surplus.is_checkout_order_id(gp.order_id) and db.session.get(Order, gp.order_id):
+            _queue_settle(gp.order_id)  # its own order looks it up, by the usual rules
+        raise _mismatch(order.id, gp.order_id)
     error = settle(order, gp, reported=reported, actor="checkout")
     db.session.commit()
     if error:
         raise error
     return order
+
+
+def _foreign_order_id(vendor: str, payment_id: str, order_id: str) -> str | None:
+    """The order id of a payment whose confirm was refused, when it is not this order's."""
+    try:
+        gp = gateway(vendor).get_payment(payment_id)
+    except (GatewayError, GatewayUnavailable):
+        return None
+    return gp.order_id if gp.order_id != order_id else None
+
+
+def _mismatch(order_id: str, payment_order_id: str | None) -> ApiError:
+    """A payment made for another order id: nothing about it or this order changes."""
+    return ApiError(
+        409,
+        "ORDER_MISMATCH",
+        "The payment belongs to another order; nothing was changed.",
+        expected_order_id=order_id,
+        payment_order_id=payment_order_id,
+    )
 
 
 def _queue_settle(order_id: str) -> None:
@@ -284,6 +368,82 @@ def _queue_settle(order_id: str) -> None:
     db.session.commit()
 
 
+# -- the sweep: every live order looked up at the gateway, fairly, until it settles or expires ---
+
+# An unpaid order (card window, or a virtual account not issued yet) expires this long after it
+# was created: the gateways' 30-minute payment window plus a grace.
+ORDER_LIFETIME = timedelta(minutes=40)
+# A virtual account is given up this long after its due date (a deposit in flight may land).
+DEPOSIT_GRACE = timedelta(hours=1)
+# Delay before the n-th look at a live order (the last repeats).
+CHECK_DELAYS = (
+    timedelta(minutes=2),
+    timedelta(minutes=2),
+    timedelta(minutes=4),
+    timedelta(minutes=8),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=6),
+)
+# Orders looked up per pass of the sweep (the worker sweeps once a minute): a bound on the
+# gateway calls it makes, however many carts were abandoned.
+SWEEP_BATCH = 30
+
+
+@dataclass
+class SweepResult:
+    """What one pass of the sweep did."""
+
+    looked: int = 0
+    changed: int = 0
+    expired: int = 0
+    errors: int = 0
+
+
+def first_check_at(order: Order) -> datetime:
+    """When a new order is first looked up by the sweep."""
+    return order.created_at + CHECK_DELAYS[0]
+
+
+def expiry(order: Order, vbank_due: datetime | None = None) -> datetime:
+    """When an order that is still unpaid is given up."""
+    if order.status == "awaiting_deposit" and vbank_due is not None:
+        return vbank_due + DEPOSIT_GRACE
+    return order.expires_at or order.created_at + ORDER_LIFETIME
+
+
+def _schedule_after_payment(order: Order, gp: GatewayPayment) -> None:
+    """A paid order needs no more looks; one awaiting a deposit is looked at until its due date."""
+    if order.status == "awaiting_deposit":
+        due = (gp.vbank or {}).get("due")
+        order.expires_at = expiry(order, due) if due else order.expires_at
+        order.next_check_at = now() + CHECK_DELAYS[-1]
+    elif order.status not in LIVE_STATUSES:
+        order.next_check_at = None
+
+
+def _reschedule(order: Order) -> None:
+    """Push the order's next look back, or stop looking once it has settled."""
+    if order.status not in LIVE_STATUSES:
+        order.next_check_at = None
+        return
+    order.checks = (order.checks or 0) + 1
+    delay = CHECK_DELAYS[min(order.checks, len(CHECK_DELAYS) - 1)]
+    at = now() + delay
+    deadline = expiry(order, _vbank_due(order))
+    order.next_check_at = min(at, deadline) if deadline > now() else at
+
+
+def _vbank_due(order: Order) -> datetime | None:
+    if order.payment is None:
+        return None
+    from payment_backend.vendors import iamport, toss
+
+    raw = ledger.gateway_data(order.payment)
+    gp = (iamport if order.vendor == "iamport" else toss).normalize(raw)
+    return (gp.vbank or {}).get("due")
+
+
 def gateway_payment(order: Order) -> GatewayPayment | None:
     """The order's payment as the gateway has it now: by its payment id, else by the order id."""
     client = gateway(order.vendor)
@@ -292,48 +452,114 @@ def gateway_payment(order: Order) -> GatewayPayment | None:
     return client.find_by_order(order.id)
 
 
+def _in_settling_order(order: Order, found: list[GatewayPayment]) -> list[GatewayPayment]:
+    """The order's own payment first, then paid ones, then virtual accounts, then the rest."""
+    recorded = order.payment.vendor_payment_id if order.payment else None
+    rank = {base.PAID: 1, base.AWAITING_DEPOSIT: 2}
+    return sorted(
+        found,
+        key=lambda gp: (gp.payment_id != recorded, rank.get(gp.status, 3), gp.paid_at is None),
+    )
+
+
 def settle_from_gateway(order_id: str, *, actor: str) -> str:
-    """Look a pending order up at the gateway by its order id and settle it (sweep, jobs)."""
+    """Look an order up at the gateway by its order id and settle every payment made for it."""
     order = db.session.get(Order, order_id)
     if order is None:
         return "unknown order"
-    gp = gateway_payment(order)
-    if gp is None:
-        return "no payment at the gateway"
-    if order.vendor == "toss" and gp.raw.get("status") == "IN_PROGRESS":
-        # The buyer authenticated but never came back: confirm with the server's amount.
-        try:
-            gp = gateway(order.vendor).confirm(
-                gp.payment_id, order.id, order.amount, order.currency
-            )
-        except GatewayError as exc:
-            return f"confirm refused: {exc.code}"
+    client = gateway(order.vendor)
+    found = client.find_all_by_order(order.id)
+    if order.payment and all(gp.payment_id != order.payment.vendor_payment_id for gp in found):
+        found.append(client.get_payment(order.payment.vendor_payment_id))
+    for gp in _in_settling_order(order, found):
+        if (
+            order.vendor == "toss"
+            and gp.raw.get("status") == "IN_PROGRESS"
+            and order.payment is None
+            and order.status in OPEN_STATUSES
+        ):
+            # The buyer authenticated but never came back: confirm with the server's amount.
+            try:
+                gp = client.confirm(gp.payment_id, order.id, order.amount, order.currency)
+            except GatewayError as exc:
+                log.info("sweep: confirm of %s refused: %s", gp.payment_id, exc.code)
+                continue
+        order = ledger.lock(Order, order_id)
+        settle(order, gp, reported=None, actor=actor)
+        db.session.commit()
+    return db.session.get(Order, order_id).status
+
+
+def _expire(order_id: str, *, actor: str) -> bool:
+    """Give up an order whose time has passed; a waiting virtual account is revoked first."""
     order = ledger.lock(Order, order_id)
-    settle(order, gp, reported=None, actor=actor)
+    if order is None or order.status not in LIVE_STATUSES:
+        return False
+    if order.status == "awaiting_deposit":
+        payment = ledger.lock(Payment, order.payment.id)
+        gp = gateway(order.vendor).get_payment(payment.vendor_payment_id)
+        if gp.status == base.AWAITING_DEPOSIT:
+            gp = give_back(
+                gp,
+                reason="The virtual account was not deposited in time",
+                key=f"expire-{gp.payment_id}",
+            )
+        ledger.follow_gateway(payment, gp)
+        if payment.status not in ("cancelled", "failed"):
+            db.session.rollback()
+            return False  # the deposit came after all: settle it on the next look
+    order.status = "expired"
+    order.next_check_at = None
+    order.failure = {"code": "ORDER_EXPIRED", "message": "The order was not paid in time."}
+    ledger.audit("order.expired", actor=actor, order_id=order.id)
     db.session.commit()
-    return order.status
+    return True
 
 
-def sweep_pending_orders(older_than: timedelta = timedelta(minutes=2), limit: int = 100) -> int:
-    """Settle pending orders that have a payment at the gateway; returns how many changed."""
-    cutoff = now() - older_than
+def check_order(order_id: str, *, actor: str = "sweep") -> tuple[str, str]:
+    """One look at a live order: settle what the gateway has, expire it when its time is up,
+    and schedule the next look. Returns (status before, status after)."""
+    order = db.session.get(Order, order_id)
+    before = order.status
+    settle_from_gateway(order_id, actor=actor)
+    order = db.session.get(Order, order_id)
+    if order.status in LIVE_STATUSES and now() >= expiry(order, _vbank_due(order)):
+        _expire(order_id, actor=actor)
+    order = ledger.lock(Order, order_id)
+    _reschedule(order)
+    after = order.status
+    db.session.commit()
+    return before, after
+
+
+def sweep_pending_orders(limit: int = SWEEP_BATCH) -> SweepResult:
+    """Look up the live orders whose next look is due, oldest-due first, at most limit of them."""
+    result = SweepResult()
     ids = db.session.scalars(
         select(Order.id)
-        .where(Order.status.in_(("pending", "awaiting_deposit")), Order.created_at < cutoff)
-        .order_by(Order.created_at)
+        .where(Order.status.in_(LIVE_STATUSES), Order.next_check_at <= now())
+        .order_by(Order.next_check_at, Order.id)
         .limit(limit)
     ).all()
-    changed = 0
     for order_id in ids:
-        before = db.session.get(Order, order_id).status
+        result.looked += 1
         try:
-            after = settle_from_gateway(order_id, actor="sweep")
-        except GatewayUnavailable as exc:
+            before, after = check_order(order_id)
+        except Exception as exc:  # one order's trouble never stops the pass
             db.session.rollback()
-            log.warning("sweep: gateway unavailable for %s: %s", order_id, exc)
+            result.errors += 1
+            if isinstance(exc, GatewayUnavailable):
+                log.warning("sweep: gateway unavailable for %s: %s", order_id, exc)
+            else:
+                log.exception("sweep: looking up %s failed", order_id)
+            order = ledger.lock(Order, order_id)
+            if order is not None:
+                _reschedule(order)
+            db.session.commit()
             continue
-        changed += after != before
-    return changed
+        result.changed += before != after
+        result.expired += after == "expired"
+    return result
 
 
 def report_failure(order_id: str, code: str, message: str) -> Order:

@@ -16,7 +16,7 @@ from payment_backend.schemas.service import VENDOR_CODES
 from payment_backend.services import ledger, record_access, refunds
 from payment_backend.services.urls import check_webhook_url
 from payment_backend.services.verification import cancel_forgery, verify
-from payment_backend.vendors import base, gateway
+from payment_backend.vendors import base, gateway, valid_payment_id
 from payment_backend.vendors.base import (
     GatewayError,
     GatewayPayment,
@@ -103,6 +103,8 @@ def _verified(
     vendor: str, uid: str, source: dict[str, str], price: int, currency: str
 ) -> GatewayPayment:
     """The gateway's payment, checked against source id, price, currency and status."""
+    if not valid_payment_id(vendor, uid):
+        raise ApiError(422, "INVALID_PAYMENT_ID", f"That is not a {vendor} payment id.")
     client = gateway(vendor)
     refused: GatewayError | None = None
     try:

@@ -17,7 +17,7 @@ from payment_backend.crypto import sealer
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import InboundWebhook, Order, OutboxJob, Payment
-from payment_backend.services import ledger, subscriptions
+from payment_backend.services import ledger, subscriptions, surplus
 from payment_backend.services.checkout import settle
 from payment_backend.vendors import gateway
 from payment_backend.vendors.base import GatewayError, GatewayPayment, GatewayUnavailable
@@ -89,7 +89,7 @@ def process(hook: InboundWebhook, body: dict[str, Any], *, in_job: bool = False)
     if (
         vendor == "toss"
         and secret is not None
-        and not hmac.compare_digest(str(secret), str(gp.secret or ""))
+        and not hmac.compare_digest(str(secret).encode(), str(gp.secret or "").encode())
     ):
         _finish(hook, "refused: DEPOSIT_CALLBACK secret does not match")
         raise ApiError(403, "INVALID_SECRET", "The deposit callback's secret does not match.")
@@ -119,6 +119,10 @@ def apply(gp: GatewayPayment, *, actor: str) -> str:
         )
     ).one_or_none()
     if payment is None:
+        if surplus.is_checkout_order_id(gp.order_id) and surplus.holds_money(gp):
+            # An order id of ours with no order: money nobody counts. Re-read, so cancel it.
+            surplus.record(gp, order_id=gp.order_id, reason="orphan", actor=actor)
+            return f"orphan payment {gp.payment_id}: refunding"
         return "unknown payment (not registered yet)"
     payment = ledger.lock(Payment, payment.id)
     moved = ledger.follow_gateway(payment, gp)

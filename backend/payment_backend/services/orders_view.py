@@ -7,7 +7,8 @@ from typing import Any
 from flask import current_app
 
 from payment_backend.clock import iso
-from payment_backend.models import Order
+from payment_backend.models import Order, SurplusPayment
+from payment_backend.money import format_amount
 from payment_backend.services.ledger import gateway_data
 from payment_backend.services.urls import iamport_notice_url
 
@@ -21,6 +22,38 @@ def _browser_hints(order: Order) -> dict[str, str]:
         "pg": config["IAMPORT_PG"] if order.currency == "KRW" else config["IAMPORT_OVERSEAS_PG"],
         "notice_url": iamport_notice_url(),
     }
+
+
+SURPLUS_NOTICES = {
+    "refunding": "A payment the order did not need is being refunded ({amount}).",
+    "refunded": "A payment the order did not need was refunded ({amount}).",
+    "needs_refund_account": "A deposit the order did not need ({amount}) can be refunded once "
+    "the shop has your bank account: please contact the shop.",
+    "refund_failed": "A payment the order did not need ({amount}) could not be refunded "
+    "automatically; the shop has been told.",
+}
+
+
+def _surplus_view(row: SurplusPayment) -> dict[str, Any]:
+    return {
+        "payment_id": row.vendor_payment_id,
+        "amount": row.amount,
+        "refunded": row.refunded,
+        "currency": row.currency,
+        "reason": row.reason,
+        "status": row.status,
+        "detected_at": iso(row.created_at),
+    }
+
+
+def _notice(order: Order) -> str | None:
+    """What the buyer should know about money the order did not need."""
+    lines = [
+        SURPLUS_NOTICES[row.status].format(amount=format_amount(row.amount, row.currency))
+        for row in order.surplus
+        if row.status in SURPLUS_NOTICES
+    ]
+    return " ".join(lines) or None
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -43,6 +76,8 @@ def order_view(order: Order) -> dict[str, Any]:
         "payment": None,
         "refunds": [],
         "failure": order.failure,
+        "surplus": [_surplus_view(row) for row in order.surplus],
+        "notice": _notice(order),
         **_browser_hints(order),
         "created_at": iso(order.created_at),
         "updated_at": iso(order.updated_at),

@@ -47,7 +47,7 @@ from payment_backend.services.checkout import UNAVAILABLE
 from payment_backend.services.notifications import notify_event
 from payment_backend.services.urls import iamport_notice_url
 from payment_backend.services.verification import cancel_forgery, verify
-from payment_backend.vendors import VENDORS, base, gateway
+from payment_backend.vendors import VENDORS, base, gateway, valid_payment_id
 from payment_backend.vendors.base import (
     GatewayError,
     GatewayPayment,
@@ -405,6 +405,8 @@ def _same_activation(sub: Subscription, proof: dict[str, Any]) -> bool:
 
 
 def _read_payment(vendor: str, payment_id: str) -> GatewayPayment:
+    if not valid_payment_id(vendor, payment_id):
+        raise ApiError(422, "INVALID_PAYMENT_ID", f"That is not a {vendor} payment id.")
     try:
         return gateway(vendor).get_payment(payment_id)
     except PaymentNotFound as exc:

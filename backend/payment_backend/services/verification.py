@@ -76,6 +76,25 @@ def verify(
     return Verdict(True)
 
 
+def give_back(gp: GatewayPayment, *, reason: str, key: str) -> GatewayPayment:
+    """Cancel all a payment still holds, or revoke its virtual account if nothing was deposited.
+
+    The caller has just read gp from the gateway; the expected balance guards against a change
+    in between (iamport checksum, Toss refundableAmount).
+    """
+    client = gateway(gp.vendor)
+    if gp.status == base.AWAITING_DEPOSIT:
+        return client.revoke(gp.payment_id, amount=gp.amount, currency=gp.currency, reason=reason)
+    return client.cancel(
+        gp.payment_id,
+        amount=None,
+        expected_remaining=gp.remaining,
+        currency=gp.currency,
+        reason=reason,
+        idempotency_key=key,
+    )
+
+
 def cancel_forgery(
     gp: GatewayPayment, reason: str = FORGERY_CANCEL_REASON
 ) -> GatewayPayment | None:
@@ -85,14 +104,7 @@ def cancel_forgery(
     if gp.status == base.AWAITING_DEPOSIT:
         reason = reason + " (virtual account revoked before deposit)"
     try:
-        return gateway(gp.vendor).cancel(
-            gp.payment_id,
-            amount=None,
-            expected_remaining=gp.remaining,
-            currency=gp.currency,
-            reason=reason,
-            idempotency_key=f"forgery-{gp.payment_id}",
-        )
+        return give_back(gp, reason=reason, key=f"forgery-{gp.payment_id}")
     except (GatewayError, GatewayUnavailable) as exc:
         log.error(
             "could not cancel forged payment %s: %s; retrying from the outbox", gp.payment_id, exc
@@ -127,14 +139,7 @@ def cancel_forgery_job(outbox_job: OutboxJob) -> None:
     try:
         gp = client.get_payment(payload["payment_id"])
         if gp.remaining > 0 and gp.status in (base.PAID, base.AWAITING_DEPOSIT):
-            gp = client.cancel(
-                gp.payment_id,
-                amount=None,
-                expected_remaining=gp.remaining,
-                currency=gp.currency,
-                reason=payload["reason"],
-                idempotency_key=f"forgery-{gp.payment_id}",
-            )
+            gp = give_back(gp, reason=payload["reason"], key=f"forgery-{gp.payment_id}")
     except GatewayUnavailable as exc:
         raise Retry(now() + timedelta(minutes=1), f"gateway unavailable: {exc}") from exc
     except GatewayError as exc:

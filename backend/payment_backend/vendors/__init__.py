@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 
 from payment_backend.vendors.base import Gateway
@@ -9,6 +11,18 @@ from payment_backend.vendors.iamport import IamportClient
 from payment_backend.vendors.toss import TossClient
 
 VENDORS = ("iamport", "toss")
+
+# What each gateway's payment ids look like (reference sheets): anything else never reaches it.
+PAYMENT_ID_FORMATS = {
+    "iamport": re.compile(r"imp_[0-9A-Za-z]{1,28}"),  # imp_448280090638, at most 32 characters
+    "toss": re.compile(r"[0-9A-Za-z_-]{1,200}"),  # 48 random characters, or tviva2023...vM4Q2
+}
+
+
+def valid_payment_id(vendor: str, payment_id: str) -> bool:
+    """Whether payment_id has the form of vendor's payment ids."""
+    pattern = PAYMENT_ID_FORMATS.get(vendor)
+    return bool(pattern and pattern.fullmatch(payment_id))
 
 
 def gateway(vendor: str) -> Gateway:

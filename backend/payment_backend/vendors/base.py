@@ -91,6 +91,9 @@ class Gateway(Protocol):
     def find_by_order(self, order_id: str) -> GatewayPayment | None:
         """The payment made for an order id, if any."""
 
+    def find_all_by_order(self, order_id: str) -> list[GatewayPayment]:
+        """Every payment made for an order id (a second payment included)."""
+
     def confirm(self, payment_id: str, order_id: str, amount: int, currency: str) -> GatewayPayment:
         """Approve an authenticated payment (Toss) or read it (iamport has no confirm step)."""
 
@@ -106,6 +109,9 @@ class Gateway(Protocol):
         refund_account: RefundAccount | None = None,
     ) -> GatewayPayment:
         """Cancel amount (None: all that is left) if the gateway's balance is expected_remaining."""
+
+    def revoke(self, payment_id: str, *, amount: int, currency: str, reason: str) -> GatewayPayment:
+        """Revoke a virtual account before any deposit (nothing was paid into it)."""
 
     def prepare(self, order_id: str, amount: int, currency: str) -> None:
         """Pre-register an order's amount so the payment window refuses another (iamport only)."""

@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from payment_backend.money import to_major, to_minor
 from payment_backend.vendors import base
@@ -20,6 +21,11 @@ from payment_backend.vendors.base import (
 from payment_backend.vendors.http import GatewayHttp
 
 TOKEN_MARGIN = 60  # refresh this many seconds before the token expires
+
+
+def _segment(value: str) -> str:
+    """An id as one URL path segment: a slash or dot in it never reaches another route."""
+    return quote(str(value), safe="")
 
 
 def _time(unix: int | float | None) -> datetime | None:
@@ -146,14 +152,29 @@ class IamportClient:
 
     def get_payment(self, payment_id: str) -> GatewayPayment:
         """GET /payments/{imp_uid}."""
-        return normalize(self._call("GET", f"/payments/{payment_id}", safe_to_repeat=True))
+        gp = normalize(self._call("GET", f"/payments/{_segment(payment_id)}", safe_to_repeat=True))
+        if gp.payment_id != payment_id:  # whatever the gateway's router made of the id
+            raise PaymentNotFound("the gateway answered with another payment", status=404)
+        return gp
 
     def find_by_order(self, order_id: str) -> GatewayPayment | None:
         """GET /payments/find/{merchant_uid} (the latest attempt)."""
         try:
-            return normalize(self._call("GET", f"/payments/find/{order_id}", safe_to_repeat=True))
+            return normalize(
+                self._call("GET", f"/payments/find/{_segment(order_id)}", safe_to_repeat=True)
+            )
         except PaymentNotFound:
             return None
+
+    def find_all_by_order(self, order_id: str) -> list[GatewayPayment]:
+        """GET /payments/findAll/{merchant_uid}: every payment made for an order id."""
+        try:
+            found = self._call(
+                "GET", f"/payments/findAll/{_segment(order_id)}", safe_to_repeat=True
+            )
+        except PaymentNotFound:
+            return []
+        return [normalize(raw) for raw in found or []]
 
     def confirm(self, payment_id: str, order_id: str, amount: int, currency: str) -> GatewayPayment:
         """iamport approves in the window; confirming is reading."""
@@ -188,6 +209,12 @@ class IamportClient:
         # No idempotency at iamport: never repeat a cancel blindly (checksum guards a replay).
         return normalize(self._call("POST", "/payments/cancel", safe_to_repeat=False, json=body))
 
+    def revoke(self, payment_id: str, *, amount: int, currency: str, reason: str) -> GatewayPayment:
+        """DELETE /vbanks/{imp_uid}: PortOne cancels a waiting virtual account only this way."""
+        return normalize(
+            self._call("DELETE", f"/vbanks/{_segment(payment_id)}", safe_to_repeat=False)
+        )
+
     def prepare(self, order_id: str, amount: int, currency: str) -> None:
         """POST /payments/prepare."""
         self._call(
@@ -205,14 +232,16 @@ class IamportClient:
 
     def get_customer(self, customer_uid: str) -> dict[str, Any]:
         """GET /subscribe/customers/{customer_uid}: the billing key's customer (PaymentNotFound)."""
-        return self._call("GET", f"/subscribe/customers/{customer_uid}", safe_to_repeat=True)
+        return self._call(
+            "GET", f"/subscribe/customers/{_segment(customer_uid)}", safe_to_repeat=True
+        )
 
     def delete_customer(self, customer_uid: str, reason: str) -> None:
         """DELETE /subscribe/customers/{customer_uid}; an unknown customer is already gone."""
         try:
             self._call(
                 "DELETE",
-                f"/subscribe/customers/{customer_uid}",
+                f"/subscribe/customers/{_segment(customer_uid)}",
                 safe_to_repeat=True,
                 params={"reason": reason},
             )
@@ -301,7 +330,7 @@ class IamportClient:
         """GET /subscribe/payments/schedule/{merchant_uid}; None when there is none."""
         try:
             return self._call(
-                "GET", f"/subscribe/payments/schedule/{merchant_uid}", safe_to_repeat=True
+                "GET", f"/subscribe/payments/schedule/{_segment(merchant_uid)}", safe_to_repeat=True
             )
         except PaymentNotFound:
             return None

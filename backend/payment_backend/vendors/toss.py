@@ -6,6 +6,7 @@ import base64
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from payment_backend.money import to_major, to_minor
 from payment_backend.vendors import base
@@ -32,6 +33,11 @@ STATES = {
 # A billing charge may take up to 60 s at Toss (reference §7.1).
 BILLING_TIMEOUT = (3.05, 65.0)
 METHODS = {"카드": "card", "CARD": "card", "가상계좌": "vbank", "VIRTUAL_ACCOUNT": "vbank"}
+
+
+def _segment(value: str) -> str:
+    """An id as one URL path segment: a slash or dot in it never reaches another route."""
+    return quote(str(value), safe="")
 
 
 def _time(value: str | None) -> datetime | None:
@@ -124,18 +130,26 @@ class TossClient:
 
     def get_payment(self, payment_id: str) -> GatewayPayment:
         """GET /v1/payments/{paymentKey}."""
-        return normalize(self._call("GET", f"/v1/payments/{payment_id}"))
+        gp = normalize(self._call("GET", f"/v1/payments/{_segment(payment_id)}"))
+        if gp.payment_id != payment_id:  # whatever the gateway's router made of the id
+            raise PaymentNotFound("the gateway answered with another payment", status=404)
+        return gp
 
     def find_by_order(self, order_id: str) -> GatewayPayment | None:
         """GET /v1/payments/orders/{orderId}."""
         try:
-            return normalize(self._call("GET", f"/v1/payments/orders/{order_id}"))
+            return normalize(self._call("GET", f"/v1/payments/orders/{_segment(order_id)}"))
         except PaymentNotFound:
             return None
         except GatewayError as exc:
             if exc.status == 404:
                 return None
             raise
+
+    def find_all_by_order(self, order_id: str) -> list[GatewayPayment]:
+        """Toss keeps one payment per orderId (a spent orderId refuses another)."""
+        found = self.find_by_order(order_id)
+        return [found] if found is not None else []
 
     def confirm(self, payment_id: str, order_id: str, amount: int, currency: str) -> GatewayPayment:
         """POST /v1/payments/confirm with the server's amount; already confirmed reads it."""
@@ -186,10 +200,21 @@ class TossClient:
         return normalize(
             self._call(
                 "POST",
-                f"/v1/payments/{payment_id}/cancel",
+                f"/v1/payments/{_segment(payment_id)}/cancel",
                 idempotency_key=idempotency_key,
                 json=body,
             )
+        )
+
+    def revoke(self, payment_id: str, *, amount: int, currency: str, reason: str) -> GatewayPayment:
+        """A waiting virtual account is cancelled in full, like any payment."""
+        return self.cancel(
+            payment_id,
+            amount=None,
+            expected_remaining=amount,
+            currency=currency,
+            reason=reason,
+            idempotency_key=f"revoke-{payment_id}",
         )
 
     def prepare(self, order_id: str, amount: int, currency: str) -> None:
@@ -210,7 +235,7 @@ class TossClient:
         """POST /v1/billing/authorizations/{key}: the seed's read (or issue) of a billing key."""
         return self._call(
             "POST",
-            f"/v1/billing/authorizations/{key}",
+            f"/v1/billing/authorizations/{_segment(key)}",
             idempotency_key=f"authorization-{key}-{customer_key}",
             json={"customerKey": customer_key},
         )
@@ -243,7 +268,7 @@ class TossClient:
         return normalize(
             self._call(
                 "POST",
-                f"/v1/billing/{billing_key}",
+                f"/v1/billing/{_segment(billing_key)}",
                 idempotency_key=idempotency_key,
                 json=body,
                 timeout=BILLING_TIMEOUT,
@@ -253,7 +278,7 @@ class TossClient:
     def delete_billing_key(self, billing_key: str) -> None:
         """DELETE /v1/billing/{billingKey}; a key already gone is fine."""
         try:
-            self._call("DELETE", f"/v1/billing/{billing_key}")
+            self._call("DELETE", f"/v1/billing/{_segment(billing_key)}")
         except GatewayError as exc:
             if exc.status not in (400, 404):
                 raise

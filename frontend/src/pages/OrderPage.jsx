@@ -58,6 +58,11 @@ function Order({ orderId }) {
             {statusLabel(order.status)}
           </StatusLine>
           {failure && <ErrorNotice text={errorText(failure)} />}
+          {order.notice && (
+            <p role="note" className="notice">
+              {order.notice}
+            </p>
+          )}
           <OrderDetails order={order} />
           {order.payment?.vbank && <VirtualAccount order={order} onChange={setOrder} />}
           {order.payment?.card && <CardReceipt order={order} />}
