@@ -1,4 +1,11 @@
-"""The outbox worker: claims due jobs, runs their handlers by kind, records failures with backoff."""
+"""The outbox worker: claims due jobs one at a time, runs their handlers by kind, records failures
+with backoff.
+
+Two clocks: a job's due_at is on the app clock (domain time, which the test clock moves), its
+lease on the database's (PostgreSQL's now(); SQLite serves one machine, whose wall clock it is).
+A lease measured on the app clock would end whenever a test or the demo moves time forward, and
+one on each worker's own clock would differ between machines.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,13 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import click
-from flask import Flask
-from sqlalchemy import select
+from flask import Flask, current_app
+from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from payment_backend.clock import now
 from payment_backend.extensions import db
@@ -38,9 +47,11 @@ SWEEP_EVERY = 60.0
 
 HANDLERS: dict[str, Handler] = {}
 
-# A claimed job is hidden from other workers this long; a worker that dies mid-job frees it after.
+# A claimed job is hidden from other workers this long (WORKER_LEASE_SECONDS overrides), renewed
+# while it runs (on PostgreSQL); a worker that dies mid-job frees it when the lease runs out.
 LEASE = timedelta(minutes=5)
-# Backoff for handlers that fail unexpectedly: 30 s doubling up to 1 h; dead after MAX_FAILURES.
+# Backoff for handlers that fail unexpectedly: 30 s doubling up to 1 h. After MAX_FAILURES runs in
+# a row that failed or never finished (a handler that kills its process), the job is dead.
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 MAX_FAILURES = 10
@@ -93,28 +104,108 @@ def backoff(failures: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(failures - 1, 0)), BACKOFF_CAP)
 
 
-def claim(limit: int) -> list[int]:
-    """Take up to limit due jobs of known kinds, hiding them from other workers for a lease."""
-    moment = now()
+def lease_length() -> timedelta:
+    """How long a claim hides a job from other workers."""
+    seconds = current_app.config.get("WORKER_LEASE_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds else LEASE
+
+
+def _on_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def database_now() -> Any:
+    """Now by the database's clock: PostgreSQL's now(); on SQLite (one machine) its wall clock."""
+    return func.now() if _on_postgres() else datetime.now(UTC)
+
+
+def claim() -> int | None:
+    """Lease the next due job of a known kind (attempts and failures counted now); None when
+    there is none.
+
+    A claim counts a failure that the run takes back when it ends as its handler meant; so a job
+    whose handler kills the process keeps its failures, and after MAX_FAILURES of them it is
+    marked dead here instead of being run again.
+    """
+    while True:
+        try:
+            claimed = _lease_next()
+        except OperationalError:
+            if _on_postgres():
+                raise
+            # SQLite: another process is writing (claiming the same job); take it up next pass.
+            db.session.rollback()
+            log.debug("claim skipped: the database is busy", exc_info=True)
+            return None
+        if claimed is None:
+            return None
+        if claimed.failures < MAX_FAILURES:
+            claimed.attempts += 1
+            claimed.failures += 1
+            claimed.leased_until = database_now() + lease_length()
+            db.session.commit()
+            return claimed.id
+        # Its lease ran out MAX_FAILURES times in a row (or it failed, and then never finished).
+        runs = claimed.failures
+        _finish(claimed, "dead", f"its last {runs} runs failed or never finished (worker died?)")
+        claimed.leased_until = None
+        db.session.commit()
+        log.error("job %s %s is dead: %d runs never finished", claimed.id, claimed.kind, runs)
+
+
+def _lease_next() -> OutboxJob | None:
+    moment, db_now = now(), database_now()
     statement = (
         select(OutboxJob)
         .where(
             OutboxJob.status == "pending",
             OutboxJob.due_at <= moment,
             OutboxJob.kind.in_(list(HANDLERS)),
+            or_(OutboxJob.leased_until.is_(None), OutboxJob.leased_until < db_now),
         )
         .order_by(OutboxJob.due_at, OutboxJob.id)
-        .limit(limit)
+        .limit(1)
     )
-    if db.engine.dialect.name == "postgresql":
+    if _on_postgres():
         # Rows another worker is claiming are skipped, never waited for nor taken twice.
         statement = statement.with_for_update(skip_locked=True)
-    jobs = list(db.session.scalars(statement))
-    for claimed in jobs:
-        claimed.attempts += 1
-        claimed.due_at = moment + LEASE
-    db.session.commit()
-    return [claimed.id for claimed in jobs]
+    claimed = db.session.scalars(statement).first()
+    if claimed is None:
+        db.session.rollback()
+    return claimed
+
+
+class LeaseKeeper:
+    """Renews a job's lease while it runs, on a connection of its own (PostgreSQL only: SQLite
+    runs one worker, and a second writer there would only wait for the job's transaction)."""
+
+    def __init__(self, engine: Engine, job_id: int, lease: timedelta) -> None:
+        self._engine = engine
+        self._job_id = job_id
+        self._lease = lease
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"lease-{job_id}", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _renew(self) -> None:
+        every = self._lease.total_seconds() / 3
+        while not self._stop.wait(every):
+            try:
+                with self._engine.begin() as connection:
+                    connection.execute(
+                        update(OutboxJob)
+                        .where(OutboxJob.id == self._job_id, OutboxJob.leased_until.is_not(None))
+                        .values(leased_until=func.now() + self._lease)
+                    )
+            except Exception:  # the next tick tries again; the lease is long enough for that
+                log.warning("job %s: lease not renewed", self._job_id, exc_info=True)
 
 
 def run_job(job_id: int) -> str:
@@ -123,7 +214,10 @@ def run_job(job_id: int) -> str:
     # Logs of the job carry the id of the request that queued it, when it was recorded.
     rid = request_id.set(str(outbox_job.payload.get("request_id") or f"job_{job_id}"))
     try:
-        return _run(outbox_job)
+        if not _on_postgres():
+            return _run(outbox_job)
+        with LeaseKeeper(db.engine, job_id, lease_length()):
+            return _run(outbox_job)
     finally:
         request_id.reset(rid)
 
@@ -145,6 +239,9 @@ def _run(outbox_job: OutboxJob) -> str:
         except GiveUp as give_up:
             _finish(outbox_job, "dead", give_up.reason)
             log.warning("job %s %s: gave up (%s)", job_id, kind, give_up.reason)
+        # The run ended as its handler meant: no failure, no lease.
+        outbox_job.failures = 0
+        outbox_job.leased_until = None
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -164,19 +261,20 @@ def _finish(outbox_job: OutboxJob, status: str, error: str | None) -> None:
 def _record_failure(job_id: int, exc: Exception) -> None:
     """Keep the error on the job and schedule it again, or mark it dead after MAX_FAILURES."""
     outbox_job = db.session.get(OutboxJob, job_id)
+    outbox_job.leased_until = None
     error = f"{type(exc).__name__}: {exc}"
-    if outbox_job.attempts >= MAX_FAILURES:
+    if outbox_job.failures >= MAX_FAILURES:
         _finish(outbox_job, "dead", error)
         log.error("job %s %s failed for good: %s", job_id, outbox_job.kind, error, exc_info=exc)
     else:
         outbox_job.status = "pending"
         outbox_job.last_error = error[:2000]
-        outbox_job.due_at = now() + backoff(outbox_job.attempts)
+        outbox_job.due_at = now() + backoff(outbox_job.failures)
         log.warning(
-            "job %s %s failed (attempt %d), again at %s: %s",
+            "job %s %s failed (%d in a row), again at %s: %s",
             job_id,
             outbox_job.kind,
-            outbox_job.attempts,
+            outbox_job.failures,
             outbox_job.due_at.isoformat(),
             error,
             exc_info=exc,
@@ -185,14 +283,16 @@ def _record_failure(job_id: int, exc: Exception) -> None:
 
 
 def run_due_jobs(app: Flask, limit: int = 20) -> int:
-    """Claim and run up to limit due jobs in a fresh app context; returns how many ran."""
+    """Claim and run up to limit due jobs, one at a time, in a fresh app context; returns how
+    many ran."""
     load_handlers()
     with app.app_context():
         try:
-            job_ids = claim(limit)
-            for job_id in job_ids:
+            ran = 0
+            while ran < limit and (job_id := claim()) is not None:
                 run_job(job_id)
-            return len(job_ids)
+                ran += 1
+            return ran
         finally:
             db.session.remove()
 

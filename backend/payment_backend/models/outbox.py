@@ -12,7 +12,7 @@ from payment_backend.models.base import Base, Timestamp, utcnow
 
 
 class OutboxJob(Base):
-    """Work for the worker, due at due_at; unique_key makes enqueueing idempotent."""
+    """Work for the worker, due at due_at (app clock); unique_key makes enqueueing idempotent."""
 
     __tablename__ = "outbox_jobs"
 
@@ -24,7 +24,12 @@ class OutboxJob(Base):
         String(20), default="pending", index=True
     )  # pending|done|dead
     due_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims, counted at claim
+    # Runs in a row that did not end normally (an exception, or never finished: the worker died
+    # or hung past its lease); counted at claim, back to 0 when a run ends.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # While a worker runs the job: until when it is hidden from the others, in database time.
+    leased_until: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)

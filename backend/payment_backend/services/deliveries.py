@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import logging
+import socket
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +31,9 @@ from payment_backend.services.urls import (
     WebhookUrlRefused,
     check_addresses,
     check_webhook_url,
+    loggable_url,
     policy,
+    scrub,
 )
 from payment_backend.worker import GiveUp, Retry, job
 
@@ -44,6 +49,10 @@ RETRY_SCHEDULE = (
     timedelta(hours=10),
 )
 TIMEOUT = (3.05, 10.0)  # (connect, read) seconds; WEBHOOK_TIMEOUT_SECONDS overrides the read part
+# Seconds for a whole attempt, connection to last byte (WEBHOOK_DEADLINE_SECONDS overrides): a
+# merchant that sends a byte a second never trips the per-read timeout, but is cut here.
+DEADLINE = 15.0
+RESPONSE_READ_LIMIT = 64 * 1024  # bytes of the merchant's answer read at most; the rest is not
 RESPONSE_LIMIT = 1000  # characters of the merchant's answer kept per attempt
 USER_AGENT = "payment-backend-webhooks/1"
 
@@ -103,26 +112,40 @@ def deliver(delivery: WebhookDelivery) -> AttemptResult:
     permanent = False
     attempted_at = now()
     started = time.perf_counter()
+    deadline = _deadline()
+    watchdog = Watchdog(deadline)
     try:
         # Checked again at every attempt: DNS may have changed since the URL was registered.
         check_webhook_url(delivery.url)
-        with http_session().post(
-            delivery.url,
-            data=text.encode(),
-            headers=headers,
-            timeout=_timeout(),
-            allow_redirects=False,  # a redirect could point anywhere, private networks included
-            stream=True,
-        ) as response:
-            status_code = response.status_code
-            raw = next(response.iter_content(RESPONSE_LIMIT * 4), b"")
-            answer = raw.decode("utf-8", errors="replace")[:RESPONSE_LIMIT]
+        with watchdog:
+            response = http_session().post(
+                delivery.url,
+                data=text.encode(),
+                headers=headers,
+                timeout=_timeout(deadline),
+                allow_redirects=False,  # a redirect could point anywhere, private networks included
+                stream=True,
+            )
+            try:
+                status_code = response.status_code
+                raw = read_capped(response, RESPONSE_READ_LIMIT)
+            finally:
+                watchdog.disarm()  # before the connection goes back to the pool
+                response.close()
+        if watchdog.fired:  # the cut may look like the end of an answer without a length
+            raise requests.Timeout("cut at the deadline")
+        answer = raw.decode("utf-8", errors="replace")[:RESPONSE_LIMIT]
     except WebhookUrlRefused as exc:
         error, permanent = f"refused: {exc.message}", not exc.retryable
-    except requests.Timeout as exc:
-        error = f"timeout: {exc}"
-    except requests.RequestException as exc:
-        error = f"connection failed: {exc}"
+    except (requests.RequestException, OSError) as exc:
+        if watchdog.fired:
+            error = f"deadline: no complete answer within {deadline:g} s"
+        elif isinstance(exc, requests.Timeout):
+            error = f"timeout: {exc}"
+        else:
+            error = f"connection failed: {exc}"
+        # Error texts quote the URL's path and query string, where tokens live.
+        error = scrub(error, delivery.url)
     duration_ms = int((time.perf_counter() - started) * 1000)
     ok = error is None and status_code is not None and 200 <= status_code < 300
     if error is None and not ok:
@@ -141,7 +164,7 @@ def deliver(delivery: WebhookDelivery) -> AttemptResult:
     log.info(
         "webhook %s to %s: %s in %d ms",
         delivery.id,
-        delivery.url,
+        loggable_url(delivery.url),
         "delivered" if ok else error,
         duration_ms,
     )
@@ -194,9 +217,88 @@ def deliveries_for(payment_id: str | None, limit: int = 50) -> list[WebhookDeliv
     return list(db.session.scalars(statement))
 
 
-def _timeout() -> tuple[float, float]:
-    read = current_app.config.get("WEBHOOK_TIMEOUT_SECONDS")
-    return (TIMEOUT[0], float(read)) if read else TIMEOUT
+def read_capped(response: requests.Response, limit: int) -> bytes:
+    """At most limit bytes of the answer's body (the rest is left unread)."""
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=min(limit, 16 * 1024)):
+        body += chunk
+        if len(body) >= limit:
+            break
+    return bytes(body[:limit])
+
+
+def _deadline() -> float:
+    return float(current_app.config.get("WEBHOOK_DEADLINE_SECONDS") or DEADLINE)
+
+
+def _timeout(deadline: float) -> tuple[float, float]:
+    read = float(current_app.config.get("WEBHOOK_TIMEOUT_SECONDS") or TIMEOUT[1])
+    return (min(TIMEOUT[0], deadline), min(read, deadline))
+
+
+_watching = threading.local()
+
+
+class Watchdog:
+    """Cuts the connections of one attempt at its deadline, whatever state they are in.
+
+    Per-read timeouts cannot stop a peer that sends a byte now and then, during the headers or
+    the body; shutting the socket down from a timer thread ends any read in progress.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._armed = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Watchdog:
+        self._armed = True
+        _watching.current = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.disarm()
+        _watching.current = None
+
+    def watch(self, sock: socket.socket) -> None:
+        """Cut this socket at the deadline (at once when it has passed)."""
+        with self._lock:
+            if not self._armed:
+                return
+            self._sockets.append(sock)
+            if self.fired:
+                _cut(sock)
+
+    def disarm(self) -> None:
+        """No cut from now on: the connection may go back to the pool."""
+        with self._lock:
+            self._armed = False
+            self._sockets.clear()
+        self._timer.cancel()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if not self._armed:
+                return
+            self.fired = True
+            for sock in self._sockets:
+                _cut(sock)
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watch(sock: socket.socket | None) -> None:
+    watchdog: Watchdog | None = getattr(_watching, "current", None)
+    if watchdog is not None and sock is not None:
+        watchdog.watch(sock)
 
 
 def http_session() -> requests.Session:
@@ -232,7 +334,13 @@ class _PeerCheck:
         except BaseException:
             sock.close()
             raise
+        _watch(sock)  # the TLS handshake too is under the deadline
         return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        """Send a request; the socket it uses (new, wrapped in TLS, or reused) is watched."""
+        _watch(self.sock)  # type: ignore[attr-defined]
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
 
 class GuardedAdapter(HTTPAdapter):
