@@ -302,3 +302,13 @@ def test_a_service_body_replayed_after_a_day_is_a_new_request(app, seed, env, sh
     status, body = send(seed, "PUT", "/payments/histories/cancel", captured)
     assert (status, body["refund"]) == (200, 2000)
     assert gateway_cancels(shop, "iamport", uid) == [1000, 1000]
+
+
+def test_the_workers_purge_never_raises(app, monkeypatch):
+    from payment_backend.services import idempotency
+
+    def broken(moment=None):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(idempotency, "purge_expired", broken)
+    idempotency.purge_in(app)  # logged, not raised: the worker goes on
