@@ -27,6 +27,7 @@ from payment_backend.clock import now
 from payment_backend.extensions import db
 from payment_backend.logs import request_id
 from payment_backend.models import OutboxJob
+from payment_backend.services import idempotency
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ HANDLER_MODULES = (
 )
 # How often the worker looks pending orders up at the gateway (browsers that never came back).
 SWEEP_EVERY = 60.0
+PURGE_EVERY = 3600.0  # idempotency keys older than 24 h
 
 HANDLERS: dict[str, Handler] = {}
 
@@ -326,7 +328,11 @@ def run_forever(
     """Run due jobs until stop is set (or, with once, until none are due); returns the total run."""
     total = 0
     last_sweep = 0.0
+    last_purge = float("-inf")
     while not stop.is_set():
+        if not once and time.monotonic() - last_purge >= PURGE_EVERY:
+            last_purge = time.monotonic()
+            idempotency.purge_in(app)  # logs its errors, never raises
         if not once and time.monotonic() - last_sweep >= SWEEP_EVERY:
             last_sweep = time.monotonic()
             sweep(app)

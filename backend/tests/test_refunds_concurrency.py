@@ -13,7 +13,7 @@ from payment_api import IAMPORT, TOSS, PaymentClient, PaymentHistory, Source, Ve
 from payment_api.examples import buyer
 from payment_api.examples.environment import Environment
 from payment_backend.extensions import db
-from payment_backend.models import OutboxJob, Payment
+from payment_backend.models import AuditEntry, OutboxJob, Payment
 from payment_backend.vendors import gateway
 
 CODES = {"iamport": IAMPORT, "toss": TOSS}
@@ -67,7 +67,14 @@ def gateway_refunded(app, vendor: str, uid: str) -> tuple[int, int]:
     return raw["totalAmount"] - raw["balanceAmount"], len(raw["cancels"] or [])
 
 
-def cancel_at_gateway(app, vendor: str, history: PaymentHistory, amount: int, reason: str) -> None:
+def cancel_at_gateway(
+    app,
+    vendor: str,
+    history: PaymentHistory,
+    amount: int,
+    reason: str,
+    idempotency_key: str | None = None,
+) -> None:
     """Cancel part of the payment at the gateway itself, behind the service's back."""
     with app.app_context():
         gateway(vendor).cancel(
@@ -76,7 +83,7 @@ def cancel_at_gateway(app, vendor: str, history: PaymentHistory, amount: int, re
             expected_remaining=history.price,
             currency="KRW",
             reason=reason,
-            idempotency_key=str(uuid.uuid4()),
+            idempotency_key=idempotency_key or str(uuid.uuid4()),
         )
 
 
@@ -97,17 +104,18 @@ def test_concurrent_partial_refunds_never_exceed_the_payment(app, env, is_postgr
     outcomes: list[tuple[int, object]] = []
     lock = threading.Lock()
 
-    def refund(amount: int) -> None:
+    def refund(n: int, amount: int) -> None:
         with client_for(env) as client:
             start.wait()
             try:
-                result: object = client.cancel_history(history.source, "pw", amount, "part")
+                # Each refund its own body: the same body twice is one request (a replay).
+                result: object = client.cancel_history(history.source, "pw", amount, f"part {n}")
             except errors.PaymentApiError as error:
                 result = error
         with lock:
             outcomes.append((amount, result))
 
-    threads = [threading.Thread(target=refund, args=(a,)) for a in AMOUNTS]
+    threads = [threading.Thread(target=refund, args=(n, a)) for n, a in enumerate(AMOUNTS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -163,9 +171,18 @@ def test_gateway_outage_leaves_the_refund_unknown_until_retried(app, env, fakes,
 @pytest.mark.parametrize("vendor", ["iamport", "toss"])
 def test_retry_after_a_lost_answer_does_not_refund_twice(app, env, fakes, no_faults, vendor):
     history, key = refund_without_answer(env, fakes, vendor)
+    with app.app_context():
+        attempt = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.payment_id == history.id, AuditEntry.action == "payment.refund_unknown"
+            )
+        ).one()
     with client_for(env) as client:
-        # As if our call had reached the gateway and only its answer was lost.
-        cancel_at_gateway(app, vendor, history, 3000, "part")
+        # As if our call had reached the gateway and only its answer was lost: the same
+        # cancel, under the Idempotency-Key our call sent (Toss).
+        cancel_at_gateway(
+            app, vendor, history, 3000, "part", idempotency_key=attempt.detail["gateway_key"]
+        )
         after = client.cancel_history(history.source, "pw", 3000, "part", idempotency_key=key)
     assert (after.refunded, len(after.cancels)) == (3000, 1)
     assert gateway_refunded(app, vendor, history.vendor.uid) == (3000, 1)

@@ -73,8 +73,11 @@ def test_seed_client_creates_reads_and_refunds_down_to_zero(app, seed, env, vend
     assert seed.call("PATCH", f"/payments/histories/{created['id']}", password) == (200, created)
 
     cancel = {"source": created["source"], **password, "reason": "partial", "account": None}
+    # Each refund is its own request: the same body again would be a replay of the first.
     for i in (1, 2):
-        status, body = seed.call("PUT", "/payments/histories/cancel", {**cancel, "price": 5000})
+        status, body = seed.call(
+            "PUT", "/payments/histories/cancel", {**cancel, "price": 5000, "reason": f"item {i}"}
+        )
         assert status == 200, body
         assert body["refund"] == 5000 * i == sum(c["price"] for c in body["cancels"])
         assert len(body["cancels"]) == i and body["cancelled_at"]
@@ -84,7 +87,9 @@ def test_seed_client_creates_reads_and_refunds_down_to_zero(app, seed, env, vend
     assert (status, body["code"], body["remaining"]) == (409, "OVER_REFUND", 10000)
 
     for i in (3, 4):
-        status, body = seed.call("PUT", "/payments/histories/cancel", {**cancel, "price": 5000})
+        status, body = seed.call(
+            "PUT", "/payments/histories/cancel", {**cancel, "price": 5000, "reason": f"item {i}"}
+        )
         assert status == 200, body
         assert body["refund"] == 5000 * i
     assert body["status"] == "refunded" and len(body["cancels"]) == 4

@@ -24,8 +24,9 @@ def run(env: Environment) -> PaymentHistory:
             Vendor(TOSS, payment_key), source, 30_000, password, env.webhook_url
         )
         print(f"confirmed and registered {history.id}: {history.status}")
-        for _ in range(2):
-            history = client.cancel_history(source, password, 10_000, "one item returned")
+        for item in (1, 2):
+            # Two refunds, two bodies: the same body again would replay the first refund.
+            history = client.cancel_history(source, password, 10_000, f"item {item} returned")
             print(f"refunded {history.refunded}, {history.remaining} left ({history.status})")
         try:
             client.cancel_history(source, password, 20_000, "too much")

@@ -6,6 +6,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from payment_backend.api.auth import require_admin
 from payment_backend.errors import ERRORS, ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Product
@@ -118,12 +119,9 @@ def simulate_deposit(order_id: str):
 @blp.alt_response(401, **ERRORS)
 @blp.alt_response(409, **ERRORS)
 @blp.alt_response(502, **ERRORS)
-@idempotent("checkout.refund")
+@idempotent("checkout.refund", authenticate=require_admin)
 def refund(body, order_id: str):
     """Refund all that is left, or a part; never more than is left (409 OVER_REFUND)."""
-    from payment_backend.api.auth import require_admin
-
-    require_admin()
     order = checkout.refund_order(
         checkout.get_order(order_id), body["amount"], body["reason"], actor="owner"
     )

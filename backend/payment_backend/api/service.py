@@ -2,7 +2,8 @@
 
 Requests and answers are Base64(AES-256-CBC(JSON)) as `text/plain`, with the connection key and
 IV (PAYMENT_CONNECTION_ENCRYPTION_KEY / _IV); empty bodies stay empty; errors are plain JSON in the
-usual envelope. An Idempotency-Key header on the mutating routes replays the first answer.
+usual envelope. On the mutating routes the same body within 24 h, or the same Idempotency-Key,
+replays the first answer.
 """
 
 from __future__ import annotations
@@ -91,13 +92,24 @@ def encrypted(status: int, body: dict[str, Any]) -> Response:
 
 
 def once(data: dict[str, Any], handler) -> Response:
-    """Run a mutating handler under the request's Idempotency-Key, and encrypt its answer."""
-    scope = (
-        f"service:{request.method} {request.url_rule.rule if request.url_rule else request.path}"
-    )
+    """Run a mutating handler once per body (24 h) and per Idempotency-Key; encrypt its answer.
+
+    The protocol has a static key and IV and no MAC, so a captured body can be sent again: the
+    same decrypted body on the same route is the same request, whatever its Idempotency-Key
+    (none, or another), and gets the first answer.
+    """
+    route = request.url_rule.rule if request.url_rule else request.path
+    scope = f"service:{request.method} {route}"
     request_hash = fingerprint(scope, request.path, data)
+    body_claim = (f"service-body:{request.method} {route}", request_hash)
     return encrypted(
-        *run_once(scope, request.headers.get("Idempotency-Key"), request_hash, handler)
+        *run_once(
+            scope,
+            request.headers.get("Idempotency-Key"),
+            request_hash,
+            handler,
+            identity=body_claim,
+        )
     )
 
 

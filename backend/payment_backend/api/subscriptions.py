@@ -58,7 +58,7 @@ def list_plans():
 @blp.response(201, SubscriptionSchema)
 @blp.alt_response(422, **ERRORS)
 @blp.alt_response(502, **ERRORS)
-@idempotent("subscriptions.create")
+@idempotent("subscriptions.create", authenticate=None)
 def create(body):
     """Start a subscription (status incomplete) and get the `setup` for the card window.
 
@@ -144,7 +144,7 @@ def list_subscriptions():
 @admin_blp.alt_response(409, **ERRORS)
 @admin_blp.alt_response(502, **ERRORS)
 @admin_blp.doc(security=ADMIN_SECURITY)
-@idempotent("subscriptions.refund")
+@idempotent("subscriptions.refund", authenticate=require_admin)
 def refund_charge(body, sub_id: str, period: int):
     """Refund a paid period (all that is left, or a part): canceling never refunds by itself."""
     return subscriptions.view(

@@ -26,7 +26,11 @@ class AuditEntry(Base):
 
 
 class IdempotencyKey(Base):
-    """The first answer to a request sent with an Idempotency-Key, replayed for repeats."""
+    """The first answer to a request sent with an Idempotency-Key, replayed for repeats.
+
+    token names this claim (and what it does at a gateway) for its lifetime: retries of the same
+    request take the row over and keep it; after the purge, the same key is a new request.
+    """
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("scope", "key"),)
@@ -37,4 +41,5 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    token: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
