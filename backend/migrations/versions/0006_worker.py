@@ -1,15 +1,15 @@
 """Outbox leases per job: failures in a row and the lease's end (database time).
 
-Revision ID: 0007_worker
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-29
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_worker"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

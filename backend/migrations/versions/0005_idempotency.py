@@ -1,15 +1,15 @@
 """Idempotency claims: a token per claim, and an index for the 24-hour purge.
 
-Revision ID: 0006_idempotency
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_idempotency"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
