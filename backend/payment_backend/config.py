@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 MODES = ("local", "test", "real")
+# Without PAYMENT_MODE the service runs for real: it then needs every secret, so it fails closed.
+DEFAULT_MODE = "real"
+MIN_ADMIN_TOKEN = 32
+DEMO_HINT = "To run the demo with the fake gateways, use `make run` (or set PAYMENT_MODE=local)."
 
 DEFAULT_PORT = 37821
 FAKE_IAMPORT_URL = "http://127.0.0.1:10851"
@@ -108,14 +112,20 @@ def load_settings(
     env = os.environ if env is None else env
     given: dict[str, Any] = {k: env[k] for k in (*PASSTHROUGH, "PAYMENT_MODE") if env.get(k)}
     given.update(overrides or {})
-    mode = str(given.get("PAYMENT_MODE", "local"))
+    mode = str(given.get("PAYMENT_MODE", DEFAULT_MODE))
     if mode not in MODES:
         raise SettingsError(f"PAYMENT_MODE must be one of {', '.join(MODES)}, not {mode!r}")
 
     if mode == "real":
         missing = [k for k in REAL_REQUIRED if not given.get(k)]
         if missing:
-            raise SettingsError("PAYMENT_MODE=real refuses to start without: " + ", ".join(missing))
+            raise SettingsError(
+                "PAYMENT_MODE=real refuses to start without: " + ", ".join(missing) + ". " + DEMO_HINT
+            )
+        if len(str(given["PAYMENT_ADMIN_TOKEN"])) < MIN_ADMIN_TOKEN:
+            raise SettingsError(
+                f"PAYMENT_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters in real mode."
+            )
         defaults: dict[str, Any] = {
             "IAMPORT_API_URL": REAL_IAMPORT_URL,
             "TOSS_API_URL": REAL_TOSS_URL,
