@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import secrets
+import stat
 import string
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -82,19 +85,34 @@ def _dev_secrets(instance_path: Path) -> dict[str, str]:
     Several processes may start at once on an empty folder (gunicorn workers, the worker): a file
     lock makes one of them write and the others read what it wrote.
     """
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = instance_path / "dev-secrets.json"
-    with open(instance_path / "dev-secrets.lock", "w") as lock_file:
+    lock_fd = os.open(instance_path / "dev-secrets.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(lock_fd, "w") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
         missing = {k: _random_secret(n) for k, n in GENERATED_SECRETS.items() if k not in stored}
         if missing:
             stored.update(missing)
-            temporary = path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(stored, indent=2))
-            temporary.chmod(0o600)
-            temporary.replace(path)
+            _write_private(path, json.dumps(stored, indent=2))
+        elif stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(0o600)  # left readable by an older version
     return stored
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace path with text atomically; the file is the owner's alone from its creation."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 def _as_bool(value: Any) -> bool:
@@ -120,7 +138,10 @@ def load_settings(
         missing = [k for k in REAL_REQUIRED if not given.get(k)]
         if missing:
             raise SettingsError(
-                "PAYMENT_MODE=real refuses to start without: " + ", ".join(missing) + ". " + DEMO_HINT
+                "PAYMENT_MODE=real refuses to start without: "
+                + ", ".join(missing)
+                + ". "
+                + DEMO_HINT
             )
         if len(str(given["PAYMENT_ADMIN_TOKEN"])) < MIN_ADMIN_TOKEN:
             raise SettingsError(

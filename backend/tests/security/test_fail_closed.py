@@ -56,9 +56,7 @@ def test_generated_admin_tokens_are_long_enough_for_real_mode():
 
 
 def test_a_flask_command_started_without_a_mode_refuses_and_says_how_to_run_the_demo(tmp_path):
-    env = {
-        k: v for k, v in os.environ.items() if k not in REAL and not k.startswith("PAYMENT_")
-    }
+    env = {k: v for k, v in os.environ.items() if k not in REAL and not k.startswith("PAYMENT_")}
     env["PAYMENT_INSTANCE_PATH"] = str(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "payment_backend", "routes"],
