@@ -48,7 +48,8 @@ GENERATED_SECRETS = {
 }
 REAL_REQUIRED = (*GENERATED_SECRETS, *FAKE_KEYS, "DATABASE_URL")
 
-BOOLEAN_SETTINGS = ("IAMPORT_PREPARE", "PAYMENT_SEED_WEBHOOK_ENCRYPTION")
+BOOLEAN_SETTINGS = ("IAMPORT_PREPARE", "PAYMENT_SEED_WEBHOOK_ENCRYPTION", "RATELIMIT_ENABLED")
+INTEGER_SETTINGS = ("MAX_CONTENT_LENGTH", "WEBHOOK_MAX_CONTENT_LENGTH")
 PASSTHROUGH = (
     "DATABASE_URL",
     "IAMPORT_API_URL",
@@ -64,7 +65,12 @@ PASSTHROUGH = (
     "WEBHOOK_ALLOWLIST",
     "FRONTEND_DIST",
     "GIT_COMMIT",
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_CHECKOUT",
+    "RATELIMIT_SUBSCRIPTIONS",
+    "RATELIMIT_WEBHOOKS",
     *BOOLEAN_SETTINGS,
+    *INTEGER_SETTINGS,
     *GENERATED_SECRETS,
     *FAKE_KEYS,
 )
@@ -169,6 +175,14 @@ def load_settings(
         "LOG_FORMAT": "text" if mode == "test" else "json",
         "IAMPORT_PG": "html5_inicis",
         "IAMPORT_OVERSEAS_PG": "eximbay",
+        "MAX_CONTENT_LENGTH": 2**20,
+        "WEBHOOK_MAX_CONTENT_LENGTH": 64 * 2**10,
+        # Per client address; each gunicorn worker counts alone unless the storage is shared.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_CHECKOUT": "20 per minute;200 per hour",
+        "RATELIMIT_SUBSCRIPTIONS": "10 per minute;60 per hour",
+        "RATELIMIT_WEBHOOKS": "600 per minute",
         **defaults,
         **given,
         "PAYMENT_MODE": mode,
@@ -183,6 +197,11 @@ def load_settings(
         settings.setdefault("TOSS_SDK_URL", settings["TOSS_API_URL"].rstrip("/") + "/sdk/toss.js")
     for key in BOOLEAN_SETTINGS:
         settings[key] = _as_bool(settings[key])
+    for key in INTEGER_SETTINGS:
+        try:
+            settings[key] = int(settings[key])
+        except (TypeError, ValueError):
+            raise SettingsError(f"{key} must be a number of bytes") from None
     for key, length in (
         ("PAYMENT_CONNECTION_ENCRYPTION_KEY", 32),
         ("PAYMENT_CONNECTION_ENCRYPTION_IV", 16),
