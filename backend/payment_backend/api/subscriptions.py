@@ -142,7 +142,7 @@ def list_subscriptions():
     return {"subscriptions": [subscriptions.view(s) for s in subscriptions.list_all()]}
 
 
-@admin_blp.route("/<sub_id>/charges/<int:period>/refund", methods=["POST"])
+@admin_blp.route("/<sub_id>/charges/<int(max=100000):period>/refund", methods=["POST"])
 @admin_blp.arguments(RefundChargeSchema)
 @admin_blp.response(200, SubscriptionSchema)
 @admin_blp.alt_response(401, **ERRORS)
