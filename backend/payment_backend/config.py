@@ -143,11 +143,9 @@ def load_settings(
     if mode == "real":
         missing = [k for k in REAL_REQUIRED if not given.get(k)]
         if missing:
+            needed = ", ".join(missing)
             raise SettingsError(
-                "PAYMENT_MODE=real refuses to start without: "
-                + ", ".join(missing)
-                + ". "
-                + DEMO_HINT
+                f"PAYMENT_MODE=real refuses to start without: {needed}. {DEMO_HINT}"
             )
         if len(str(given["PAYMENT_ADMIN_TOKEN"])) < MIN_ADMIN_TOKEN:
             raise SettingsError(
