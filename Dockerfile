@@ -18,4 +18,6 @@ RUN useradd --system --home /app payments && mkdir -p /app/backend/instance && c
 USER payments
 WORKDIR /app/backend
 EXPOSE 37821
+# No PAYMENT_MODE here: unset, the service runs in real mode and refuses to start without its
+# secrets, so the image never binds 0.0.0.0 in an open mode by accident (compose sets the mode).
 CMD ["gunicorn", "--config", "gunicorn.conf.py", "payment_backend:create_app()"]

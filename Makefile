@@ -27,8 +27,9 @@ $(STAMPS)/npm: frontend/package-lock.json
 frontend: $(STAMPS)/npm
 	cd frontend && npm run build --silent
 
+# The demo's database: local mode unless PAYMENT_MODE says otherwise (the app's own default is real).
 migrate: $(STAMPS)/python
-	cd backend && ../$(BIN)/flask --app payment_backend db upgrade
+	cd backend && PAYMENT_MODE=$${PAYMENT_MODE:-local} ../$(BIN)/flask --app payment_backend db upgrade
 
 run: install frontend migrate
 	@PORT=$(PORT) BIN=$(BIN) ./scripts/run-demo.sh

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 PORT=${PORT:-37821}
 ROOT=$PWD
+# The demo runs in local mode (fakes, generated dev secrets, no admin token) unless told otherwise;
+# the service's own default is real, which refuses to start without real secrets.
 export PAYMENT_MODE=${PAYMENT_MODE:-local}
 
 pids=()

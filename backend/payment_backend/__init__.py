@@ -15,6 +15,7 @@ from payment_backend.config import load_settings
 from payment_backend.errors import register_error_handlers
 from payment_backend.extensions import db, migrate
 from payment_backend.frontend import register_frontend
+from payment_backend.limits import register_limits
 from payment_backend.logs import register_logging
 from payment_backend.worker import register_commands
 
@@ -31,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_clock(app)
     register_extensions(app)
     register_blueprints(app)
+    register_limits(app)
     register_error_handlers(app)
     register_frontend(app)
     register_commands(app)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import secrets
+import stat
 import string
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 MODES = ("local", "test", "real")
+# Without PAYMENT_MODE the service runs for real: it then needs every secret, so it fails closed.
+DEFAULT_MODE = "real"
+MIN_ADMIN_TOKEN = 32
+DEMO_HINT = "To run the demo with the fake gateways, use `make run` (or set PAYMENT_MODE=local)."
 
 DEFAULT_PORT = 37821
 FAKE_IAMPORT_URL = "http://127.0.0.1:10851"
@@ -41,7 +48,8 @@ GENERATED_SECRETS = {
 }
 REAL_REQUIRED = (*GENERATED_SECRETS, *FAKE_KEYS, "DATABASE_URL")
 
-BOOLEAN_SETTINGS = ("IAMPORT_PREPARE", "PAYMENT_SEED_WEBHOOK_ENCRYPTION")
+BOOLEAN_SETTINGS = ("IAMPORT_PREPARE", "PAYMENT_SEED_WEBHOOK_ENCRYPTION", "RATELIMIT_ENABLED")
+INTEGER_SETTINGS = ("MAX_CONTENT_LENGTH", "WEBHOOK_MAX_CONTENT_LENGTH")
 PASSTHROUGH = (
     "DATABASE_URL",
     "IAMPORT_API_URL",
@@ -57,7 +65,12 @@ PASSTHROUGH = (
     "WEBHOOK_ALLOWLIST",
     "FRONTEND_DIST",
     "GIT_COMMIT",
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_CHECKOUT",
+    "RATELIMIT_SUBSCRIPTIONS",
+    "RATELIMIT_WEBHOOKS",
     *BOOLEAN_SETTINGS,
+    *INTEGER_SETTINGS,
     *GENERATED_SECRETS,
     *FAKE_KEYS,
 )
@@ -78,19 +91,34 @@ def _dev_secrets(instance_path: Path) -> dict[str, str]:
     Several processes may start at once on an empty folder (gunicorn workers, the worker): a file
     lock makes one of them write and the others read what it wrote.
     """
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = instance_path / "dev-secrets.json"
-    with open(instance_path / "dev-secrets.lock", "w") as lock_file:
+    lock_fd = os.open(instance_path / "dev-secrets.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(lock_fd, "w") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
         missing = {k: _random_secret(n) for k, n in GENERATED_SECRETS.items() if k not in stored}
         if missing:
             stored.update(missing)
-            temporary = path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(stored, indent=2))
-            temporary.chmod(0o600)
-            temporary.replace(path)
+            _write_private(path, json.dumps(stored, indent=2))
+        elif stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(0o600)  # left readable by an older version
     return stored
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace path with text atomically; the file is the owner's alone from its creation."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 def _as_bool(value: Any) -> bool:
@@ -108,14 +136,21 @@ def load_settings(
     env = os.environ if env is None else env
     given: dict[str, Any] = {k: env[k] for k in (*PASSTHROUGH, "PAYMENT_MODE") if env.get(k)}
     given.update(overrides or {})
-    mode = str(given.get("PAYMENT_MODE", "local"))
+    mode = str(given.get("PAYMENT_MODE", DEFAULT_MODE))
     if mode not in MODES:
         raise SettingsError(f"PAYMENT_MODE must be one of {', '.join(MODES)}, not {mode!r}")
 
     if mode == "real":
         missing = [k for k in REAL_REQUIRED if not given.get(k)]
         if missing:
-            raise SettingsError("PAYMENT_MODE=real refuses to start without: " + ", ".join(missing))
+            needed = ", ".join(missing)
+            raise SettingsError(
+                f"PAYMENT_MODE=real refuses to start without: {needed}. {DEMO_HINT}"
+            )
+        if len(str(given["PAYMENT_ADMIN_TOKEN"])) < MIN_ADMIN_TOKEN:
+            raise SettingsError(
+                f"PAYMENT_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters in real mode."
+            )
         defaults: dict[str, Any] = {
             "IAMPORT_API_URL": REAL_IAMPORT_URL,
             "TOSS_API_URL": REAL_TOSS_URL,
@@ -138,6 +173,14 @@ def load_settings(
         "LOG_FORMAT": "text" if mode == "test" else "json",
         "IAMPORT_PG": "html5_inicis",
         "IAMPORT_OVERSEAS_PG": "eximbay",
+        "MAX_CONTENT_LENGTH": 2**20,
+        "WEBHOOK_MAX_CONTENT_LENGTH": 64 * 2**10,
+        # Per client address; each gunicorn worker counts alone unless the storage is shared.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_CHECKOUT": "20 per minute;200 per hour",
+        "RATELIMIT_SUBSCRIPTIONS": "10 per minute;60 per hour",
+        "RATELIMIT_WEBHOOKS": "600 per minute",
         **defaults,
         **given,
         "PAYMENT_MODE": mode,
@@ -152,6 +195,11 @@ def load_settings(
         settings.setdefault("TOSS_SDK_URL", settings["TOSS_API_URL"].rstrip("/") + "/sdk/toss.js")
     for key in BOOLEAN_SETTINGS:
         settings[key] = _as_bool(settings[key])
+    for key in INTEGER_SETTINGS:
+        try:
+            settings[key] = int(settings[key])
+        except (TypeError, ValueError):
+            raise SettingsError(f"{key} must be a number of bytes") from None
     for key, length in (
         ("PAYMENT_CONNECTION_ENCRYPTION_KEY", 32),
         ("PAYMENT_CONNECTION_ENCRYPTION_IV", 16),

@@ -35,7 +35,17 @@ class ApiError(Exception):
         return {"code": self.code, "message": self.message, **self.extra}
 
 
+# Codes for statuses whose HTTP name is not the clearest code.
+CODES = {413: "PAYLOAD_TOO_LARGE", 429: "RATE_LIMITED"}
+MESSAGES = {
+    413: "The request body is larger than this route accepts.",
+    429: "Too many requests from this address; try again after Retry-After seconds.",
+}
+
+
 def _http_code(exc: HTTPException) -> str:
+    if exc.code in CODES:
+        return CODES[exc.code]
     return (exc.name or "ERROR").upper().replace(" ", "_").replace("'", "")
 
 
@@ -48,7 +58,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        body: dict[str, Any] = {"code": _http_code(exc), "message": exc.description or exc.name}
+        message = MESSAGES.get(exc.code or 0) or exc.description or exc.name
+        body: dict[str, Any] = {"code": _http_code(exc), "message": message}
         data = getattr(exc, "data", None) or {}
         if "messages" in data:  # webargs / flask-smorest validation errors
             body = {

@@ -76,6 +76,8 @@ def app_config(database_url: str, tmp_path_factory, fakes: Fakes) -> dict:
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
         "IAMPORT_API_URL": fakes.iamport.url,
         "TOSS_API_URL": fakes.toss.url,
+        # One address makes every request of the suite: rate limits are tested on apps of their own.
+        "RATELIMIT_ENABLED": False,
     }
 
 

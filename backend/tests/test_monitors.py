@@ -24,8 +24,12 @@ def fresh_app(app_config: dict) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-def test_system_names_version_commit_start_and_runtime(client):
-    body = client.get("/monitors/system").get_json()
+def _owner(app: Flask) -> dict[str, str]:
+    return {"Authorization": f"Bearer {app.config['PAYMENT_ADMIN_TOKEN']}"}
+
+
+def test_system_names_version_commit_start_and_runtime(client, app):
+    body = client.get("/monitors/system", headers=_owner(app)).get_json()
     assert body["version"] == __version__
     assert body["commit"] == "unknown" or re.fullmatch(r"[0-9a-f]{40}", body["commit"])
     started = datetime.fromisoformat(body["started_at"])
@@ -36,7 +40,8 @@ def test_system_names_version_commit_start_and_runtime(client):
 
 
 def test_system_prefers_the_configured_commit(fresh_app):
-    assert fresh_app.test_client().get("/monitors/system").get_json()["commit"] == "0123abcd"
+    answer = fresh_app.test_client().get("/monitors/system", headers=_owner(fresh_app))
+    assert answer.get_json()["commit"] == "0123abcd"
 
 
 def test_performance_counts_requests_per_route_with_latencies(fresh_app):
@@ -47,7 +52,7 @@ def test_performance_counts_requests_per_route_with_latencies(fresh_app):
     assert client.get("/api/no-such-route").status_code == 404  # the frontend's catch-all route
     assert client.delete("/monitors/health").status_code == 405  # no route at all
 
-    body = client.get("/monitors/performance").get_json()
+    body = client.get("/monitors/performance", headers=_owner(fresh_app)).get_json()
 
     assert 0 < body["uptime_seconds"] < 3600
     assert 10 * 2**20 < body["memory"]["rss_bytes"] <= body["memory"]["max_rss_bytes"] < 2**31

@@ -44,8 +44,8 @@ def test_config_lists_the_catalog_and_vendors(client):
 
 
 def test_local_mode_generates_dev_secrets_once(tmp_path):
-    first = load_settings(str(tmp_path), {}, env={})
-    second = load_settings(str(tmp_path), {}, env={})
+    first = load_settings(str(tmp_path), {}, env={"PAYMENT_MODE": "local"})
+    second = load_settings(str(tmp_path), {}, env={"PAYMENT_MODE": "local"})
     assert len(first["PAYMENT_CONNECTION_ENCRYPTION_KEY"]) == 32
     assert first["PAYMENT_ADMIN_TOKEN"] == second["PAYMENT_ADMIN_TOKEN"]
     assert (tmp_path / "dev-secrets.json").exists()
@@ -83,4 +83,4 @@ def test_processes_starting_together_share_one_set_of_dev_secrets(tmp_path):
 
 
 def _seal_key_of_a_new_process(instance_path: str) -> str:
-    return load_settings(instance_path, {}, env={})["PAYMENT_SEAL_KEY"]
+    return load_settings(instance_path, {}, env={"PAYMENT_MODE": "local"})["PAYMENT_SEAL_KEY"]

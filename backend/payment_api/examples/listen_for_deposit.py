@@ -4,8 +4,8 @@ python -m payment_api.examples.listen_for_deposit
 
 A worker must be running: the service sends its notifications from the outbox worker, never
 from the request that changed the payment (`make run` starts one; otherwise run
-`flask --app payment_backend worker` in backend/). Without it the example gives up after
-EXAMPLE_TIMEOUT seconds (30) and says so.
+`PAYMENT_MODE=local flask --app payment_backend worker` in backend/). Without it the example
+gives up after EXAMPLE_TIMEOUT seconds (30) and says so.
 
 The example starts its own webhook receiver on a free port of 127.0.0.1: the service calls
 loopback URLs in local and test mode only, so this runs against a backend on the same machine
@@ -75,7 +75,7 @@ class WebhookListener:
             if remaining <= 0:
                 raise TimeoutError(
                     "no webhook arrived in time: is the worker running "
-                    "(`make run`, or `flask --app payment_backend worker`)?"
+                    "(`make run`, or `PAYMENT_MODE=local flask --app payment_backend worker`)?"
                 )
             try:
                 notification = self.received.get(timeout=remaining)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from payment_backend.api.auth import require_admin
 from payment_backend.errors import ERRORS, ApiError
 from payment_backend.extensions import db
+from payment_backend.limits import rate_limited
 from payment_backend.models import Product
 from payment_backend.money import CURRENCIES
 from payment_backend.schemas.checkout import (
@@ -54,6 +55,7 @@ def config():
 
 
 @blp.route("/orders", methods=["POST"])
+@rate_limited("checkout")
 @blp.arguments(CreateOrderSchema)
 @blp.response(201, OrderSchema)
 @blp.alt_response(422, **ERRORS)
@@ -65,6 +67,7 @@ def create_order(body):
 
 
 @blp.route("/complete", methods=["POST"])
+@rate_limited("checkout")
 @blp.arguments(CompleteSchema)
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, **ERRORS)
@@ -94,6 +97,7 @@ def get_order(order_id: str):
 
 
 @blp.route("/orders/<order_id>/fail", methods=["POST"])
+@rate_limited("checkout")
 @blp.arguments(FailSchema)
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, **ERRORS)
@@ -103,6 +107,7 @@ def fail(body, order_id: str):
 
 
 @blp.route("/orders/<order_id>/simulate-deposit", methods=["POST"])
+@rate_limited("checkout")
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, **ERRORS)
 @blp.alt_response(409, **ERRORS)

@@ -19,6 +19,8 @@ from flask.blueprints import BlueprintSetupState
 from flask_smorest import Blueprint
 from sqlalchemy import text
 
+from payment_backend.api.auth import ADMIN_SECURITY, document_admin_security, require_admin
+from payment_backend.errors import ERRORS
 from payment_backend.extensions import db
 from payment_backend.schemas.monitors import HealthSchema, PerformanceSchema, SystemSchema
 
@@ -115,6 +117,7 @@ def memory() -> dict[str, int]:
 def _install(state: BlueprintSetupState) -> None:
     """Remember when and what started, and time every request of the app."""
     app: Flask = state.app
+    document_admin_security(app)
     app.extensions["monitors"] = {
         "started_at": datetime.now(UTC),
         "started": time.monotonic(),
@@ -157,10 +160,13 @@ def health():
 
 @blp.route("/system")
 @blp.response(200, SystemSchema)
+@blp.alt_response(401, **ERRORS)
+@blp.doc(security=ADMIN_SECURITY)
 def system():
-    """Version, commit, start time and runtime of this process."""
+    """Version, commit, start time and runtime of this process (owner only outside local mode)."""
     from payment_backend import __version__
 
+    require_admin()
     state = current_app.extensions["monitors"]
     return {
         "version": __version__,
@@ -174,8 +180,12 @@ def system():
 
 @blp.route("/performance")
 @blp.response(200, PerformanceSchema)
+@blp.alt_response(401, **ERRORS)
+@blp.doc(security=ADMIN_SECURITY)
 def performance():
-    """Uptime, memory, request counts and latency percentiles of this process."""
+    """Uptime, memory, request counts and latency percentiles of this process (owner only outside
+    local mode)."""
+    require_admin()
     state = current_app.extensions["monitors"]
     return {
         "pid": os.getpid(),

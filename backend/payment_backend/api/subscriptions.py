@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from payment_backend.api.auth import ADMIN_SECURITY, document_admin_security, require_admin
 from payment_backend.errors import ERRORS, ApiError
+from payment_backend.limits import rate_limited
 from payment_backend.schemas.subscriptions import (
     AdvanceSchema,
     CancelSchema,
@@ -54,6 +55,7 @@ def list_plans():
 
 
 @blp.route("", methods=["POST"])
+@rate_limited("subscriptions")
 @blp.arguments(CreateSubscriptionSchema)
 @blp.response(201, SubscriptionSchema)
 @blp.alt_response(422, **ERRORS)
@@ -90,6 +92,7 @@ def _takes_card_proof(view: Callable) -> Callable:
 
 
 @blp.route("/<sub_id>/activate", methods=["POST"])
+@rate_limited("subscriptions")
 @_takes_card_proof
 def activate(body, sub_id: str):
     """Verify the first card ({imp_uid} or {auth_key, customer_key}) and pay the first period."""
@@ -97,6 +100,7 @@ def activate(body, sub_id: str):
 
 
 @blp.route("/<sub_id>/cancel", methods=["POST"])
+@rate_limited("subscriptions")
 @blp.arguments(CancelSchema)
 @blp.response(200, SubscriptionSchema)
 @blp.alt_response(404, **ERRORS)
@@ -107,6 +111,7 @@ def cancel(body, sub_id: str):
 
 
 @blp.route("/<sub_id>/card", methods=["POST"])
+@rate_limited("subscriptions")
 @blp.response(200, SetupSchema)
 @blp.alt_response(404, **ERRORS)
 @blp.alt_response(409, **ERRORS)
@@ -116,6 +121,7 @@ def start_card_change(sub_id: str):
 
 
 @blp.route("/<sub_id>/card/confirm", methods=["POST"])
+@rate_limited("subscriptions")
 @_takes_card_proof
 def confirm_card(body, sub_id: str):
     """Switch to the new card; a past-due period is charged with it at once."""
@@ -136,7 +142,7 @@ def list_subscriptions():
     return {"subscriptions": [subscriptions.view(s) for s in subscriptions.list_all()]}
 
 
-@admin_blp.route("/<sub_id>/charges/<int:period>/refund", methods=["POST"])
+@admin_blp.route("/<sub_id>/charges/<int(max=100000):period>/refund", methods=["POST"])
 @admin_blp.arguments(RefundChargeSchema)
 @admin_blp.response(200, SubscriptionSchema)
 @admin_blp.alt_response(401, **ERRORS)

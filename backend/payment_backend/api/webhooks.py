@@ -6,6 +6,7 @@ from flask import request
 from flask_smorest import Blueprint
 
 from payment_backend.errors import ApiError
+from payment_backend.limits import rate_limited
 from payment_backend.services import inbound
 
 blp = Blueprint(
@@ -27,6 +28,7 @@ def _receive(vendor: str):
 
 
 @blp.route("/iamport", methods=["POST"])
+@rate_limited("webhooks")
 @blp.response(200)
 def iamport():
     """PortOne notification {imp_uid, merchant_uid, status}: the payment is re-read, then settled."""
@@ -34,6 +36,7 @@ def iamport():
 
 
 @blp.route("/toss", methods=["POST"])
+@rate_limited("webhooks")
 @blp.response(200)
 def toss():
     """Toss PAYMENT_STATUS_CHANGED, DEPOSIT_CALLBACK (secret checked) and BILLING_DELETED."""

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from payment_backend.schemas.fields import MinorUnits
+from payment_backend.schemas.fields import MinorUnits, row_id
 
 
 class ProductSchema(Schema):
@@ -28,8 +28,8 @@ class CheckoutConfigSchema(Schema):
 class OrderItemSchema(Schema):
     """One line of a new order."""
 
-    product_id = fields.Integer(required=True, strict=True)
-    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    product_id = row_id(required=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
 
 
 class BuyerSchema(Schema):

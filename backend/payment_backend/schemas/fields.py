@@ -5,7 +5,17 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
+
+# The largest id a database integer column holds (PostgreSQL integer): a larger one is not found.
+MAX_ID = 2**31 - 1
+# The largest amount accepted, in minor units: far above any payment, far below BIGINT.
+MAX_AMOUNT = 10**15
+
+
+def row_id(**kwargs: Any) -> fields.Integer:
+    """A strict integer id that a database integer column can hold."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class MinorUnits(fields.Integer):
@@ -16,4 +26,6 @@ class MinorUnits(fields.Integer):
             raise ValidationError("Must be an integer amount in the currency's minor unit.")
         if isinstance(value, float) and not value.is_integer():
             raise ValidationError("Must be an integer amount in the currency's minor unit.")
+        if abs(value) > MAX_AMOUNT:
+            raise ValidationError(f"Must be at most {MAX_AMOUNT}.")
         return int(value)

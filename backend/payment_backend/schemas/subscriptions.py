@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from payment_backend.schemas.checkout import BuyerSchema
-from payment_backend.schemas.fields import MinorUnits
+from payment_backend.schemas.fields import MinorUnits, row_id
 
 VENDORS = ["iamport", "toss"]
 
@@ -27,7 +27,7 @@ class PlanListSchema(Schema):
 class CreateSubscriptionSchema(Schema):
     """A new subscription: which plan, through which gateway, for whom."""
 
-    plan_id = fields.Integer(required=True, strict=True)
+    plan_id = row_id(required=True)
     vendor = fields.String(required=True, validate=validate.OneOf(VENDORS))
     buyer = fields.Nested(BuyerSchema, load_default=None)
 

@@ -68,9 +68,9 @@ SCHEDULE_GRACE = timedelta(minutes=15)
 BOOK_MARGIN = timedelta(minutes=1)
 # Gateway unreachable: when the charge job tries again.
 UNAVAILABLE_RETRY = timedelta(minutes=1)
-# PortOne: an incomplete subscription's key-issuing payment is looked up this often, this long.
-FIRST_PERIOD_LOOK = timedelta(minutes=10)
-FIRST_PERIOD_WATCH = timedelta(days=1)
+# PortOne: when an incomplete subscription's key-issuing payment is looked up, counted from its
+# creation: soon, then backing off, for a day; an abandoned one costs these few gateway calls.
+FIRST_PERIOD_LOOKS = tuple(timedelta(minutes=m) for m in (10, 30, 90, 4 * 60, 10 * 60, 24 * 60))
 
 CHARGE_SOURCE = {"schema": "subscriptions", "table": "subscription_charges"}
 RESERVATION_SOURCE = {"schema": "subscriptions", "table": "billing_keys"}
@@ -349,7 +349,7 @@ def create(plan_id: int, vendor: str, buyer: dict[str, Any] | None) -> Subscript
     db.session.flush()
     if vendor == "iamport":
         # Should the browser never come back and the webhook be lost, this finds the payment.
-        _arm(sub, 1, sub.created_at + FIRST_PERIOD_LOOK)
+        _arm(sub, 1, sub.created_at + FIRST_PERIOD_LOOKS[0])
     _emit("subscription.created", sub, None, summary(sub))
     ledger.audit("subscription.created", actor="browser", subscription=sub.id, plan=plan.id)
     db.session.commit()
@@ -935,14 +935,19 @@ def _settle_first_period(sub: Subscription, *, actor: str) -> datetime | None:
         return None
     if gp is None or gp.status != base.PAID:
         # Not paid (yet): the buyer may still be at the window, or try again; for a day.
-        if now() - sub.created_at < FIRST_PERIOD_WATCH:
-            return now() + FIRST_PERIOD_LOOK
-        return None
+        return _next_first_period_look(sub)
     try:
         _activate_iamport(sub, gp, actor=actor)
     except ApiError as error:  # not ours to keep (a forged amount is refunded by the check)
         log.warning("subscription %s not activated by the sweep: %s", sub.id, error.message)
     return None
+
+
+def _next_first_period_look(sub: Subscription) -> datetime | None:
+    """The next look-up time of the schedule still ahead, or None when the watch is over."""
+    moment = now()
+    ahead = [sub.created_at + after for after in FIRST_PERIOD_LOOKS]
+    return next((at for at in ahead if at > moment), None)
 
 
 def _next_look(sub: Subscription, charge: SubscriptionCharge) -> datetime | None:
