@@ -49,7 +49,12 @@ GENERATED_SECRETS = {
 REAL_REQUIRED = (*GENERATED_SECRETS, *FAKE_KEYS, "DATABASE_URL")
 
 BOOLEAN_SETTINGS = ("IAMPORT_PREPARE", "PAYMENT_SEED_WEBHOOK_ENCRYPTION", "RATELIMIT_ENABLED")
-INTEGER_SETTINGS = ("MAX_CONTENT_LENGTH", "WEBHOOK_MAX_CONTENT_LENGTH")
+INTEGER_SETTINGS = (
+    "MAX_CONTENT_LENGTH",
+    "WEBHOOK_MAX_CONTENT_LENGTH",
+    "WEBHOOK_DEADLINE_SECONDS",
+    "WORKER_LEASE_SECONDS",
+)
 PASSTHROUGH = (
     "DATABASE_URL",
     "IAMPORT_API_URL",
@@ -175,6 +180,8 @@ def load_settings(
         "IAMPORT_OVERSEAS_PG": "eximbay",
         "MAX_CONTENT_LENGTH": 2**20,
         "WEBHOOK_MAX_CONTENT_LENGTH": 64 * 2**10,
+        "WEBHOOK_DEADLINE_SECONDS": 15,  # a whole outbound webhook attempt, first byte to last
+        "WORKER_LEASE_SECONDS": 300,  # a claimed job's lease, renewed while it runs
         # Per client address; each gunicorn worker counts alone unless the storage is shared.
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
@@ -199,7 +206,7 @@ def load_settings(
         try:
             settings[key] = int(settings[key])
         except (TypeError, ValueError):
-            raise SettingsError(f"{key} must be a number of bytes") from None
+            raise SettingsError(f"{key} must be a whole number") from None
     for key, length in (
         ("PAYMENT_CONNECTION_ENCRYPTION_KEY", 32),
         ("PAYMENT_CONNECTION_ENCRYPTION_IV", 16),

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from payment_backend import row_locks
 from payment_backend.clock import iso, now
@@ -29,9 +30,13 @@ def lock(model: type[M], key: Any) -> M | None:
     """Load a row locked until the transaction ends (SELECT ... FOR UPDATE; see row_locks)."""
     if db.session.get_bind().dialect.name == "sqlite":
         row_locks.hold(db.session(), f"{model.__tablename__}:{key}")
+    # Related rows are loaded afterwards, not joined: after waiting for the lock, PostgreSQL
+    # re-reads only the locked row, so a joined row committed meanwhile (an order's payment, a
+    # subscription's card) would be missing from the answer.
     return db.session.execute(
         select(model)
         .where(model.id == key)
+        .options(lazyload("*"))
         .with_for_update(of=model)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()

@@ -79,6 +79,7 @@ function OrderRow({ order, onChange }) {
       <td className="num">{money(order.refundable)}</td>
       <td>
         <span className={`badge badge-${order.status}`}>{statusLabel(order.status)}</span>
+        {order.notice && <div className="muted small">{order.notice}</div>}
       </td>
       <td className="actions">
         <RefundForm order={order} onChange={onChange} />
