@@ -36,6 +36,10 @@ ORDER_STATUS_BY_PAYMENT = {
 }
 
 
+# Orders whose status is their payment's (rejected, expired and unpaid orders stay as they are).
+FOLLOWING_STATUSES = frozenset(ORDER_STATUS_BY_PAYMENT.values())
+
+
 class Order(Timestamped, Base):
     """A browser checkout: what is bought, for how much, and how it ended."""
 
@@ -60,6 +64,15 @@ class Order(Timestamped, Base):
     expires_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
 
     payment = relationship("Payment", lazy="joined")
+
+    def follow_payment(self, payment_status: str) -> bool:
+        """Take the payment's status where orders follow payments; whether it changed."""
+        if self.status not in FOLLOWING_STATUSES:
+            return False
+        status = ORDER_STATUS_BY_PAYMENT.get(payment_status, self.status)
+        changed, self.status = status != self.status, status
+        return changed
+
     surplus = relationship(
         "SurplusPayment",
         primaryjoin="Order.id == foreign(SurplusPayment.order_id)",

@@ -201,14 +201,10 @@ def settle(
 def _follow(order: Order, gp: GatewayPayment, *, actor: str) -> ApiError | None:
     """The order's own payment moved at the gateway (a deposit, a refund, a cancel): follow it."""
     payment = ledger.lock(Payment, order.payment.id)
-    if ledger.follow_gateway(payment, gp) and order.status in ORDER_STATUS_BY_PAYMENT:
-        previous = order.status
-        order.status = ORDER_STATUS_BY_PAYMENT.get(payment.status, order.status)
-        if previous != order.status:
-            ledger.audit(
-                f"order.{order.status}", actor=actor, order_id=order.id, payment_id=payment.id
-            )
-            _schedule_after_payment(order, gp)
+    previous = order.status
+    ledger.follow_gateway(payment, gp)  # the order follows (ledger.sync_order)
+    if previous != order.status:
+        _schedule_after_payment(order, gp)
     if order.status == "rejected":
         return ApiError(409, order.failure["code"], order.failure["message"], **_detail(order))
     if order.status in ("expired", "cancelled") and surplus.holds_money(gp):
@@ -581,11 +577,8 @@ def refund_order(order: Order, amount: int | None, reason: str, *, actor: str) -
         raise ApiError(
             409, "NOT_REFUNDABLE", f"Order {order.id} is {order.status}; nothing to refund."
         )
-    payment = refund(order.payment, amount, reason, actor=actor)
-    order = ledger.lock(Order, order.id)
-    order.status = ORDER_STATUS_BY_PAYMENT.get(payment.status, order.status)
-    db.session.commit()
-    return order
+    refund(order.payment, amount, reason, actor=actor)  # the order follows its payment
+    return db.session.get(Order, order.id)
 
 
 def simulate_deposit(order: Order) -> Order:

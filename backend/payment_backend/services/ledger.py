@@ -14,7 +14,7 @@ from payment_backend import row_locks
 from payment_backend.clock import iso, now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
-from payment_backend.models import AuditEntry, Base, Payment, PaymentCancel
+from payment_backend.models import AuditEntry, Base, Order, Payment, PaymentCancel
 from payment_backend.services.notifications import notify
 from payment_backend.vendors import base
 from payment_backend.vendors.base import GatewayPayment
@@ -119,15 +119,32 @@ def apply_gateway(payment: Payment, gp: GatewayPayment) -> None:
         payment.cancelled_at = first or now()
 
 
+def sync_order(payment: Payment) -> None:
+    """The one place an order's status follows its payment's (every path that changes one).
+
+    Callers lock the order before the payment (the checkout's lock order), so this never waits.
+    """
+    if payment.source_schema != "checkout":
+        return
+    order = db.session.get(Order, payment.source_id)
+    if (
+        order is not None
+        and order.payment_id == payment.id
+        and order.follow_payment(payment.status)
+    ):
+        audit(f"order.{order.status}", actor="system", order_id=order.id, payment_id=payment.id)
+
+
 def follow_gateway(payment: Payment, gp: GatewayPayment) -> tuple[str, str] | None:
     """Apply gp to the locked payment; if its status or refund moved, queue the merchant's
-    notification and return (previous status, current status), else None."""
+    notification, bring its order along and return (previous status, current status)."""
     before = (payment.status, payment.refunded)
     # The views unseal the gateway data: only build them for a merchant who is notified.
     previous = payment_view(payment) if payment.webhook_url else None
     apply_gateway(payment, gp)
     if (payment.status, payment.refunded) == before:
         return None
+    sync_order(payment)
     if payment.webhook_url:
         db.session.flush()
         notify(payment, previous, payment_view(payment))

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from payment_backend.clock import now
 from payment_backend.extensions import db
 from payment_backend.models import Order, OutboxJob, Payment
-from payment_backend.models.orders import ORDER_STATUS_BY_PAYMENT
 from payment_backend.services import ledger
 from payment_backend.services.notifications import notify
 from payment_backend.vendors import base, gateway
@@ -88,7 +87,8 @@ def reconcile_payment(outbox_job: OutboxJob) -> None:
 
     # Same lock order as the checkout code: the order first, then its payment.
     order_id = db.session.scalars(select(Order.id).where(Order.payment_id == payment.id)).first()
-    order = ledger.lock(Order, order_id) if order_id else None
+    if order_id:
+        ledger.lock(Order, order_id)
     payment = ledger.lock(Payment, payment.id)
     if payment is None or not payment.outcome_unknown:
         return
@@ -97,8 +97,7 @@ def reconcile_payment(outbox_job: OutboxJob) -> None:
     db.session.flush()
     current = ledger.payment_view(payment)
     changed = _summary(previous) != _summary(current)
-    if order is not None and order.status in ORDER_STATUS_BY_PAYMENT:
-        order.status = ORDER_STATUS_BY_PAYMENT.get(payment.status, order.status)
+    ledger.sync_order(payment)
     if changed:
         notify(payment, previous, current)
     ledger.audit(

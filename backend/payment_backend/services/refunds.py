@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
-from payment_backend.models import AuditEntry, Payment
+from payment_backend.models import AuditEntry, Order, Payment
 from payment_backend.models.payments import new_id
 from payment_backend.services import ledger
 from payment_backend.services.notifications import notify
@@ -51,6 +51,8 @@ def refund(
     if amount is not None and amount <= 0:
         raise ApiError(422, "INVALID_AMOUNT", "The refund amount must be greater than zero.")
     refund_id = refund_id or g.get("idempotency_id") or new_id()
+    if payment.source_schema == "checkout":
+        ledger.lock(Order, payment.source_id)  # the order before its payment, as checkout does
     locked = ledger.lock(Payment, payment.id)
     if locked is None:
         db.session.rollback()
@@ -120,6 +122,7 @@ def refund(
             gateway_code=exc.code,
         ) from exc
     ledger.apply_gateway(locked, gp)
+    ledger.sync_order(locked)
     notify(locked, previous, ledger.payment_view(locked))
     ledger.audit(
         DONE_ACTION,

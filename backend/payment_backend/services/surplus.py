@@ -156,4 +156,6 @@ def _follow_recorded(row: SurplusPayment, gp: GatewayPayment) -> None:
         )
     ).first()
     if payment is not None:
+        if payment.source_schema == "checkout":
+            ledger.lock(Order, payment.source_id)  # the order before its payment
         ledger.follow_gateway(ledger.lock(Payment, payment.id), gp)
