@@ -300,40 +300,43 @@ def run_due_jobs(app: Flask, limit: int = 20) -> int:
 
 
 def sweep(app: Flask) -> int:
-    """Look up the live orders due for a look at the gateway; logs what happened."""
-    from payment_backend.services.checkout import sweep_pending_orders
+    """Queue a check_order job for each live order due for a look; returns how many."""
+    from payment_backend.services.checkout import queue_due_looks
 
     with app.app_context():
         try:
-            result = sweep_pending_orders()
+            queued = queue_due_looks()
         except Exception:  # a sweep must never stop the worker
             log.exception("sweep failed")
             return 0
         finally:
             db.session.remove()
-    if result.looked:
-        log.info(
-            "sweep looked up %d orders: %d changed, %d expired, %d errors",
-            result.looked,
-            result.changed,
-            result.expired,
-            result.errors,
-        )
-    return result.changed
+    if queued:
+        log.info("sweep queued a look at %d orders", queued)
+    return queued
 
 
 def run_forever(
-    app: Flask, *, interval: float, limit: int, stop: threading.Event, once: bool = False
+    app: Flask,
+    *,
+    interval: float,
+    limit: int,
+    stop: threading.Event,
+    once: bool = False,
+    chores: bool = True,
 ) -> int:
-    """Run due jobs until stop is set (or, with once, until none are due); returns the total run."""
+    """Run due jobs until stop is set (or, with once, until none are due); returns the total run.
+
+    chores: this loop also sweeps and purges (one loop of a worker's threads does).
+    """
     total = 0
     last_sweep = 0.0
     last_purge = float("-inf")
     while not stop.is_set():
-        if not once and time.monotonic() - last_purge >= PURGE_EVERY:
+        if chores and not once and time.monotonic() - last_purge >= PURGE_EVERY:
             last_purge = time.monotonic()
             idempotency.purge_in(app)  # logs its errors, never raises
-        if not once and time.monotonic() - last_sweep >= SWEEP_EVERY:
+        if chores and not once and time.monotonic() - last_sweep >= SWEEP_EVERY:
             last_sweep = time.monotonic()
             sweep(app)
         try:
@@ -351,6 +354,38 @@ def run_forever(
     return total
 
 
+def run_side_by_side(
+    app: Flask, *, threads: int, interval: float, limit: int, stop: threading.Event
+) -> int:
+    """run_forever in several threads, so a slow job (a gateway that hangs) delays only itself.
+
+    Each thread claims its own jobs (one at a time, SKIP LOCKED); the first also sweeps and purges.
+    """
+    if threads <= 1:
+        return run_forever(app, interval=interval, limit=limit, stop=stop)
+    totals = [0] * threads
+
+    def loop(index: int) -> None:
+        totals[index] = run_forever(
+            app, interval=interval, limit=limit, stop=stop, chores=index == 0
+        )
+
+    workers = [
+        threading.Thread(target=loop, args=(i,), name=f"worker-{i}", daemon=True)
+        for i in range(threads)
+    ]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return sum(totals)
+
+
+def default_threads(app: Flask) -> int:
+    """Four on PostgreSQL; one on SQLite, whose writers wait for each other anyway."""
+    return 4 if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else 1
+
+
 def register_commands(app: Flask) -> None:
     """Add `flask worker`."""
 
@@ -358,7 +393,13 @@ def register_commands(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
     @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
     @click.option("--limit", default=20, show_default=True, help="Jobs claimed per pass.")
-    def worker_command(once: bool, interval: float, limit: int) -> None:
+    @click.option(
+        "--threads",
+        type=click.IntRange(1, 64),
+        default=None,
+        help="Jobs run side by side (default: 4 on PostgreSQL, 1 on SQLite).",
+    )
+    def worker_command(once: bool, interval: float, limit: int, threads: int | None) -> None:
         """Deliver webhooks, reconcile payments and run other outbox jobs."""
         if not logging.getLogger().handlers:
             logging.basicConfig(
@@ -371,7 +412,14 @@ def register_commands(app: Flask) -> None:
         try:
             kinds = ", ".join(sorted(load_handlers()))
             log.info("worker started: handles %s; polls every %.1f s", kinds, interval)
-            total = run_forever(app, interval=interval, limit=limit, stop=stop, once=once)
+            if once:
+                total = run_forever(app, interval=interval, limit=limit, stop=stop, once=True)
+            else:
+                count = threads or default_threads(app)
+                log.info("running %d jobs side by side", count)
+                total = run_side_by_side(
+                    app, threads=count, interval=interval, limit=limit, stop=stop
+                )
             log.info("worker stopped after %d jobs", total)
         finally:
             for sig, handler in previous.items():

@@ -516,7 +516,13 @@ def check_order(order_id: str, *, actor: str = "sweep") -> tuple[str, str]:
     """One look at a live order: settle what the gateway has, expire it when its time is up,
     and schedule the next look. Returns (status before, status after)."""
     order = db.session.get(Order, order_id)
+    if order is None:
+        return "unknown", "unknown"
     before = order.status
+    if before not in LIVE_STATUSES:  # settled since the look was queued
+        order.next_check_at = None
+        db.session.commit()
+        return before, before
     settle_from_gateway(order_id, actor=actor)
     order = db.session.get(Order, order_id)
     if order.status in LIVE_STATUSES and now() >= expiry(order, _vbank_due(order)):
@@ -528,34 +534,87 @@ def check_order(order_id: str, *, actor: str = "sweep") -> tuple[str, str]:
     return before, after
 
 
+def look(order_id: str, *, actor: str = "sweep") -> tuple[str, str] | None:
+    """check_order that never raises: on an error the order's next look is pushed back.
+
+    Returns (status before, status after), or None when the look failed.
+    """
+    try:
+        return check_order(order_id, actor=actor)
+    except Exception as exc:  # one order's trouble never stops the others
+        db.session.rollback()
+        if isinstance(exc, GatewayUnavailable):
+            log.warning("look at %s: gateway unavailable: %s", order_id, exc)
+        else:
+            log.exception("look at %s failed", order_id)
+        order = ledger.lock(Order, order_id)
+        if order is not None:
+            _reschedule(order)
+        db.session.commit()
+        return None
+
+
+def _due_orders(limit: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Order.id)
+            .where(Order.status.in_(LIVE_STATUSES), Order.next_check_at <= now())
+            .order_by(Order.next_check_at, Order.id)
+            .limit(limit)
+        )
+    )
+
+
 def sweep_pending_orders(limit: int = SWEEP_BATCH) -> SweepResult:
-    """Look up the live orders whose next look is due, oldest-due first, at most limit of them."""
+    """Look up the live orders whose next look is due, now, oldest-due first, at most limit."""
     result = SweepResult()
-    ids = db.session.scalars(
-        select(Order.id)
-        .where(Order.status.in_(LIVE_STATUSES), Order.next_check_at <= now())
-        .order_by(Order.next_check_at, Order.id)
-        .limit(limit)
-    ).all()
-    for order_id in ids:
+    for order_id in _due_orders(limit):
         result.looked += 1
-        try:
-            before, after = check_order(order_id)
-        except Exception as exc:  # one order's trouble never stops the pass
-            db.session.rollback()
+        outcome = look(order_id)
+        if outcome is None:
             result.errors += 1
-            if isinstance(exc, GatewayUnavailable):
-                log.warning("sweep: gateway unavailable for %s: %s", order_id, exc)
-            else:
-                log.exception("sweep: looking up %s failed", order_id)
-            order = ledger.lock(Order, order_id)
-            if order is not None:
-                _reschedule(order)
-            db.session.commit()
             continue
+        before, after = outcome
         result.changed += before != after
         result.expired += after == "expired"
     return result
+
+
+# While a look is queued, the order is not queued again for this long.
+QUEUED_LOOK = timedelta(minutes=10)
+
+
+def queue_due_looks(limit: int = SWEEP_BATCH) -> int:
+    """The worker's sweep: one check_order job per live order due for a look, at most limit.
+
+    No gateway call happens here, so a slow gateway delays only the looks themselves, and the
+    worker's other jobs (deliveries, refunds) run beside them.
+    """
+    queued = 0
+    for order_id in _due_orders(limit):
+        order = ledger.lock(Order, order_id)
+        if order is None or order.next_check_at is None or order.next_check_at > now():
+            db.session.rollback()
+            continue  # another worker queued it meanwhile
+        order.next_check_at = now() + QUEUED_LOOK
+        db.session.add(
+            OutboxJob(
+                kind="check_order",
+                payload={"order_id": order_id},
+                due_at=now(),
+                created_at=now(),
+            )
+        )
+        db.session.commit()
+        queued += 1
+    return queued
+
+
+@job("check_order")
+def check_order_job(outbox_job: OutboxJob) -> None:
+    """One look at a live order (queued by the sweep); its next look is scheduled either way."""
+    outcome = look(outbox_job.payload["order_id"])
+    log.info("check_order %s: %s", outbox_job.payload["order_id"], outcome or "failed")
 
 
 def report_failure(order_id: str, code: str, message: str) -> Order:
