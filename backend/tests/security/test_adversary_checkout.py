@@ -310,7 +310,7 @@ def test_the_sweep_reaches_a_new_paid_order_behind_many_abandoned_carts(worker_a
     clock = worker_app.extensions["clock"]
     try:
         looked = []
-        for _ in range(6):  # six minutes of sweeps
+        for _ in range(10):  # ten minutes of sweeps
             clock.advance(60)
             with worker_app.app_context():
                 looked.append(sweep_pending_orders().looked)
