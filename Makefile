@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 PORT ?= 37821
 
-.PHONY: install run test test-backend test-fakes test-e2e lint format frontend migrate bench clean
+.PHONY: install run test test-backend test-fakes test-e2e lint format frontend migrate bench clean browser
 
 install: $(STAMPS)/python $(STAMPS)/npm
 
@@ -34,7 +34,11 @@ migrate: $(STAMPS)/python
 run: install frontend migrate
 	@PORT=$(PORT) BIN=$(BIN) ./scripts/run-demo.sh
 
-test: install frontend
+# The browser suites need a Chromium: the system's, else Debian's (as root), else Playwright's.
+browser: $(STAMPS)/python
+	@BIN=$(BIN) ./scripts/ensure-browser.sh
+
+test: install frontend browser
 	@mkdir -p .reports
 	$(BIN)/pytest backend/tests fakes/tests bench/tests e2e --junitxml=.reports/junit.xml \
 		--tracing=retain-on-failure --output=e2e/artifacts/test-results
@@ -45,7 +49,7 @@ test-backend: $(STAMPS)/python
 test-fakes: $(STAMPS)/python
 	$(BIN)/pytest fakes/tests
 
-test-e2e: install frontend
+test-e2e: install frontend browser
 	$(BIN)/pytest e2e
 
 # The load benchmark (bench/README.md): BENCH_ARGS="--duration 20 --db sqlite" etc.

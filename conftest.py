@@ -18,11 +18,17 @@ CHROMIUM_ARGS = [
 
 
 def chromium_executable() -> str | None:
-    """PLAYWRIGHT_CHROMIUM_EXECUTABLE, else Debian's /usr/bin/chromium, else Playwright's own."""
+    """PLAYWRIGHT_CHROMIUM_EXECUTABLE, else a system Chromium (scripts/ensure-browser.sh installs
+    Debian's where it can), else None: Playwright's own."""
     explicit = os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE")
     if explicit:
         return explicit
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
+    for candidate in (
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        shutil.which("google-chrome"),
+    ):
         if candidate and os.path.exists(candidate):
             return candidate
     return None
