@@ -6,7 +6,10 @@ PAYMENT_WEBHOOK_SIGNING_SECRET:
 
     webhook-id: <the notification's id>
     webhook-timestamp: <unix seconds>
-    webhook-signature: v1,Base64(HMAC-SHA256(secret, "<id>.<timestamp>.<body>"))
+    webhook-signature: v1,Base64(HMAC-SHA256(key, "<id>.<timestamp>.<body>"))
+
+where the secret is `whsec_<base64 of the key>`, so any Standard Webhooks library (for example
+`standardwebhooks` on PyPI) verifies the notifications too.
 
 The body is JSON {id, event?, source, previous, current} (payment notifications carry no
 `event`; previous and current are the payment before and after, the seed's IPaymentHistory),
@@ -63,10 +66,18 @@ class Notification:
         return PaymentHistory.from_dict(self.current)
 
 
+def signing_key(secret: str) -> bytes:
+    """whsec_<base64> is decoded (Standard Webhooks); an older secret without the prefix signs
+    with its UTF-8 bytes."""
+    if secret.startswith("whsec_"):
+        return base64.b64decode(secret[len("whsec_") :] + "==")
+    return secret.encode()
+
+
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """The service's signature of a body: v1,Base64(HMAC-SHA256(secret, id.timestamp.body))."""
+    """The service's signature of a body: v1,Base64(HMAC-SHA256(key, id.timestamp.body))."""
     signed = f"{message_id}.{timestamp}.".encode() + body
-    mac = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+    mac = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(mac).decode()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import json
@@ -85,6 +86,13 @@ class SettingsError(RuntimeError):
     """The service cannot start with these settings."""
 
 
+def _generated(name: str, length: int) -> str:
+    """A new dev secret; the webhook signing secret in Standard Webhooks form (whsec_<base64>)."""
+    if name == "PAYMENT_WEBHOOK_SIGNING_SECRET":
+        return "whsec_" + base64.b64encode(secrets.token_bytes(length)).decode()
+    return _random_secret(length)
+
+
 def _random_secret(length: int) -> str:
     alphabet = string.ascii_letters + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(length))
@@ -102,7 +110,7 @@ def _dev_secrets(instance_path: Path) -> dict[str, str]:
     with os.fdopen(lock_fd, "w") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-        missing = {k: _random_secret(n) for k, n in GENERATED_SECRETS.items() if k not in stored}
+        missing = {k: _generated(k, n) for k, n in GENERATED_SECRETS.items() if k not in stored}
         if missing:
             stored.update(missing)
             _write_private(path, json.dumps(stored, indent=2))

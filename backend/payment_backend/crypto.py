@@ -112,7 +112,19 @@ def verify_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(digest, base64.b64decode(digest_b64))
 
 
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+
+def webhook_key(secret: str) -> bytes:
+    """The signing key of a webhook secret: whsec_<base64> is decoded, as Standard Webhooks
+    libraries do; a secret without the prefix (set before it was used) signs with its bytes."""
+    if secret.startswith(WEBHOOK_SECRET_PREFIX):
+        return base64.b64decode(secret[len(WEBHOOK_SECRET_PREFIX) :] + "==")
+    return secret.encode()
+
+
 def sign_webhook(secret: str, message_id: str, timestamp: int, body: str) -> str:
-    """Standard Webhooks signature: v1,Base64(HMAC-SHA256(secret, id.timestamp.body))."""
-    mac = hmac.new(secret.encode(), f"{message_id}.{timestamp}.{body}".encode(), hashlib.sha256)
+    """Standard Webhooks signature: v1,Base64(HMAC-SHA256(key, id.timestamp.body))."""
+    message = f"{message_id}.{timestamp}.{body}".encode()
+    mac = hmac.new(webhook_key(secret), message, hashlib.sha256)
     return "v1," + base64.b64encode(mac.digest()).decode()
