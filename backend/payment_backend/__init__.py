@@ -12,6 +12,7 @@ from flask_smorest import Api
 
 from payment_backend.clock import register_clock
 from payment_backend.config import load_settings
+from payment_backend.devtools import register_devtools
 from payment_backend.errors import register_error_handlers
 from payment_backend.extensions import db, migrate
 from payment_backend.frontend import register_frontend
@@ -32,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_clock(app)
     register_extensions(app)
     register_blueprints(app)
+    register_devtools(app)
     register_limits(app)
     register_error_handlers(app)
     register_frontend(app)
@@ -85,7 +87,6 @@ def register_blueprints(app: Flask) -> None:
         admin.blp,
         subscriptions.blp,
         subscriptions.admin_blp,
-        subscriptions.clock_blp,
     ):
         app.extensions["api"].register_blueprint(blueprint)
     service.register_schemas(app.extensions["api"].spec)

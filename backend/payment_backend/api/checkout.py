@@ -106,18 +106,6 @@ def fail(body, order_id: str):
     return order_view(checkout.report_failure(order_id, body["code"], body["message"]))
 
 
-@blp.route("/orders/<order_id>/simulate-deposit", methods=["POST"])
-@rate_limited("checkout")
-@blp.response(200, OrderSchema)
-@blp.alt_response(404, **ERRORS)
-@blp.alt_response(409, **ERRORS)
-def simulate_deposit(order_id: str):
-    """Local and test mode: ask the fake gateway to deposit into the order's virtual account."""
-    if current_app.config["PAYMENT_MODE"] == "real":
-        raise ApiError(404, "NOT_FOUND", "Deposits cannot be simulated in real mode.")
-    return order_view(checkout.simulate_deposit(checkout.get_order(order_id)))
-
-
 @blp.route("/orders/<order_id>/refund", methods=["POST"])
 @blp.arguments(RefundSchema)
 @blp.response(200, OrderSchema)

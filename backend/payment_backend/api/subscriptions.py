@@ -1,20 +1,17 @@
-"""Subscriptions for the browser (plain JSON), the owner's list and dashboard, and the test clock."""
+"""Subscriptions for the browser (plain JSON), and the owner's list and dashboard."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from payment_backend.api.auth import ADMIN_SECURITY, document_admin_security, require_admin
-from payment_backend.errors import ERRORS, ApiError
+from payment_backend.errors import ERRORS
 from payment_backend.limits import rate_limited
 from payment_backend.schemas.subscriptions import (
-    AdvanceSchema,
     CancelSchema,
     CardProofSchema,
-    ClockSchema,
     CreateSubscriptionSchema,
     DashboardSchema,
     PlanListSchema,
@@ -23,7 +20,7 @@ from payment_backend.schemas.subscriptions import (
     SubscriptionListSchema,
     SubscriptionSchema,
 )
-from payment_backend.services import clock_control, dashboard, subscriptions
+from payment_backend.services import dashboard, subscriptions
 from payment_backend.services.idempotency import idempotent
 
 blp = Blueprint(
@@ -39,12 +36,6 @@ admin_blp = Blueprint(
     description="Owner: subscriptions and their figures",
 )
 admin_blp.record_once(lambda state: document_admin_security(state.app))
-clock_blp = Blueprint(
-    "test_clock",
-    __name__,
-    url_prefix="/api/test/clock",
-    description="Local and test mode: the backend's clock (and the fakes' clocks)",
-)
 
 
 @blp.route("/plans")
@@ -165,26 +156,3 @@ def refund_charge(body, sub_id: str, period: int):
 def owner_dashboard():
     """Active, new and canceled this month, MRR, failed charges, and the last 6 months."""
     return dashboard.dashboard()
-
-
-@clock_blp.before_request
-def _test_mode_only() -> None:
-    if current_app.config["PAYMENT_MODE"] == "real":
-        raise ApiError(404, "NOT_FOUND", "There is no test clock in real mode.")
-
-
-@clock_blp.route("")
-@clock_blp.response(200, ClockSchema)
-@clock_blp.alt_response(404, **ERRORS)
-def get_clock():
-    """The backend's time and how far it was moved."""
-    return clock_control.state()
-
-
-@clock_blp.route("", methods=["POST"])
-@clock_blp.arguments(AdvanceSchema)
-@clock_blp.response(200, ClockSchema)
-@clock_blp.alt_response(404, **ERRORS)
-def advance_clock(body):
-    """Move the backend's and the fakes' clocks forward; what became due runs before the answer."""
-    return clock_control.advance(body["advance"])

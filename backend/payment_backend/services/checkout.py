@@ -202,7 +202,7 @@ def _follow(order: Order, gp: GatewayPayment, *, actor: str) -> ApiError | None:
     """The order's own payment moved at the gateway (a deposit, a refund, a cancel): follow it."""
     payment = ledger.lock(Payment, order.payment.id)
     previous = order.status
-    ledger.follow_gateway(payment, gp)  # the order follows (ledger.sync_order)
+    ledger.follow_gateway(payment, gp, actor=actor)  # the order follows (ledger.sync_order)
     if previous != order.status:
         _schedule_after_payment(order, gp)
     if order.status == "rejected":
@@ -637,30 +637,6 @@ def refund_order(order: Order, amount: int | None, reason: str, *, actor: str) -
             409, "NOT_REFUNDABLE", f"Order {order.id} is {order.status}; nothing to refund."
         )
     refund(order.payment, amount, reason, actor=actor)  # the order follows its payment
-    return db.session.get(Order, order.id)
-
-
-def simulate_deposit(order: Order) -> Order:
-    """Ask the fake gateway to deposit into the order's virtual account, then settle the order."""
-    import requests
-
-    if order.payment is None or order.status != "awaiting_deposit":
-        raise ApiError(409, "NOT_AWAITING_DEPOSIT", f"Order {order.id} is {order.status}.")
-    base_url = current_app.config[
-        "IAMPORT_API_URL" if order.vendor == "iamport" else "TOSS_API_URL"
-    ]
-    try:
-        response = requests.post(
-            f"{base_url.rstrip('/')}/__control/deposit/{order.payment.vendor_payment_id}",
-            timeout=10,
-        )
-    except requests.RequestException as exc:
-        raise unavailable(exc) from exc
-    if response.status_code != 200:
-        raise ApiError(
-            502, "GATEWAY_REFUSED", f"The fake gateway refused the deposit: {response.text[:200]}"
-        )
-    settle_from_gateway(order.id, actor="simulate-deposit")
     return db.session.get(Order, order.id)
 
 

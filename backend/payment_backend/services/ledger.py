@@ -119,7 +119,7 @@ def apply_gateway(payment: Payment, gp: GatewayPayment) -> None:
         payment.cancelled_at = first or now()
 
 
-def sync_order(payment: Payment) -> None:
+def sync_order(payment: Payment, *, actor: str = "system") -> None:
     """The one place an order's status follows its payment's (every path that changes one).
 
     Callers lock the order before the payment (the checkout's lock order), so this never waits.
@@ -132,10 +132,12 @@ def sync_order(payment: Payment) -> None:
         and order.payment_id == payment.id
         and order.follow_payment(payment.status)
     ):
-        audit(f"order.{order.status}", actor="system", order_id=order.id, payment_id=payment.id)
+        audit(f"order.{order.status}", actor=actor, order_id=order.id, payment_id=payment.id)
 
 
-def follow_gateway(payment: Payment, gp: GatewayPayment) -> tuple[str, str] | None:
+def follow_gateway(
+    payment: Payment, gp: GatewayPayment, *, actor: str = "system"
+) -> tuple[str, str] | None:
     """Apply gp to the locked payment; if its status or refund moved, queue the merchant's
     notification, bring its order along and return (previous status, current status)."""
     before = (payment.status, payment.refunded)
@@ -144,7 +146,7 @@ def follow_gateway(payment: Payment, gp: GatewayPayment) -> tuple[str, str] | No
     apply_gateway(payment, gp)
     if (payment.status, payment.refunded) == before:
         return None
-    sync_order(payment)
+    sync_order(payment, actor=actor)
     if payment.webhook_url:
         db.session.flush()
         notify(payment, previous, payment_view(payment))

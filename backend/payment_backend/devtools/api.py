@@ -1,0 +1,51 @@
+"""Routes that exist only outside real mode: the test clock and simulated deposits."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from payment_backend.devtools import clock, deposits
+from payment_backend.errors import ERRORS
+from payment_backend.limits import rate_limited
+from payment_backend.schemas.checkout import OrderSchema
+from payment_backend.schemas.subscriptions import AdvanceSchema, ClockSchema
+from payment_backend.services import checkout
+from payment_backend.services.orders_view import order_view
+
+clock_blp = Blueprint(
+    "test_clock",
+    __name__,
+    url_prefix="/api/test/clock",
+    description="Local and test mode: the backend's clock (and the fakes' clocks)",
+)
+deposits_blp = Blueprint(
+    "test_deposits",
+    __name__,
+    url_prefix="/api/checkout",
+    description="Local and test mode: deposits into virtual accounts",
+)
+
+
+@clock_blp.route("")
+@clock_blp.response(200, ClockSchema)
+def get_clock():
+    """The backend's time and how far it was moved."""
+    return clock.state()
+
+
+@clock_blp.route("", methods=["POST"])
+@clock_blp.arguments(AdvanceSchema)
+@clock_blp.response(200, ClockSchema)
+def advance_clock(body):
+    """Move the backend's and the fakes' clocks forward; what became due runs before the answer."""
+    return clock.advance(body["advance"])
+
+
+@deposits_blp.route("/orders/<order_id>/simulate-deposit", methods=["POST"])
+@rate_limited("checkout")
+@deposits_blp.response(200, OrderSchema)
+@deposits_blp.alt_response(404, **ERRORS)
+@deposits_blp.alt_response(409, **ERRORS)
+def simulate_deposit(order_id: str):
+    """Ask the fake gateway to deposit into the order's virtual account."""
+    return order_view(deposits.simulate_deposit(checkout.get_order(order_id)))

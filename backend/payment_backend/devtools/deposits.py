@@ -1,0 +1,33 @@
+"""Local and test mode: a deposit into a virtual account, made by the fake gateway on request."""
+
+from __future__ import annotations
+
+import requests
+from flask import current_app
+
+from payment_backend.errors import ApiError
+from payment_backend.extensions import db
+from payment_backend.models import Order
+from payment_backend.services.checkout import settle_from_gateway, unavailable
+
+
+def simulate_deposit(order: Order) -> Order:
+    """Ask the fake gateway to deposit into the order's virtual account, then settle the order."""
+    if order.payment is None or order.status != "awaiting_deposit":
+        raise ApiError(409, "NOT_AWAITING_DEPOSIT", f"Order {order.id} is {order.status}.")
+    base_url = current_app.config[
+        "IAMPORT_API_URL" if order.vendor == "iamport" else "TOSS_API_URL"
+    ]
+    try:
+        response = requests.post(
+            f"{base_url.rstrip('/')}/__control/deposit/{order.payment.vendor_payment_id}",
+            timeout=10,
+        )
+    except requests.RequestException as exc:
+        raise unavailable(exc) from exc
+    if response.status_code != 200:
+        raise ApiError(
+            502, "GATEWAY_REFUSED", f"The fake gateway refused the deposit: {response.text[:200]}"
+        )
+    settle_from_gateway(order.id, actor="simulate-deposit")
+    return db.session.get(Order, order.id)
