@@ -33,7 +33,7 @@ export async function request(method, path, { body, headers = {}, admin = false 
     throw new ApiError(UNREACHABLE, { code: 'SERVICE_UNREACHABLE', status: 0 })
   }
   const text = await response.text()
-  let data = null
+  let data
   try {
     data = text ? JSON.parse(text) : null
   } catch {
