@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 PORT ?= 37821
 
-.PHONY: install run test test-backend test-fakes test-e2e lint format frontend migrate bench clean browser
+.PHONY: install run test test-frontend test-backend test-fakes test-e2e lint format frontend migrate bench clean browser
 
 install: $(STAMPS)/python $(STAMPS)/npm
 
@@ -39,9 +39,14 @@ browser: $(STAMPS)/python
 	@BIN=$(BIN) ./scripts/ensure-browser.sh
 
 test: install frontend browser
+	cd frontend && npm test
 	@mkdir -p .reports
 	$(BIN)/pytest backend/tests fakes/tests bench/tests e2e --junitxml=.reports/junit.xml \
 		--tracing=retain-on-failure --output=e2e/artifacts/test-results
+
+# The frontend's unit tests (Vitest): money formatting, the API client.
+test-frontend: $(STAMPS)/npm
+	cd frontend && npm test
 
 test-backend: $(STAMPS)/python
 	$(BIN)/pytest backend/tests
@@ -56,9 +61,10 @@ test-e2e: install frontend browser
 bench: $(STAMPS)/python
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-lint: $(STAMPS)/python
+lint: $(STAMPS)/python $(STAMPS)/npm
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd frontend && npm run lint
 
 format: $(STAMPS)/python
 	$(BIN)/ruff check --fix .

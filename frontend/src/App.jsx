@@ -1,5 +1,6 @@
 import { Link, NavLink, Route, Routes, useLocation } from 'react-router-dom'
-import { ConfigProvider, useConfig } from './config.jsx'
+import { ConfigProvider } from './components/ConfigProvider.jsx'
+import { useConfig } from './hooks/useConfig.js'
 import AdminPage from './pages/AdminPage.jsx'
 import AdminSubscriptionsPage from './pages/AdminSubscriptionsPage.jsx'
 import OrderPage from './pages/OrderPage.jsx'

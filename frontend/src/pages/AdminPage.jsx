@@ -1,14 +1,14 @@
 import { useState } from 'react'
 import { Link } from 'react-router-dom'
-import { AdminControls } from '../admin.jsx'
-import { getGatewayView, listOrders, refundOrder } from '../api.js'
-import { ConfigGate } from '../config.jsx'
-import { DataTable } from '../DataTable.jsx'
-import { exponentOf, formatMoney, toDecimalString, toMinor } from '../format.js'
-import { orderPath } from '../links.jsx'
-import { errorText, methodName, statusLabel, vendorName } from '../messages.js'
-import { Outcome } from '../notices.jsx'
-import { useLoad } from '../useLoad.js'
+import { AdminControls } from '../components/AdminControls.jsx'
+import { ConfigGate } from '../components/ConfigProvider.jsx'
+import { DataTable } from '../components/DataTable.jsx'
+import { Outcome } from '../components/notices.jsx'
+import { useLoad } from '../hooks/useLoad.js'
+import { getGatewayView, listOrders, refundOrder } from '../lib/api.js'
+import { exponentOf, formatMoney, toDecimalString, toMinor } from '../lib/format.js'
+import { errorText, methodName, statusLabel, vendorName } from '../lib/messages.js'
+import { orderPath } from '../lib/paths.js'
 
 const ORDER_COLUMNS = [
   'Order',

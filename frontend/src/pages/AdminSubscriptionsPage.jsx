@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from 'react'
 import { Link } from 'react-router-dom'
-import { AdminControls } from '../admin.jsx'
-import { getSubscriptionDashboard, listSubscriptions } from '../api.js'
-import { ConfigGate } from '../config.jsx'
-import { DataTable, TableHead } from '../DataTable.jsx'
-import { formatMoney, toMajorNumber } from '../format.js'
-import { subscriptionPath } from '../links.jsx'
-import { nextChargeText, subscriptionStatusLabel, vendorName } from '../messages.js'
-import { useLoad } from '../useLoad.js'
+import { AdminControls } from '../components/AdminControls.jsx'
+import { ConfigGate } from '../components/ConfigProvider.jsx'
+import { DataTable, TableHead } from '../components/DataTable.jsx'
+import { useLoad } from '../hooks/useLoad.js'
+import { getSubscriptionDashboard, listSubscriptions } from '../lib/api.js'
+import { formatMoney, toMajorNumber } from '../lib/format.js'
+import { nextChargeText, subscriptionStatusLabel, vendorName } from '../lib/messages.js'
+import { subscriptionPath } from '../lib/paths.js'
 
 export default function AdminSubscriptionsPage() {
   return (

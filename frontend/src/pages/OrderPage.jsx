@@ -1,12 +1,13 @@
-import { useEffect, useState } from 'react'
 import { useLocation, useParams } from 'react-router-dom'
-import { getOrder, simulateDeposit } from '../api.js'
-import { useConfig } from '../config.jsx'
-import { formatMoney, formatTime } from '../format.js'
-import { BackToProducts } from '../links.jsx'
-import { errorText, methodName, statusLabel, vendorName } from '../messages.js'
-import { ErrorNotice, StatusLine } from '../notices.jsx'
-import { useLoad } from '../useLoad.js'
+import { BackToProducts } from '../components/links.jsx'
+import { ErrorNotice, StatusLine } from '../components/notices.jsx'
+import { DevOnly } from '../dev/DevOnly.jsx'
+import { SimulateDeposit } from '../dev/SimulateDeposit.jsx'
+import { useLoad } from '../hooks/useLoad.js'
+import { usePolling } from '../hooks/usePolling.js'
+import { getOrder } from '../lib/api.js'
+import { formatMoney, formatTime } from '../lib/format.js'
+import { errorText, methodName, statusLabel, vendorName } from '../lib/messages.js'
 
 const POLL_MS = 1000
 
@@ -20,21 +21,13 @@ function Order({ orderId }) {
   const { data: order, error: loadError, setData: setOrder } = useLoad(() => getOrder(orderId))
 
   // A virtual account turns paid when the deposit arrives (webhook at the backend): poll for it.
-  const status = order?.status
-  useEffect(() => {
-    if (status !== 'awaiting_deposit') return
-    let active = true
-    const timer = setInterval(() => {
-      getOrder(orderId).then(
-        (o) => active && setOrder(o),
-        () => {}, // a missed poll is retried on the next tick
-      )
-    }, POLL_MS)
-    return () => {
-      active = false
-      clearInterval(timer)
-    }
-  }, [orderId, status])
+  usePolling(
+    async (signal) => {
+      const polled = await getOrder(orderId)
+      if (!signal.aborted) setOrder(polled)
+    },
+    { interval: POLL_MS, enabled: order?.status === 'awaiting_deposit' },
+  )
 
   // The order's own failure outlives a reload; the router state covers the moment before it is set.
   const failure = order?.failure || location.state?.error
@@ -141,23 +134,8 @@ function CardReceipt({ order }) {
 }
 
 function VirtualAccount({ order, onChange }) {
-  const { config } = useConfig()
   const { vbank, paid_at: paidAt } = order.payment
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState(null)
   const awaiting = order.status === 'awaiting_deposit'
-
-  async function deposit() {
-    setBusy(true)
-    setError(null)
-    try {
-      onChange(await simulateDeposit(order.order_id))
-    } catch (err) {
-      setError(errorText(err))
-    } finally {
-      setBusy(false)
-    }
-  }
 
   return (
     <section aria-labelledby="vbank-heading" className="card">
@@ -184,12 +162,11 @@ function VirtualAccount({ order, onChange }) {
           </>
         )}
       </dl>
-      {awaiting && config?.simulate_deposit && (
-        <button type="button" onClick={deposit} disabled={busy}>
-          Simulate deposit
-        </button>
+      {awaiting && (
+        <DevOnly>
+          <SimulateDeposit orderId={order.order_id} onDeposited={onChange} />
+        </DevOnly>
       )}
-      {error && <ErrorNotice text={error} />}
     </section>
   )
 }

@@ -1,18 +1,15 @@
 import { useState } from 'react'
 import { useNavigate } from 'react-router-dom'
-import { completePayment, createOrder, failOrder } from '../api.js'
-import {
-  BuyerFields,
-  GatewayFieldset,
-  RadioChoice,
-  useCheckoutChoices,
-} from '../CheckoutFields.jsx'
-import { ConfigGate } from '../config.jsx'
-import { exponentOf, formatMoney, toMinor } from '../format.js'
-import { loadScript, payWithPortOne, payWithToss } from '../gateways.js'
-import { OrderLink, orderPath } from '../links.jsx'
-import { errorText, UNCONFIRMED_PAYMENT } from '../messages.js'
-import { ErrorNotice, Progress } from '../notices.jsx'
+import { BuyerFields, GatewayFieldset, RadioChoice } from '../components/CheckoutFields.jsx'
+import { ConfigGate } from '../components/ConfigProvider.jsx'
+import { OrderLink } from '../components/links.jsx'
+import { ErrorNotice, Progress } from '../components/notices.jsx'
+import { useCheckoutChoices } from '../hooks/useCheckoutChoices.js'
+import { completePayment, createOrder, failOrder } from '../lib/api.js'
+import { exponentOf, formatMoney, toMinor } from '../lib/format.js'
+import { loadScript, payWithPortOne, payWithToss } from '../lib/gateways.js'
+import { errorText, UNCONFIRMED_PAYMENT } from '../lib/messages.js'
+import { orderPath } from '../lib/paths.js'
 
 const MAX_QUANTITY = 99
 

@@ -1,19 +1,17 @@
 import { useState } from 'react'
 import { useNavigate } from 'react-router-dom'
-import { activateSubscription, createSubscription, listPlans } from '../api.js'
-import {
-  BuyerFields,
-  GatewayFieldset,
-  RadioChoice,
-  useCheckoutChoices,
-} from '../CheckoutFields.jsx'
-import { ConfigGate } from '../config.jsx'
-import { formatMoney, perInterval } from '../format.js'
-import { loadScript, registerCardWithPortOne, registerCardWithToss } from '../gateways.js'
-import { SubscriptionLink, subscriptionPath } from '../links.jsx'
-import { cardErrorText, errorText } from '../messages.js'
-import { ErrorNotice, Progress } from '../notices.jsx'
-import { useLoad } from '../useLoad.js'
+import { BuyerFields, GatewayFieldset, RadioChoice } from '../components/CheckoutFields.jsx'
+import { ConfigGate } from '../components/ConfigProvider.jsx'
+import { SubscriptionLink } from '../components/links.jsx'
+import { ErrorNotice, Progress } from '../components/notices.jsx'
+import { useCheckoutChoices } from '../hooks/useCheckoutChoices.js'
+import { useLoad } from '../hooks/useLoad.js'
+import { activateSubscription, createSubscription, listPlans } from '../lib/api.js'
+import { registerCard } from '../lib/billing.js'
+import { formatMoney, perInterval } from '../lib/format.js'
+import { loadScript } from '../lib/gateways.js'
+import { cardErrorText, errorText } from '../lib/messages.js'
+import { subscriptionPath } from '../lib/paths.js'
 
 export default function SubscribePage() {
   return (
@@ -54,20 +52,21 @@ function Subscribe({ config }) {
       const { setup } = subscription
 
       setProgress('Waiting for the card window…')
-      if (vendor === 'toss') {
-        await registerCardWithToss(vendorConfig, setup, subscription.subscription_id, { buyer })
-        return // the window sends the browser to /subscriptions/toss/success or /fail
-      }
-      const result = await registerCardWithPortOne(vendorConfig, setup, buyer)
-      if (!result.ok) {
-        setError({ text: cardErrorText(result), subscriptionId: subscription.subscription_id })
+      const card = await registerCard({
+        vendor,
+        vendorConfig,
+        setup,
+        subscriptionId: subscription.subscription_id,
+        buyer,
+      })
+      if (card.redirected) return
+      if (card.failure) {
+        setError({ text: cardErrorText(card.failure), subscriptionId: subscription.subscription_id })
         return
       }
 
       setProgress('Starting the subscription…')
-      const active = await activateSubscription(subscription.subscription_id, {
-        imp_uid: result.paymentId,
-      })
+      const active = await activateSubscription(subscription.subscription_id, card.proof)
       navigate(subscriptionPath(active.subscription_id))
     } catch (err) {
       setError({ text: cardErrorText(err), subscriptionId: subscription?.subscription_id })

@@ -1,18 +1,20 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react'
 import { Link, useLocation, useParams } from 'react-router-dom'
+import { DataTable } from '../components/DataTable.jsx'
+import { BackToPlans } from '../components/links.jsx'
+import { ErrorNotice, Outcome, Progress, StatusLine } from '../components/notices.jsx'
+import { DevOnly } from '../dev/DevOnly.jsx'
+import { TestClock } from '../dev/TestClock.jsx'
+import { useConfig } from '../hooks/useConfig.js'
+import { usePolling } from '../hooks/usePolling.js'
 import {
-  advanceTestClock,
   cancelSubscription,
   confirmCardReplacement,
   getSubscription,
-  getTestClock,
   startCardReplacement,
-} from '../api.js'
-import { useConfig } from '../config.jsx'
-import { DataTable } from '../DataTable.jsx'
-import { formatDate, formatMoney, formatTime, perInterval } from '../format.js'
-import { registerCardWithPortOne, registerCardWithToss } from '../gateways.js'
-import { BackToPlans } from '../links.jsx'
+} from '../lib/api.js'
+import { registerCard } from '../lib/billing.js'
+import { formatDate, formatMoney, formatTime, perInterval } from '../lib/format.js'
 import {
   cardErrorText,
   cardReplacedText,
@@ -21,12 +23,9 @@ import {
   nextChargeText,
   subscriptionStatusLabel,
   vendorName,
-} from '../messages.js'
-import { ErrorNotice, Outcome, Progress, StatusLine } from '../notices.jsx'
-import { useLoad } from '../useLoad.js'
+} from '../lib/messages.js'
 
 const POLL_MS = 2000
-const DAY = 86400
 
 export default function SubscriptionPage() {
   const { subscriptionId } = useParams()
@@ -73,28 +72,20 @@ function useSubscription(subscriptionId) {
     [track],
   )
 
-  useEffect(() => {
-    let active = true
-    let timer = null
-    async function tick() {
+  usePolling(
+    async (signal) => {
       // A poll answered while a change runs could be older than the change's own answer.
-      if (changing.current === 0) {
-        try {
-          await refresh()
-        } catch (err) {
-          if (!active) return
-          setLoadError(err)
-          if (err.status === 404) return // no such subscription: stop asking
-        }
+      if (changing.current > 0) return
+      try {
+        await refresh()
+      } catch (err) {
+        if (signal.aborted) return
+        setLoadError(err)
+        if (err.status === 404) return false // no such subscription: stop asking
       }
-      if (active) timer = setTimeout(tick, POLL_MS)
-    }
-    tick()
-    return () => {
-      active = false
-      clearTimeout(timer)
-    }
-  }, [refresh])
+    },
+    { interval: POLL_MS, immediate: true },
+  )
 
   return { subscription, loadError, refresh, mutate }
 }
@@ -139,7 +130,9 @@ function Subscription({ subscriptionId }) {
             <PastDue subscription={sub} config={config} mutate={mutate} onDone={setFlash} />
           )}
           <Details subscription={sub} config={config} mutate={mutate} onDone={setFlash} />
-          {config && config.mode !== 'real' && <TestClock onAdvanced={refresh} />}
+          <DevOnly>
+            <TestClock onAdvanced={refresh} />
+          </DevOnly>
           <Charges subscription={sub} />
         </>
       )}
@@ -256,21 +249,20 @@ function CardReplacement({ subscription: sub, config, mutate, onDone, prominent 
     const wasPastDue = sub.status === 'past_due'
     try {
       const { setup } = await startCardReplacement(sub.subscription_id)
-      if (sub.vendor === 'toss') {
-        await registerCardWithToss(vendor, setup, sub.subscription_id, {
-          buyer: sub.buyer,
-          action: 'card',
-        })
-        return // the window sends the browser to /subscriptions/toss/success or /fail
-      }
-      const answer = await registerCardWithPortOne(vendor, setup, sub.buyer)
-      if (!answer.ok) {
-        setError(cardErrorText(answer))
+      const card = await registerCard({
+        vendor: sub.vendor,
+        vendorConfig: vendor,
+        setup,
+        subscriptionId: sub.subscription_id,
+        buyer: sub.buyer,
+        action: 'card',
+      })
+      if (card.redirected) return
+      if (card.failure) {
+        setError(cardErrorText(card.failure))
         return
       }
-      const updated = await mutate(() =>
-        confirmCardReplacement(sub.subscription_id, { imp_uid: answer.paymentId }),
-      )
+      const updated = await mutate(() => confirmCardReplacement(sub.subscription_id, card.proof))
       onDone(cardReplacedText(wasPastDue, updated))
     } catch (err) {
       setError(cardErrorText(err))
@@ -365,63 +357,6 @@ function CancelSubscription({ subscription: sub, mutate, onDone }) {
       </div>
       <Outcome error={error} />
     </div>
-  )
-}
-
-function TestClock({ onAdvanced }) {
-  // A failed load leaves the buttons working; only the time is not shown.
-  const { data: clock, setData: setClock } = useLoad(getTestClock)
-  const [busy, setBusy] = useState(false)
-  const [result, setResult] = useState(null)
-
-  async function advance(seconds, label) {
-    setBusy(true)
-    setResult(null)
-    try {
-      const answer = await advanceTestClock(seconds)
-      setClock(answer)
-      await onAdvanced().catch(() => {}) // the 2 s poll catches up otherwise
-      const jobs = answer.ran?.jobs ?? 0
-      setResult({
-        ok: `Advanced ${label}; now ${formatTime(answer.now)}. ${jobs} job${jobs === 1 ? '' : 's'} ran.`,
-      })
-    } catch (err) {
-      setResult({ error: errorText(err) })
-    } finally {
-      setBusy(false)
-    }
-  }
-
-  const days = clock ? Math.floor((clock.offset_seconds || 0) / DAY) : 0
-  return (
-    <section aria-labelledby="clock-heading" className="card test-clock">
-      <h2 id="clock-heading">Test clock</h2>
-      <p className="muted small">
-        Test mode only: moves the backend&apos;s and both fake gateways&apos; clocks forward, then
-        runs the renewals and retries that fall due.
-      </p>
-      {clock && (
-        <p>
-          Backend time: <strong>{formatTime(clock.now)}</strong>
-          {days > 0 && (
-            <span className="muted">
-              {' '}
-              ({days} day{days === 1 ? '' : 's'} ahead)
-            </span>
-          )}
-        </p>
-      )}
-      <div className="row">
-        <button type="button" onClick={() => advance(DAY, '1 day')} disabled={busy}>
-          Advance 1 day
-        </button>
-        <button type="button" onClick={() => advance(31 * DAY, '1 month')} disabled={busy}>
-          Advance 1 month
-        </button>
-      </div>
-      {busy && <Progress>Advancing the clock…</Progress>}
-      <Outcome ok={result?.ok} error={result?.error} />
-    </section>
   )
 }
 

@@ -1,7 +1,7 @@
 import { useSearchParams } from 'react-router-dom'
-import { BackToPlans } from '../links.jsx'
-import { cardErrorText } from '../messages.js'
-import { ErrorNotice } from '../notices.jsx'
+import { BackToPlans } from '../components/links.jsx'
+import { ErrorNotice } from '../components/notices.jsx'
+import { cardErrorText } from '../lib/messages.js'
 
 /** Toss's billing-auth failUrl: the card was not registered (declined, or the window closed). */
 export default function SubscriptionTossFailPage() {

@@ -1,9 +1,10 @@
 import { useNavigate, useSearchParams } from 'react-router-dom'
-import { activateSubscription, confirmCardReplacement, getSubscription } from '../api.js'
-import { BackToPlans, subscriptionPath } from '../links.jsx'
-import { cardErrorText, cardReplacedText } from '../messages.js'
-import { ErrorNotice } from '../notices.jsx'
-import { useOnceRequest } from '../useOnceRequest.js'
+import { BackToPlans } from '../components/links.jsx'
+import { ErrorNotice } from '../components/notices.jsx'
+import { useOnceRequest } from '../hooks/useOnceRequest.js'
+import { activateSubscription, confirmCardReplacement, getSubscription } from '../lib/api.js'
+import { cardErrorText, cardReplacedText } from '../lib/messages.js'
+import { subscriptionPath } from '../lib/paths.js'
 
 async function confirm(subscriptionId, action, proof) {
   if (action !== 'card') {

@@ -1,9 +1,9 @@
 import { useEffect } from 'react'
 import { useSearchParams } from 'react-router-dom'
-import { failOrder } from '../api.js'
-import { BackToProducts } from '../links.jsx'
-import { errorText } from '../messages.js'
-import { ErrorNotice } from '../notices.jsx'
+import { BackToProducts } from '../components/links.jsx'
+import { ErrorNotice } from '../components/notices.jsx'
+import { failOrder } from '../lib/api.js'
+import { errorText } from '../lib/messages.js'
 
 // Report each failure once, even when React's StrictMode runs the effect twice.
 const reported = new Set()

@@ -1,10 +1,11 @@
 import { useNavigate, useSearchParams } from 'react-router-dom'
-import { completePayment, getOrder } from '../api.js'
-import { toMinor } from '../format.js'
-import { BackToProducts, orderPath } from '../links.jsx'
-import { errorText } from '../messages.js'
-import { ErrorNotice } from '../notices.jsx'
-import { useOnceRequest } from '../useOnceRequest.js'
+import { BackToProducts } from '../components/links.jsx'
+import { ErrorNotice } from '../components/notices.jsx'
+import { useOnceRequest } from '../hooks/useOnceRequest.js'
+import { completePayment, getOrder } from '../lib/api.js'
+import { toMinor } from '../lib/format.js'
+import { errorText } from '../lib/messages.js'
+import { orderPath } from '../lib/paths.js'
 
 async function complete(paymentKey, orderId, amountText) {
   // Toss sends the amount in major units (USD: dollars); the order says which currency.

@@ -1,10 +1,6 @@
 // The links between the buyer's pages: an order or a subscription, and the way back.
 import { Link } from 'react-router-dom'
-
-export const orderPath = (orderId) => `/orders/${encodeURIComponent(orderId)}`
-
-export const subscriptionPath = (subscriptionId) =>
-  `/subscriptions/${encodeURIComponent(subscriptionId)}`
+import { orderPath, subscriptionPath } from '../lib/paths.js'
 
 export function OrderLink({ orderId }) {
   return <Link to={orderPath(orderId)}>View order {orderId}</Link>

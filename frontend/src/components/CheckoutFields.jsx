@@ -1,25 +1,6 @@
-// What the shop's checkout and the subscribe form both ask: the gateway and the buyer.
-import { useEffect, useState } from 'react'
-import { loadScript } from './gateways.js'
-import { VENDOR_NAMES } from './messages.js'
-
-const DEFAULT_BUYER = { name: 'Hong Gildong', email: 'buyer@example.com' }
-
-/**
- * The gateways of the config that the demo knows, the one chosen and the buyer. Loads every
- * SDK early, so that the vendor's window opens soon after the click.
- */
-export function useCheckoutChoices(config) {
-  const vendors = Object.keys(config.vendors || {}).filter((v) => VENDOR_NAMES[v])
-  const [vendor, setVendor] = useState(vendors[0] || 'iamport')
-  const [buyer, setBuyer] = useState(DEFAULT_BUYER)
-
-  useEffect(() => {
-    for (const v of Object.values(config.vendors || {})) loadScript(v.sdk_url).catch(() => {})
-  }, [config])
-
-  return { vendors, vendor, setVendor, buyer, setBuyer }
-}
+// What the shop's checkout and the subscribe form both ask: the gateway and the buyer
+// (their state: hooks/useCheckoutChoices.js).
+import { VENDOR_NAMES } from '../lib/messages.js'
 
 /** A radio button inside its label; other props go to the <input>. */
 export function RadioChoice({

@@ -29,14 +29,18 @@ export function toMajorNumber(minor, currency) {
   return Number(toDecimalString(minor, currency))
 }
 
-/** "12.5" or 12.5 (dollars) -> 1250; returns null for anything that is not an exact amount. */
+/**
+ * "12.5" or 12.5 (dollars) -> 1250; null for anything that is not an exact, non-negative amount
+ * in the currency (too many decimals, signs, exponents, separators, beyond a safe integer).
+ */
 export function toMinor(value, currency) {
   const exp = exponentOf(currency)
   const match = /^\s*(\d+)(?:\.(\d*))?\s*$/.exec(String(value))
   if (!match) return null
   const fraction = (match[2] || '').replace(/0+$/, '')
   if (fraction.length > exp) return null
-  return Number(match[1] + fraction.padEnd(exp, '0'))
+  const minor = Number(match[1] + fraction.padEnd(exp, '0'))
+  return Number.isSafeInteger(minor) ? minor : null
 }
 
 function groupThousands(digits) {

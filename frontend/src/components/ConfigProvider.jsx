@@ -1,17 +1,8 @@
 // The backend's /api/checkout/config, loaded once for the whole app.
-import { createContext, useContext } from 'react'
-import { getConfig } from './api.js'
-import { setCurrencies } from './format.js'
+import { useConfig } from '../hooks/useConfig.js'
+import { useLoad } from '../hooks/useLoad.js'
+import { ConfigContext, loadConfig } from '../lib/config.js'
 import { ErrorNotice } from './notices.jsx'
-import { useLoad } from './useLoad.js'
-
-const ConfigContext = createContext(null)
-
-async function loadConfig() {
-  const config = await getConfig()
-  setCurrencies(config.currencies)
-  return config
-}
 
 export function ConfigProvider({ children }) {
   const { data: config, error, loading, reload } = useLoad(loadConfig)
@@ -20,10 +11,6 @@ export function ConfigProvider({ children }) {
       {children}
     </ConfigContext.Provider>
   )
-}
-
-export function useConfig() {
-  return useContext(ConfigContext)
 }
 
 /** What a page shows instead of itself while the config loads or when it cannot. */

@@ -1,6 +1,6 @@
 // The owner's admin token (kept in localStorage), asked for outside local mode.
 import { useState } from 'react'
-import { getAdminToken, setAdminToken } from './api.js'
+import { getAdminToken, setAdminToken } from '../lib/api.js'
 
 export default function TokenForm({ onSaved }) {
   const [token, setToken] = useState(getAdminToken)

@@ -1,5 +1,5 @@
 // What the owner's pages share: the admin token, Refresh, and the error of the last load.
-import { errorText } from './messages.js'
+import { errorText } from '../lib/messages.js'
 import { ErrorNotice } from './notices.jsx'
 import TokenForm from './TokenForm.jsx'
 

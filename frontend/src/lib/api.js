@@ -1,4 +1,5 @@
-// Every call to the backend (contract: notes/CHECKOUT_API.md). Errors become ApiError with
+// Every call to the backend (contract: notes/CHECKOUT_API.md) but the test-mode routes
+// (src/dev/api.js). Errors become ApiError with
 // .code, .status and .body taken from the backend's {"code", "message", ...} envelope.
 
 const TOKEN_KEY = 'adminToken'
@@ -15,7 +16,8 @@ export class ApiError extends Error {
 
 const UNREACHABLE = 'Cannot reach the payment service.'
 
-async function request(method, path, { body, headers = {}, admin = false } = {}) {
+/** Send one request; answers the parsed JSON body, throws ApiError for anything else. */
+export async function request(method, path, { body, headers = {}, admin = false } = {}) {
   const init = { method, headers: { Accept: 'application/json', ...headers } }
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json'
@@ -31,7 +33,7 @@ async function request(method, path, { body, headers = {}, admin = false } = {})
     throw new ApiError(UNREACHABLE, { code: 'SERVICE_UNREACHABLE', status: 0 })
   }
   const text = await response.text()
-  let data = null
+  let data
   try {
     data = text ? JSON.parse(text) : null
   } catch {
@@ -80,9 +82,6 @@ export const failOrder = (orderId, { code, message }) =>
 
 export const getOrder = (orderId) => request('GET', `/api/checkout/orders/${enc(orderId)}`)
 
-export const simulateDeposit = (orderId) =>
-  request('POST', `/api/checkout/orders/${enc(orderId)}/simulate-deposit`)
-
 export const refundOrder = (orderId, { amount, reason }, idempotencyKey) =>
   request('POST', `/api/checkout/orders/${enc(orderId)}/refund`, {
     body: amount === undefined ? { reason } : { amount, reason },
@@ -125,9 +124,3 @@ export const listSubscriptions = () =>
 
 export const getSubscriptionDashboard = () =>
   request('GET', '/api/admin/subscriptions/dashboard', { admin: true })
-
-// The backend's test clock (local/test mode only; 404 in real mode).
-export const getTestClock = () => request('GET', '/api/test/clock')
-
-export const advanceTestClock = (seconds) =>
-  request('POST', '/api/test/clock', { body: { advance: seconds } })
