@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from payment_backend.devtools import clock, deposits
-from payment_backend.errors import ERRORS
+from payment_backend.errors import ERRORS, ApiError
 from payment_backend.limits import rate_limited
 from payment_backend.schemas.checkout import OrderSchema
 from payment_backend.schemas.subscriptions import AdvanceSchema, ClockSchema
@@ -24,6 +25,16 @@ deposits_blp = Blueprint(
     url_prefix="/api/checkout",
     description="Local and test mode: deposits into virtual accounts",
 )
+
+
+def _never_in_real_mode() -> None:
+    """A second guard: these routes are not even registered in real mode (register_devtools)."""
+    if current_app.config["PAYMENT_MODE"] == "real":
+        raise ApiError(404, "NOT_FOUND", "Dev tools do not exist in real mode.")
+
+
+clock_blp.before_request(_never_in_real_mode)
+deposits_blp.before_request(_never_in_real_mode)
 
 
 @clock_blp.route("")
