@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,7 +76,9 @@ def paid_order(app: Flask, fakes, vendor: str) -> dict:
     assert created.status_code == 201, created.get_json()
     order = created.get_json()
     if vendor == "iamport":
-        paid = iamport_pay(fakes.iamport.url, merchant_uid=order["order_id"], amount=order["amount"])
+        paid = iamport_pay(
+            fakes.iamport.url, merchant_uid=order["order_id"], amount=order["amount"]
+        )
         payment_id = paid["imp_uid"]
     else:
         paid = toss_pay(fakes.toss.url, order_id=order["order_id"], amount=order["amount"])
@@ -121,13 +122,13 @@ def records(app: Flask, order_id: str) -> dict:
 
 
 def intents(app: Flask, payment_id: str) -> list[tuple[str, str | None, int | None]]:
-    """(status, cancel id, amount) of the payment's intents, oldest first."""
+    """(status, cancel id, amount) of the intents on a gateway payment, oldest first."""
     from payment_backend.models import GatewayIntent
 
     with app.app_context():
         rows = db.session.scalars(
             select(GatewayIntent)
-            .where(GatewayIntent.payment_id == payment_id)
+            .where(GatewayIntent.vendor_payment_id == payment_id)
             .order_by(GatewayIntent.id)
         ).all()
         return [(r.status, r.cancel_id, r.amount) for r in rows]
@@ -335,9 +336,10 @@ def test_reconciliation_does_not_clear_an_unknown_refund_before_the_late_cancel_
     )
     assert intents(shop_app, payment_id) == [("done", landed[0][0], 3000)]
     with shop_app.app_context():
+        our_id = db.session.get(Order, order_id).payment_id
         decisions = db.session.scalars(
             select(AuditEntry).where(
-                AuditEntry.payment_id == payment_id, AuditEntry.action.like("intent.%")
+                AuditEntry.payment_id == our_id, AuditEntry.action.like("intent.%")
             )
         ).all()
         # Every look is audited with the gateway data it was based on.
