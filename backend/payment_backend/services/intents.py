@@ -9,7 +9,8 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session
 
 from payment_backend.clock import now
@@ -141,7 +142,7 @@ class _own_transaction:  # noqa: N801 (used as a context manager)
 
     def __enter__(self) -> Session:
         self._joined = _caller_has_written()
-        self._session = db.session() if self._joined else Session(db.engine)
+        self._session = db.session() if self._joined else Session(_engine())
         return self._session
 
     def __exit__(self, exc_type: object, *_: object) -> None:
@@ -154,6 +155,22 @@ class _own_transaction:  # noqa: N801 (used as a context manager)
                 self._session.commit()
         finally:
             self._session.close()
+
+
+def _engine() -> Engine:
+    """The engine intents are written with: on PostgreSQL a pool of its own.
+
+    The caller holds a connection of the app's pool and a row lock while it writes the intent;
+    with one pool, requests queued behind that lock could hold every connection and the lock
+    holder would wait for one for ever. Intents' connections never wait for a row lock.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return db.engine
+    engines = current_app.extensions.setdefault("intent_engines", {})
+    url = db.engine.url
+    if url not in engines:
+        engines[url] = create_engine(url, pool_size=2, max_overflow=8, pool_pre_ping=True)
+    return engines[url]
 
 
 def _caller_has_written() -> bool:
