@@ -60,7 +60,8 @@ def refund(
         # This very refund was made (its caller died before answering; the worker recorded it).
         db.session.commit()
         return locked
-    if earlier is not None and earlier.status == "failed":
+    failed_before = earlier is not None and earlier.status == "failed"
+    if failed_before:
         earlier = None
     if (locked.outcome_unknown or earlier is not None) and _catch_up(locked):
         db.session.commit()  # SQLite: the intent below is written on another connection
@@ -75,6 +76,9 @@ def refund(
             return locked
         # It did not, and never will (the balance it was checked against is gone, or the
         # new call below is checked against the same one): this call is the refund.
+        gateway_key = f"refund-{refund_id}-at-{locked.remaining}"
+    elif failed_before:
+        # Its key may hold the refused call's answer at Toss: this call is checked anew.
         gateway_key = f"refund-{refund_id}-at-{locked.remaining}"
     if locked.status not in REFUNDABLE:
         status = locked.status
