@@ -42,6 +42,7 @@ HANDLER_MODULES = (
     "payment_backend.services.subscriptions",
     "payment_backend.services.verification",
     "payment_backend.services.surplus",
+    "payment_backend.services.intents",
 )
 # How often the worker looks pending orders up at the gateway (browsers that never came back).
 SWEEP_EVERY = 60.0

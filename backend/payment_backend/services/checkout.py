@@ -499,6 +499,7 @@ def _expire(order_id: str, *, actor: str) -> bool:
                 gp,
                 reason="The virtual account was not deposited in time",
                 key=f"expire-{gp.payment_id}",
+                kind="expire",
             )
         ledger.follow_gateway(payment, gp)
         if payment.status not in ("cancelled", "failed"):

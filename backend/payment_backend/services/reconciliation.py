@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 
 from payment_backend.clock import now
 from payment_backend.extensions import db
-from payment_backend.models import Order, OutboxJob, Payment
-from payment_backend.services import ledger
-from payment_backend.services.notifications import notify
+from payment_backend.models import OutboxJob, Payment
+from payment_backend.services import intents, ledger
 from payment_backend.vendors import base, gateway
 from payment_backend.vendors.base import GatewayUnavailable, PaymentNotFound
 from payment_backend.worker import GiveUp, Retry, job
 
 log = logging.getLogger(__name__)
 
-# Delay after the n-th look that found nothing certain; the last one repeats (never gives up:
-# an unknown outcome is money in an unknown place).
-RECHECK_DELAYS = (
-    timedelta(seconds=10),
-    timedelta(seconds=30),
-    timedelta(minutes=2),
-    timedelta(minutes=10),
-    timedelta(minutes=30),
-    timedelta(hours=1),
-)
+# Delay after the n-th look that found nothing certain: seconds, then minutes, then hours; the
+# last one repeats (never gives up: an unknown outcome is money in an unknown place).
+RECHECK_DELAYS = intents.RECHECK_DELAYS
 
 
 def mark_unknown(
@@ -58,22 +49,19 @@ def recheck_at(looks: int) -> datetime:
     return now() + RECHECK_DELAYS[min(max(looks, 1), len(RECHECK_DELAYS)) - 1]
 
 
-def _summary(view: dict[str, Any]) -> tuple:
-    return (
-        view["status"],
-        view["refund"],
-        view["paid_at"],
-        view["cancelled_at"],
-        len(view["cancels"]),
-    )
-
-
 @job("reconcile_payment")
 def reconcile_payment(outbox_job: OutboxJob) -> None:
-    """Re-read the payment from the gateway; apply it under the row lock once it is settled."""
+    """Re-read the payment until the gateway's state explains every call of ours left open.
+
+    A late cancel may land long after our client gave up, so a read showing the payment
+    untouched settles nothing: the look is audited and repeated with backoff (services.intents
+    decides when a call is explained, or provably never made).
+    """
     payment = db.session.get(Payment, outbox_job.payload["payment_id"])
-    if payment is None or not payment.outcome_unknown:
-        return  # gone, or a webhook or another job already settled it
+    if payment is None:
+        return
+    if not payment.outcome_unknown and not intents.open_intents(payment.id):
+        return  # a webhook or another job already settled it
     try:
         gp = gateway(payment.vendor).get_payment(payment.vendor_payment_id)
     except GatewayUnavailable as exc:
@@ -85,33 +73,28 @@ def reconcile_payment(outbox_job: OutboxJob) -> None:
         # Not settled at the gateway yet (e.g. a confirm still in flight); it ends paid or failed.
         raise Retry(recheck_at(outbox_job.attempts), "the gateway has not settled the payment")
 
-    # Same lock order as the checkout code: the order first, then its payment.
-    order_id = db.session.scalars(select(Order.id).where(Order.payment_id == payment.id)).first()
-    if order_id:
-        ledger.lock(Order, order_id)
-    payment = ledger.lock(Payment, payment.id)
-    if payment is None or not payment.outcome_unknown:
+    before = (payment.status, payment.refunded)
+    payment, still_open = intents.settle_payment(payment.id, gp, actor="worker")
+    if payment is None:
         return
-    previous = ledger.payment_view(payment)
-    ledger.apply_gateway(payment, gp)  # clears outcome_unknown
-    db.session.flush()
-    current = ledger.payment_view(payment)
-    changed = _summary(previous) != _summary(current)
-    ledger.sync_order(payment)
-    if changed:
-        notify(payment, previous, current)
+    if still_open:
+        raise Retry(
+            recheck_at(outbox_job.attempts),
+            f"{still_open} call(s) of ours not explained by the gateway yet",
+        )
     ledger.audit(
         "payment.reconciled",
         actor="worker",
         payment_id=payment.id,
-        before=previous["status"],
-        after=current["status"],
+        before=before[0],
+        after=payment.status,
         refunded=payment.refunded,
+        gateway=intents.evidence(gp),
     )
     log.info(
         "payment %s reconciled: %s -> %s (refunded %d)",
         payment.id,
-        previous["status"],
-        current["status"],
+        before[0],
+        payment.status,
         payment.refunded,
     )

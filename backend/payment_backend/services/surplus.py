@@ -122,7 +122,7 @@ def refund_surplus_job(outbox_job: OutboxJob) -> None:
         if gp.order_id != row.order_id:
             raise GiveUp(f"the payment belongs to {gp.order_id!r}, not {row.order_id!r}")
         if holds_money(gp):
-            gp = give_back(gp, reason=REFUND_REASON, key=f"surplus-{gp.payment_id}")
+            gp = give_back(gp, reason=REFUND_REASON, key=f"surplus-{gp.payment_id}", kind="surplus")
     except GatewayUnavailable as exc:
         raise Retry(now() + timedelta(minutes=1), f"gateway unavailable: {exc}") from exc
     except GatewayError as exc:

@@ -76,23 +76,55 @@ def verify(
     return Verdict(True)
 
 
-def give_back(gp: GatewayPayment, *, reason: str, key: str) -> GatewayPayment:
+def give_back(
+    gp: GatewayPayment, *, reason: str, key: str, kind: str = "forgery"
+) -> GatewayPayment:
     """Cancel all a payment still holds, or revoke its virtual account if nothing was deposited.
 
     The caller has just read gp from the gateway; the expected balance guards against a change
-    in between (iamport checksum, Toss refundableAmount).
+    in between (iamport checksum, Toss refundableAmount). An intent is committed before the
+    call (services.intents): if the caller dies before recording the answer, the worker does.
     """
+    from payment_backend.services import intents
+
     client = gateway(gp.vendor)
-    if gp.status == base.AWAITING_DEPOSIT:
-        return client.revoke(gp.payment_id, amount=gp.amount, currency=gp.currency, reason=reason)
-    return client.cancel(
-        gp.payment_id,
-        amount=None,
-        expected_remaining=gp.remaining,
+    revoke = gp.status == base.AWAITING_DEPOSIT
+    intent_id = intents.begin(
+        kind,
+        vendor=gp.vendor,
+        vendor_payment_id=gp.payment_id,
         currency=gp.currency,
+        amount=None,
+        expected_remaining=gp.amount if revoke else gp.remaining,
+        gateway_key=key,
+        known_cancel_ids=[c.vendor_cancel_id for c in gp.cancels],
         reason=reason,
-        idempotency_key=key,
+        revoke=revoke,
     )
+    try:
+        if revoke:
+            answer = client.revoke(
+                gp.payment_id, amount=gp.amount, currency=gp.currency, reason=reason
+            )
+        else:
+            answer = client.cancel(
+                gp.payment_id,
+                amount=None,
+                expected_remaining=gp.remaining,
+                currency=gp.currency,
+                reason=reason,
+                idempotency_key=key,
+            )
+    except GatewayUnavailable as exc:
+        intents.unknown(intent_id, str(exc))
+        raise
+    except GatewayError as exc:
+        intents.refused(intent_id, exc)
+        raise
+    known = {c.vendor_cancel_id for c in gp.cancels}
+    made = [c.vendor_cancel_id for c in answer.cancels if c.vendor_cancel_id not in known]
+    intents.done(intent_id, answer, made[-1] if made else None)
+    return answer
 
 
 def cancel_forgery(

@@ -1,0 +1,408 @@
+"""Write-ahead intents: a gateway call that moves money is committed before it is made, and its
+outcome recorded after; the worker resolves what a crash or a timeout left open by reading the
+gateway (iamport `cancel_history`, Toss `cancels[]` and a replay of the same Idempotency-Key),
+never by guessing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Engine, create_engine, select
+from sqlalchemy.orm import Session
+
+from payment_backend.clock import now
+from payment_backend.extensions import db
+from payment_backend.models import AuditEntry, GatewayIntent, Order, OutboxJob, Payment
+from payment_backend.services import ledger
+from payment_backend.vendors import base, gateway
+from payment_backend.vendors.base import (
+    GatewayError,
+    GatewayPayment,
+    GatewayUnavailable,
+    PaymentNotFound,
+)
+from payment_backend.vendors.http import TIMEOUT
+from payment_backend.worker import GiveUp, Retry, job
+
+log = logging.getLogger(__name__)
+
+# The worker's first look at an intent; the caller normally records its outcome long before.
+RESOLVE_AFTER = timedelta(minutes=2)
+# A call older than this no longer waits for its answer: connect and read timeouts, twice (the
+# Toss client repeats a POST once), and a margin; a pending intent this old lost its caller.
+IN_FLIGHT = timedelta(seconds=2 * sum(TIMEOUT) + 15)
+# iamport cannot be asked whether a call arrived: a call whose cancel is not there while the
+# balance it was checked against still stands is taken as never made only after this many looks
+# spread over at least SETTLE (the gateway's own settling time, generously).
+UNTOUCHED_LOOKS = 3
+SETTLE = timedelta(minutes=5)
+# Delay after the n-th inconclusive look (the last repeats): seconds, then minutes, then hours.
+RECHECK_DELAYS = (
+    timedelta(seconds=10),
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+    timedelta(hours=3),
+)
+REFUND_DONE_ACTION = "payment.refunded"  # refunds.DONE_ACTION: what a retry of a refund reads
+
+
+def recheck_after(looks: int) -> timedelta:
+    """How long to wait after this many inconclusive looks."""
+    return RECHECK_DELAYS[min(max(looks, 1), len(RECHECK_DELAYS)) - 1]
+
+
+def begin(
+    kind: str,
+    *,
+    vendor: str,
+    vendor_payment_id: str,
+    currency: str,
+    amount: int | None,
+    expected_remaining: int,
+    gateway_key: str,
+    payment_id: str | None = None,
+    known_cancel_ids: list[str] | None = None,
+    **detail: Any,
+) -> int:
+    """Commit the intent and its resolve_intent job before the call; returns the intent's id.
+
+    They are written on a connection of their own, so the caller keeps its row locks (the
+    mutual exclusion of refunds) while the intent is already durable. SQLite allows one writer:
+    if the caller's transaction has written already, the intent joins it instead.
+    """
+    if payment_id is None:
+        payment_id = db.session.scalars(
+            select(Payment.id).where(
+                Payment.vendor == vendor, Payment.vendor_payment_id == vendor_payment_id
+            )
+        ).first()
+    intent = GatewayIntent(
+        kind=kind,
+        vendor=vendor,
+        vendor_payment_id=vendor_payment_id,
+        payment_id=payment_id,
+        currency=currency,
+        amount=amount,
+        expected_remaining=expected_remaining,
+        gateway_key=gateway_key,
+        known_cancel_ids=sorted(known_cancel_ids or ()),
+        status="pending",
+        detail=detail,
+        looks=0,
+        created_at=now(),
+    )
+    with _own_transaction() as session:
+        session.add(intent)
+        session.flush()
+        session.add(
+            OutboxJob(
+                kind="resolve_intent",
+                payload={"intent_id": intent.id},
+                unique_key=f"intent:{intent.id}",
+                due_at=now() + RESOLVE_AFTER,
+                created_at=now(),
+            )
+        )
+        return intent.id
+
+
+def unknown(intent_id: int, error: str) -> None:
+    """The call got no answer: reconciliation reads the gateway (committed at once)."""
+    with _own_transaction() as session:
+        intent = session.get(GatewayIntent, intent_id)
+        if intent is not None and intent.status == "pending":
+            intent.status = "unknown"
+            intent.detail = {**intent.detail, "error": error[:500]}
+
+
+def refused(intent_id: int, error: GatewayError) -> None:
+    """The gateway refused the call: nothing moved (committed at once)."""
+    with _own_transaction() as session:
+        intent = session.get(GatewayIntent, intent_id)
+        if intent is not None and intent.open:
+            _settle(intent, "failed", None, None, f"refused: {error.code} {error.message[:200]}")
+
+
+def done(intent_id: int, gp: GatewayPayment, cancel_id: str | None) -> GatewayIntent:
+    """The call succeeded; recorded in the caller's transaction, with what it applies."""
+    intent = db.session.get(GatewayIntent, intent_id)
+    if intent.status != "done":
+        _settle(intent, "done", cancel_id, gp, "the gateway answered")
+    return intent
+
+
+class _own_transaction:  # noqa: N801 (used as a context manager)
+    """A session committed on exit, on a connection of its own (see begin)."""
+
+    def __enter__(self) -> Session:
+        self._joined = _caller_has_written()
+        self._session = db.session() if self._joined else Session(_engine())
+        return self._session
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if self._joined:
+            if exc_type is None:
+                self._session.flush()
+            return
+        try:
+            if exc_type is None:
+                self._session.commit()
+        finally:
+            self._session.close()
+
+
+def _engine() -> Engine:
+    """The engine intents are written with: on PostgreSQL a pool of its own.
+
+    The caller holds a connection of the app's pool and a row lock while it writes the intent;
+    with one pool, requests queued behind that lock could hold every connection and the lock
+    holder would wait for one for ever. Intents' connections never wait for a row lock.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return db.engine
+    engines = current_app.extensions.setdefault("intent_engines", {})
+    url = db.engine.url
+    if url not in engines:
+        engines[url] = create_engine(url, pool_size=2, max_overflow=8, pool_pre_ping=True)
+    return engines[url]
+
+
+def _caller_has_written() -> bool:
+    """SQLite only: whether the caller's transaction holds the database's write lock."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return False
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        return True
+    if not session.in_transaction():
+        return False
+    return bool(session.connection().connection.dbapi_connection.in_transaction)
+
+
+# -- resolution ---------------------------------------------------------------------------------
+
+
+def evidence(gp: GatewayPayment) -> dict[str, Any]:
+    """What a decision was based on: the gateway's state and cancels (no personal data)."""
+    return {
+        "status": gp.status,
+        "amount": gp.amount,
+        "cancelled": gp.cancelled,
+        "cancels": [[c.vendor_cancel_id, c.amount] for c in gp.cancels],
+        "read_at": now().isoformat(),
+    }
+
+
+def attributed_cancel_ids(intent: GatewayIntent) -> set[str]:
+    """Cancels other calls of ours are recorded as having made on the same payment."""
+    ids = set(
+        db.session.scalars(
+            select(GatewayIntent.cancel_id).where(
+                GatewayIntent.vendor == intent.vendor,
+                GatewayIntent.vendor_payment_id == intent.vendor_payment_id,
+                GatewayIntent.id != intent.id,
+                GatewayIntent.status == "done",
+                GatewayIntent.cancel_id.is_not(None),
+            )
+        )
+    )
+    if intent.payment_id:
+        entries = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.payment_id == intent.payment_id,
+                AuditEntry.action == REFUND_DONE_ACTION,
+            )
+        )
+        ids |= {e.detail["cancel_id"] for e in entries if e.detail.get("cancel_id")}
+    return ids
+
+
+def landed_cancel(intent: GatewayIntent, gp: GatewayPayment, attributed: set[str]) -> str | None:
+    """The cancel the intent's call made, if the gateway shows it: one of the asked amount that
+    the gateway did not have before the call and that no other call of ours accounts for."""
+    known = set(intent.known_cancel_ids or ()) | attributed
+    for cancel in gp.cancels:
+        if cancel.vendor_cancel_id not in known and cancel.amount == intent.asked:
+            return cancel.vendor_cancel_id
+    return None
+
+
+def explain(
+    intent: GatewayIntent, gp: GatewayPayment, attributed: set[str]
+) -> tuple[str | None, str | None, str]:
+    """(done | failed | None when not explained yet, the cancel's id, why) from a gateway read."""
+    if intent.detail.get("revoke"):
+        if gp.status == base.CANCELLED:
+            return "done", None, "the virtual account is revoked"
+        if gp.status != base.AWAITING_DEPOSIT:
+            return "failed", None, f"the payment is {gp.status}: a revoke can no longer land"
+    else:
+        cancel_id = landed_cancel(intent, gp, attributed)
+        if cancel_id is not None:
+            return "done", cancel_id, "its cancel is at the gateway"
+        if gp.remaining != intent.expected_remaining:
+            return (
+                "failed",
+                None,
+                f"not at the gateway, and the balance it was checked against "
+                f"({intent.expected_remaining}) is gone ({gp.remaining}): it can never land",
+            )
+    age = now() - intent.created_at
+    if age >= max(IN_FLIGHT, SETTLE) and intent.looks + 1 >= UNTOUCHED_LOOKS:
+        return "failed", None, f"the payment is untouched {int(age.total_seconds())} s later"
+    return None, None, "the payment is untouched so far; the call may still land"
+
+
+def _replay(intent: GatewayIntent) -> GatewayPayment | str | None:
+    """Toss: the same call under the same Idempotency-Key; the first answer if it landed, the
+    call now if it never arrived. "refused" when it can never land; None when unanswered."""
+    if intent.vendor != "toss" or intent.detail.get("revoke") or intent.detail.get("account"):
+        return None
+    try:
+        return gateway("toss").cancel(
+            intent.vendor_payment_id,
+            amount=intent.amount,
+            expected_remaining=intent.expected_remaining,
+            currency=intent.currency,
+            reason=intent.detail.get("reason", ""),
+            idempotency_key=intent.gateway_key,
+        )
+    except GatewayUnavailable:
+        return None
+    except GatewayError:
+        return "refused"
+
+
+def _settle(
+    intent: GatewayIntent,
+    status: str,
+    cancel_id: str | None,
+    gp: GatewayPayment | None,
+    why: str,
+) -> None:
+    intent.status = status
+    intent.cancel_id = cancel_id
+    intent.resolved_at = now()
+    intent.evidence = {"why": why, **({"gateway": evidence(gp)} if gp is not None else {})}
+
+
+def resolve(intent: GatewayIntent, gp: GatewayPayment, *, actor: str) -> GatewayPayment:
+    """One look at an open intent against a fresh read; returns the latest read (a Toss replay
+    may bring a newer one). The caller holds the payment's lock, if we have a record of it."""
+    attributed = attributed_cancel_ids(intent)
+    status, cancel_id, why = explain(intent, gp, attributed)
+    if status is None and now() - intent.created_at >= IN_FLIGHT:
+        replayed = _replay(intent)
+        if replayed == "refused":
+            status, why = "failed", "the replay of its Idempotency-Key was refused: it never landed"
+        elif isinstance(replayed, GatewayPayment):
+            gp = replayed
+            status, cancel_id, why = explain(intent, gp, attributed)
+            if status != "done":
+                status, why = "done", "the replay of its Idempotency-Key was answered"
+    if status is None:
+        intent.looks += 1
+        if intent.status == "pending" and now() - intent.created_at >= IN_FLIGHT:
+            intent.status = "unknown"  # its caller is gone
+        intent.evidence = {"why": why, "gateway": evidence(gp)}
+        action = "intent.still_unknown"
+    else:
+        _settle(intent, status, cancel_id, gp, why)
+        action = f"intent.{status}"
+        if status == "done" and intent.kind == "refund" and intent.payment_id:
+            # What a retry of the same refund reads to answer "done" (services.refunds).
+            ledger.audit(
+                REFUND_DONE_ACTION,
+                actor=actor,
+                payment_id=intent.payment_id,
+                amount=intent.asked,
+                reason=intent.detail.get("reason", ""),
+                refund_id=intent.detail.get("refund_id"),
+                cancel_id=cancel_id,
+                resolved_by_intent=intent.id,
+            )
+    ledger.audit(
+        action,
+        actor=actor,
+        payment_id=intent.payment_id,
+        intent_id=intent.id,
+        kind=intent.kind,
+        vendor_payment_id=intent.vendor_payment_id,
+        asked=intent.asked,
+        why=why,
+        gateway=evidence(gp),
+    )
+    log.info("intent %s (%s %s): %s, %s", intent.id, intent.kind, intent.asked, action, why)
+    return gp
+
+
+def open_intents(payment_id: str) -> list[GatewayIntent]:
+    """The payment's intents whose outcome is not known, oldest first."""
+    return list(
+        db.session.scalars(
+            select(GatewayIntent)
+            .where(
+                GatewayIntent.payment_id == payment_id,
+                GatewayIntent.status.in_(("pending", "unknown")),
+            )
+            .order_by(GatewayIntent.id)
+        )
+    )
+
+
+def settle_payment(
+    payment_id: str, gp: GatewayPayment, *, actor: str
+) -> tuple[Payment | None, int]:
+    """Follow a fresh read of our payment and look at its open intents, under the order's and
+    the payment's locks; returns (the locked payment, how many intents are still open).
+
+    The caller commits. The payment stays outcome_unknown while an intent is open.
+    """
+    order_id = db.session.scalars(select(Order.id).where(Order.payment_id == payment_id)).first()
+    if order_id:
+        ledger.lock(Order, order_id)  # the order before its payment
+    payment = ledger.lock(Payment, payment_id)
+    if payment is None:
+        return None, 0
+    ledger.follow_gateway(payment, gp)  # notifies the merchant once; the order follows
+    still_open = 0
+    for intent in open_intents(payment_id):
+        if intent.status == "pending" and now() - intent.created_at < IN_FLIGHT:
+            still_open += 1  # its caller may still be waiting for the answer
+            continue
+        latest = resolve(intent, gp, actor=actor)
+        if latest is not gp:
+            ledger.follow_gateway(payment, latest)
+            gp = latest
+        still_open += intent.open
+    payment.outcome_unknown = still_open > 0
+    return payment, still_open
+
+
+@job("resolve_intent")
+def resolve_intent(outbox_job: OutboxJob) -> None:
+    """Look at an intent its caller did not close: record what the gateway shows, or look again."""
+    intent = db.session.get(GatewayIntent, outbox_job.payload["intent_id"])
+    if intent is None or not intent.open:
+        return
+    if intent.status == "pending" and now() - intent.created_at < IN_FLIGHT:
+        raise Retry(intent.created_at + IN_FLIGHT, "its caller may still wait for the answer")
+    try:
+        gp = gateway(intent.vendor).get_payment(intent.vendor_payment_id)
+    except GatewayUnavailable as exc:
+        raise Retry(now() + recheck_after(intent.looks), f"gateway unreachable: {exc}") from exc
+    except PaymentNotFound as exc:
+        raise GiveUp(f"the gateway has no payment {intent.vendor_payment_id}") from exc
+    if intent.payment_id and db.session.get(Payment, intent.payment_id) is not None:
+        settle_payment(intent.payment_id, gp, actor="worker")
+        intent = db.session.get(GatewayIntent, intent.id)
+    else:
+        resolve(intent, gp, actor="worker")
+    if intent.open:
+        raise Retry(now() + recheck_after(intent.looks), "the gateway does not explain it yet")
