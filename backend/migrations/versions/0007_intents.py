@@ -1,6 +1,6 @@
 """Write-ahead intents for gateway calls that move money.
 
-Revision ID: 0007_intents
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30
 """
@@ -8,7 +8,7 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_intents"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
