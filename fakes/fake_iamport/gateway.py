@@ -350,29 +350,8 @@ class IamportGateway:
         self, card: Card, expiry: object, *, later: bool = False
     ) -> tuple[str, str] | None:
         """(code, text) why this card is declined now (or for later billing charges), else None."""
-        if card.outcome in (cards.INVALID_NUMBER, cards.EXPIRED):
-            return msg.DECLINES[card.outcome]
-        if self._expired(expiry):
-            return msg.DECLINES[cards.EXPIRED]
-        if card.outcome == cards.DECLINED:
-            return msg.DECLINES[cards.DECLINED]
-        if card.outcome == cards.INSUFFICIENT_FUNDS or (later and not card.approves_later):
-            return msg.DECLINES[cards.INSUFFICIENT_FUNDS]
-        return None
-
-    def _expired(self, expiry: object) -> bool:
-        """True when expiry (YYYY-MM, YYYYMM, MM/YY, MMYY) is before the fake clock's month."""
-        digits = re.sub(r"\D", "", str(expiry or ""))
-        if len(digits) == 6:
-            year, month = int(digits[:4]), int(digits[4:])
-            if not 1 <= month <= 12:  # MMYYYY
-                month, year = int(digits[:2]), int(digits[2:])
-        elif len(digits) == 4:
-            month, year = int(digits[:2]), 2000 + int(digits[2:])
-        else:
-            return False
-        today = datetime.fromtimestamp(self.now(), KST)
-        return (year, month) < (today.year, today.month)
+        outcome = cards.decline(card, cards.parse_expiry(expiry), self.now(), later=later)
+        return None if outcome is None else msg.DECLINES[outcome]
 
     def _approve(self, payment: Payment, card: Card | None = None) -> None:
         now = self.now()
@@ -552,10 +531,10 @@ class IamportGateway:
         with self.lock:
             payment = self._new_payment(params, pay_method="card", channel="api")
             self._ensure_not_paid(payment.merchant_uid)
-            if card.outcome in (cards.INVALID_NUMBER, cards.EXPIRED) or self._expired(
-                params.get("expiry")
-            ):
-                code, reason = self._card_problem(card, params.get("expiry"))
+            expiry = cards.parse_expiry(params.get("expiry"))
+            outcome = cards.decline(card, expiry, self.now())
+            if outcome in (cards.INVALID_NUMBER, cards.EXPIRED):
+                code, reason = msg.DECLINES[outcome]
                 raise GatewayError(
                     msg.ONETIME_AUTH_FAILED.format(reason=f"[{code}]{reason}"), code=-1
                 )

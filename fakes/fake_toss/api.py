@@ -7,8 +7,9 @@ import binascii
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from fake_common.idempotency import PROCESSING, register_idempotency
 from fake_toss.errors import TossError
-from fake_toss.gateway import IdempotencyRecord, TossGateway
+from fake_toss.gateway import TossGateway
 
 bp = Blueprint("toss_api", __name__, url_prefix="/v1")
 
@@ -66,46 +67,20 @@ def apply_test_code() -> None:
         raise TossError(code)
 
 
-@bp.before_request
-def claim_idempotency_key() -> Response | None:
-    """On POST, a repeated Idempotency-Key gets the first response without running again."""
-    if request.method != "POST":
-        return None
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if len(key) > MAX_IDEMPOTENCY_KEY or not key.strip():
-        raise TossError("INVALID_IDEMPOTENCY_KEY")
-    scope = (key, g.toss_secret_key, request.path, request.method)
-    claim = gateway().idempotency_begin(scope)
-    if claim == "processing":
-        raise TossError("IDEMPOTENT_REQUEST_PROCESSING")
-    if isinstance(claim, IdempotencyRecord):
-        return Response(claim.body, status=claim.status, content_type=claim.content_type)
-    g.toss_idempotency_scope = scope
-    return None
+def refuse_idempotency_key(problem: str) -> TossError:
+    """Toss's error for a bad Idempotency-Key, or one whose first request still runs."""
+    if problem == PROCESSING:
+        return TossError("IDEMPOTENT_REQUEST_PROCESSING")
+    return TossError("INVALID_IDEMPOTENCY_KEY")
 
 
-@bp.after_request
-def store_idempotent_response(response: Response) -> Response:
-    """Keep the first answer to an Idempotency-Key; server errors are not kept, so they can retry."""
-    scope = g.pop("toss_idempotency_scope", None)
-    if scope is not None:
-        if response.status_code >= 500:
-            gateway().idempotency_abandon(scope)
-        else:
-            gateway().idempotency_finish(
-                scope, response.status_code, response.get_data(), response.content_type
-            )
-    return response
-
-
-@bp.teardown_request
-def release_idempotency_key(_exc: BaseException | None) -> None:
-    """A request that crashed leaves no claim behind."""
-    scope = g.pop("toss_idempotency_scope", None)
-    if scope is not None:
-        gateway().idempotency_abandon(scope)
+register_idempotency(
+    bp,
+    store=lambda: gateway().idempotency,
+    scope=lambda key: (key, g.toss_secret_key, request.path, request.method),
+    refuse=refuse_idempotency_key,
+    max_length=MAX_IDEMPOTENCY_KEY,
+)
 
 
 @bp.get("/payments/<payment_key>")
