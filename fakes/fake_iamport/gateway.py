@@ -11,12 +11,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 from fake_common import cards
+from fake_common.app import FakeParts
 from fake_common.cards import Card
-from fake_common.clock import Clock
-from fake_common.faults import FaultRules
 from fake_common.money import AmountError, display, to_minor
-from fake_common.webhooks import WebhookSender
-from fake_iamport import messages as msg
+from fake_iamport import errors as msg
+from fake_iamport.errors import GatewayError, invalid, missing
 from fake_iamport.models import Buyer, Customer, Payment, Schedule
 from fake_iamport.money import to_wire
 
@@ -54,26 +53,6 @@ DEFAULT_CONFIG = {
 }
 
 
-class GatewayError(Exception):
-    """A failure the API answers in its envelope: HTTP status, code and message."""
-
-    def __init__(self, message: str, code: int = 1, http_status: int = 200) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.http_status = http_status
-
-
-def missing(name: str) -> GatewayError:
-    """A required parameter was not sent."""
-    return GatewayError(msg.MISSING_PARAMETER.format(name=name), code=-1, http_status=400)
-
-
-def invalid(name: str, detail: str = "") -> GatewayError:
-    """A parameter could not be understood."""
-    return GatewayError(msg.INVALID_PARAMETER.format(name=name, detail=detail), -1, 400)
-
-
 def flag(value: object) -> bool:
     """Read a boolean sent as JSON or as a form string."""
     if isinstance(value, str):
@@ -106,12 +85,13 @@ def json_text(value: object) -> str | None:
 class IamportGateway:
     """Everything the fake iamport knows, behind one lock."""
 
-    def __init__(self, config: dict) -> None:
+    def __init__(self, config: dict, parts: FakeParts | None = None) -> None:
+        parts = parts or FakeParts.new()
         self.config = {**DEFAULT_CONFIG, **config}
         self.lock = threading.RLock()
-        self.clock = Clock()
-        self.faults = FaultRules()
-        self.webhooks = WebhookSender(self.clock, self.faults)
+        self.clock = parts.clock
+        self.faults = parts.faults
+        self.webhooks = parts.webhooks
         self.public_url: str | None = self.config["PUBLIC_URL"]
         self._runner: threading.Thread | None = None
         self._stopped = threading.Event()

@@ -11,9 +11,9 @@ from fake_common import cards
 from fake_common.clock import Clock
 from fake_common.idempotency import IdempotencyRecord, IdempotencyStore
 from fake_toss.banks import find_bank
-from fake_toss.errors import TossError
+from fake_toss.errors import DECLINE_CODES, TossError
 from fake_toss.events import TossEvents
-from fake_toss.model import (
+from fake_toss.models import (
     CARD,
     KST,
     VIRTUAL_ACCOUNT,
@@ -41,14 +41,6 @@ CUSTOMER_KEY = re.compile(r"^[A-Za-z0-9\-_=.@]{2,300}$")
 # Statuses after which an orderId is spent and a payment can no longer be confirmed.
 SETTLED = frozenset({"DONE", "CANCELED", "PARTIAL_CANCELED", "WAITING_FOR_DEPOSIT"})
 CANCELABLE = frozenset({"DONE", "PARTIAL_CANCELED", "WAITING_FOR_DEPOSIT"})
-
-# What a test card's outcome turns into at Toss.
-DECLINE_CODES = {
-    cards.INSUFFICIENT_FUNDS: "REJECT_CARD_PAYMENT",
-    cards.DECLINED: "REJECT_CARD_COMPANY",
-    cards.EXPIRED: "INVALID_CARD_EXPIRATION",
-    cards.INVALID_NUMBER: "INVALID_CARD_NUMBER",
-}
 
 METHODS = {
     "카드": CARD,
@@ -152,6 +144,9 @@ class TossGateway:
         self.idempotency = IdempotencyStore(clock, IDEMPOTENCY_TTL_SECONDS)
         self.reset()
         clock.subscribe(self.expire_due)
+
+    def close(self) -> None:
+        """Nothing to stop: the fake's only thread is the webhook sender, closed with the app."""
 
     def reset(self) -> None:
         """Forget every payment, billing key, authKey and idempotency record."""
