@@ -3,6 +3,8 @@ test started it in this process."""
 
 from __future__ import annotations
 
+import threading
+
 import requests
 from flask import Flask
 
@@ -25,7 +27,15 @@ class ControlClient:
         self.url = url.rstrip("/")
         self.app = app
         self.server = server
-        self.http = requests.Session()
+        self._local = threading.local()
+
+    @property
+    def http(self) -> requests.Session:
+        """This thread's HTTP session (tests call fakes from several threads at once)."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     @property
     def gateway(self):

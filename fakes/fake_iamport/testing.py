@@ -27,7 +27,6 @@ class IamportTestClient(ControlClient):
         super().__init__(url, **running)
         self.imp_key = imp_key
         self.imp_secret = imp_secret
-        self.session = requests.Session()
 
     @property
     def gateway(self) -> IamportGateway:
@@ -38,7 +37,7 @@ class IamportTestClient(ControlClient):
 
     def token(self) -> str:
         """A current access token."""
-        response = self.session.post(
+        response = self.http.post(
             f"{self.url}/users/getToken",
             json={"imp_key": self.imp_key, "imp_secret": self.imp_secret},
             timeout=TIMEOUT,
@@ -52,7 +51,7 @@ class IamportTestClient(ControlClient):
         if auth:
             headers.setdefault("Authorization", self.token())
         kwargs.setdefault("timeout", TIMEOUT)
-        return self.session.request(method, f"{self.url}{path}", headers=headers, **kwargs)
+        return self.http.request(method, f"{self.url}{path}", headers=headers, **kwargs)
 
     def get(self, path: str, **kwargs) -> requests.Response:
         """GET path."""

@@ -25,8 +25,16 @@ class TossTestClient(ControlClient):
     ) -> None:
         super().__init__(url, **running)
         self.client_key = client_key
-        self.api = requests.Session()
-        self.api.auth = (secret_key, "")
+        self.secret_key = secret_key
+
+    @property
+    def api(self) -> requests.Session:
+        """This thread's session with the secret key (Basic auth)."""
+        session = getattr(self._local, "api", None)
+        if session is None:
+            session = self._local.api = requests.Session()
+            session.auth = (self.secret_key, "")
+        return session
 
     @property
     def gateway(self) -> TossGateway:
