@@ -49,6 +49,8 @@ from stack import (
 )
 
 from fake_common.window_client import iamport_pay, toss_pay
+from fake_iamport.testing import IamportTestClient
+from fake_toss.testing import TossTestClient
 
 RESULTS = BENCH / "results"
 POSTGRES_SERVER = os.environ.get(
@@ -397,9 +399,9 @@ class Bench:
     def start(self) -> None:
         """Fakes, migrations, backend and bare app; wait until all answer."""
         self.fakes: dict[str, Fake] = {}
-        for vendor, module, api in (
-            ("iamport", "fake_iamport", "/payments*"),
-            ("toss", "fake_toss", "/v1/payments*"),
+        for vendor, module, api, client in (
+            ("iamport", "fake_iamport", "/payments*", IamportTestClient),
+            ("toss", "fake_toss", "/v1/payments*", TossTestClient),
         ):
             port = free_port()
             child = self.stack.start(
@@ -409,7 +411,7 @@ class Bench:
                 cwd=BENCH,
                 env=dict(os.environ, PYTHONUNBUFFERED="1"),
             )
-            self.fakes[vendor] = Fake(child, api)
+            self.fakes[vendor] = Fake(child, api, client(child.url))
         env = dict(
             os.environ,
             PAYMENT_MODE="test",

@@ -15,9 +15,13 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+
+if TYPE_CHECKING:
+    from fake_common.testing import ControlClient
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND = ROOT / "backend"
@@ -226,11 +230,12 @@ def migrate(env: dict[str, str], log: Path) -> None:
 
 
 class Fake:
-    """A running fake gateway and its /__control fault rules."""
+    """A running fake gateway, driven through its test client (fake_iamport.testing, ...)."""
 
-    def __init__(self, child: Child, api_glob: str) -> None:
+    def __init__(self, child: Child, api_glob: str, client: ControlClient) -> None:
         self.child = child
         self.api_glob = api_glob  # the routes a latency rule slows: the REST API, not the window
+        self.client = client
         self._rule: int | None = None
 
     @property
@@ -246,14 +251,12 @@ class Fake:
         rule = {"method": "*", "path": self.api_glob, "latency_ms": latency_ms}
         if jitter_ms:
             rule["jitter_ms"] = jitter_ms
-        response = requests.post(self.url + "/__control/faults", json=rule, timeout=5)
-        response.raise_for_status()
-        self._rule = response.json()["id"]
+        self._rule = self.client.add_fault(rule)["id"]
 
     def restore(self) -> None:
         """Remove the latency rule."""
         if self._rule is not None:
-            requests.delete(f"{self.url}/__control/faults/{self._rule}", timeout=5)
+            self.client.remove_fault(self._rule)
             self._rule = None
 
 

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from flask import Flask
 from flask_migrate import upgrade
 from playwright.sync_api import Page, expect
 
 from fake_common.server import RunningServer, serve_in_thread
+from fake_common.testing import ControlClient
+from fake_iamport.testing import IamportTestClient, running_fake_iamport
+from fake_toss.testing import TossTestClient, running_fake_toss
 from payment_backend import MIGRATIONS, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,8 +61,8 @@ class System:
 
     backend: RunningServer
     backend_app: Flask
-    iamport: RunningServer
-    toss: RunningServer
+    iamport: IamportTestClient
+    toss: TossTestClient
 
     @property
     def url(self) -> str:
@@ -71,40 +73,30 @@ class System:
 @pytest.fixture(scope="session")
 def system(frontend_dist: Path, tmp_path_factory) -> Iterator[System]:
     """Start fake iamport, fake Toss and the backend on free ports, wired as `make run` wires them."""
-    import fake_iamport
-    import fake_toss
-
     # A snapshot, so that a rebuild of frontend/dist while the suite runs cannot break it.
     dist = shutil.copytree(frontend_dist, tmp_path_factory.mktemp("frontend") / "dist")
-    iamport_app = fake_iamport.create_app()
-    toss_app = fake_toss.create_app()
-    iamport = serve_in_thread(iamport_app)
-    toss = serve_in_thread(toss_app)
-    app = create_app(
-        {
-            "PAYMENT_MODE": "test",
-            "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
-            "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'e2e.sqlite3'}",
-            "IAMPORT_API_URL": iamport.url,
-            "TOSS_API_URL": toss.url,
-            "FRONTEND_DIST": str(dist),
-            # Every browser test pays from 127.0.0.1: far more checkouts than one buyer makes.
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        upgrade(directory=str(MIGRATIONS))
-    backend = serve_in_thread(app)
-    app.config["PUBLIC_URL"] = backend.url
-    # The merchant's webhook URLs, as set in each gateway's console (iamport: notice_url wins).
-    iamport_app.extensions["fake_iamport"].config["WEBHOOK_URL"] = (
-        backend.url + "/payments/webhooks/iamport"
-    )
-    toss_app.extensions["fake_toss"].config["WEBHOOK_URL"] = backend.url + "/payments/webhooks/toss"
-    yield System(backend=backend, backend_app=app, iamport=iamport, toss=toss)
-    for server in (backend, iamport, toss):
-        server.close()
-    iamport_app.extensions["fake_iamport"].close()
+    with running_fake_iamport() as iamport, running_fake_toss() as toss:
+        app = create_app(
+            {
+                "PAYMENT_MODE": "test",
+                "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+                "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'e2e.sqlite3'}",
+                "IAMPORT_API_URL": iamport.url,
+                "TOSS_API_URL": toss.url,
+                "FRONTEND_DIST": str(dist),
+                # Every browser test pays from 127.0.0.1: far more checkouts than one buyer makes.
+                "RATELIMIT_ENABLED": False,
+            }
+        )
+        with app.app_context():
+            upgrade(directory=str(MIGRATIONS))
+        backend = serve_in_thread(app)
+        app.config["PUBLIC_URL"] = backend.url
+        # The merchant's webhook URLs, as set in each gateway's console (iamport: notice_url wins).
+        iamport.gateway.config["WEBHOOK_URL"] = backend.url + "/payments/webhooks/iamport"
+        toss.gateway.config["WEBHOOK_URL"] = backend.url + "/payments/webhooks/toss"
+        yield System(backend=backend, backend_app=app, iamport=iamport, toss=toss)
+        backend.close()
     with app.app_context():
         from payment_backend.extensions import db
 
@@ -238,105 +230,31 @@ def admin_token(system: System) -> str:
 # -- the fakes' records, over their own REST and control APIs -------------------------------------
 
 
-class FakeIamportRecords:
-    """What fake PortOne holds, read as a merchant reads it (REST with a token)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.http = requests.Session()
-
-    def _get(self, path: str) -> requests.Response:
-        token = self.http.post(
-            f"{self.url}/users/getToken",
-            json={"imp_key": "test_imp_key", "imp_secret": "test_imp_secret"},
-            timeout=10,
-        ).json()["response"]["access_token"]
-        return self.http.get(f"{self.url}{path}", headers={"Authorization": token}, timeout=10)
-
-    def payment(self, imp_uid: str) -> dict:
-        """GET /payments/{imp_uid}."""
-        response = self._get(f"/payments/{imp_uid}")
-        assert response.status_code == 200, response.text
-        return response.json()["response"]
-
-    def payments_of(self, merchant_uid: str) -> list[dict]:
-        """Every payment (any status) made for a merchant_uid; [] when there is none."""
-        response = self._get(f"/payments/findAll/{merchant_uid}")
-        if response.status_code == 404:
-            return []
-        assert response.status_code == 200, response.text
-        return response.json()["response"]
-
-    def deposit(self, imp_uid: str) -> dict:
-        """The buyer transfers the money into the virtual account (control API)."""
-        response = self.http.post(f"{self.url}/__control/deposit/{imp_uid}", timeout=10)
-        assert response.status_code == 200, response.text
-        return response.json()["response"]
-
-    def webhooks(self, wait: float = 10.0) -> list[dict]:
-        """Every webhook sent, once deliveries in progress have finished (control API)."""
-        return self.http.get(
-            f"{self.url}/__control/webhooks", params={"wait": wait}, timeout=wait + 5
-        ).json()
-
-
-class FakeTossRecords:
-    """What fake Toss holds, read as a merchant reads it (REST with the secret key)."""
-
-    SECRET_KEY = "test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R"
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.http = requests.Session()
-        self.http.auth = (self.SECRET_KEY, "")
-
-    def payment_of(self, order_id: str) -> dict | None:
-        """GET /v1/payments/orders/{orderId}; None when Toss has no payment for the order."""
-        response = self.http.get(f"{self.url}/v1/payments/orders/{order_id}", timeout=10)
-        if response.status_code == 404:
-            return None
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def deposit(self, order_id: str) -> dict:
-        """The buyer transfers the money into the virtual account (control API)."""
-        response = requests.post(f"{self.url}/__control/deposit/{order_id}", timeout=10)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def webhooks(self, wait: float = 10.0) -> list[dict]:
-        """Every webhook sent, once deliveries in progress have finished (control API)."""
-        return requests.get(
-            f"{self.url}/__control/webhooks", params={"wait": wait}, timeout=wait + 5
-        ).json()
+@pytest.fixture(scope="session")
+def fake_iamport(system: System) -> IamportTestClient:
+    """Fake PortOne, read as the merchant reads it (REST with a token) and through its control API."""
+    return system.iamport
 
 
 @pytest.fixture(scope="session")
-def fake_iamport(system: System) -> FakeIamportRecords:
-    """Fake PortOne's records."""
-    return FakeIamportRecords(system.iamport.url)
-
-
-@pytest.fixture(scope="session")
-def fake_toss(system: System) -> FakeTossRecords:
-    """Fake Toss's records."""
-    return FakeTossRecords(system.toss.url)
+def fake_toss(system: System) -> TossTestClient:
+    """Fake Toss, read as the merchant reads it (REST with the secret key) and its control API."""
+    return system.toss
 
 
 @pytest.fixture()
 def add_fault() -> Iterator:
     """add_fault(fake, rule): a fault rule at a fake (its /__control/faults), removed after the test."""
-    added: list[tuple[str, int]] = []
+    added: list[tuple[ControlClient, int]] = []
 
-    def add(fake: RunningServer, rule: dict) -> dict:
-        response = requests.post(f"{fake.url}/__control/faults", json=rule, timeout=10)
-        response.raise_for_status()
-        added.append((fake.url, response.json()["id"]))
-        return response.json()
+    def add(fake: ControlClient, rule: dict) -> dict:
+        added_rule = fake.add_fault(rule)
+        added.append((fake, added_rule["id"]))
+        return added_rule
 
     yield add
-    for url, rule_id in added:
-        requests.delete(f"{url}/__control/faults/{rule_id}", timeout=10)
+    for fake, rule_id in added:
+        fake.remove_fault(rule_id)
 
 
 # -- the shop, driven as a buyer and an owner do ------------------------------------------------

@@ -23,8 +23,8 @@ from sqlalchemy import select, update
 from fake_common.receiver import WebhookReceiver
 from fake_common.server import RunningServer, serve_in_thread
 from fake_common.window_client import APPROVED, iamport_pay, toss_pay, toss_register_card
-from fake_iamport.gateway import DEFAULT_CONFIG as IAMPORT_DEFAULTS
-from fake_toss import SECRET_KEY as TOSS_SECRET_KEY
+from fake_iamport.testing import IamportTestClient, running_fake_iamport
+from fake_toss.testing import TossTestClient, running_fake_toss
 from payment_api.examples.environment import Environment
 from payment_backend import MIGRATIONS, create_app
 from payment_backend.crypto import sealer
@@ -100,50 +100,30 @@ def client(app: Flask):
 
 @dataclass
 class Fakes:
-    """Both fake gateways, running as real servers."""
+    """Both fake gateways, running as real servers, as their test clients (.url, .call, control
+    helpers: fake_iamport.testing, fake_toss.testing)."""
 
-    iamport: RunningServer
-    toss: RunningServer
+    iamport: IamportTestClient
+    toss: TossTestClient
 
     def control(self, vendor: str, path: str, **body) -> dict:
         """POST to a fake's control API."""
-        server = self.iamport if vendor == "iamport" else self.toss
-        response = requests.post(f"{server.url}/__control/{path}", json=body, timeout=10)
-        response.raise_for_status()
-        return response.json()
+        fake = self.iamport if vendor == "iamport" else self.toss
+        return fake.control_json("POST", path, body)
 
     def iamport_api(self, method: str, path: str, **kwargs) -> requests.Response:
         """Call fake PortOne's REST API as the merchant, with a fresh access token."""
-        keys = {
-            "imp_key": IAMPORT_DEFAULTS["IMP_KEY"],
-            "imp_secret": IAMPORT_DEFAULTS["IMP_SECRET"],
-        }
-        token = requests.post(f"{self.iamport.url}/users/getToken", json=keys, timeout=10).json()
-        return requests.request(
-            method,
-            self.iamport.url + path,
-            headers={"Authorization": token["response"]["access_token"]},
-            timeout=10,
-            **kwargs,
-        )
+        return self.iamport.call(method, path, **kwargs)
 
     def toss_api(self, method: str, path: str, **kwargs) -> requests.Response:
         """Call fake Toss's REST API with the test secret key."""
-        return requests.request(
-            method, self.toss.url + path, auth=(TOSS_SECRET_KEY, ""), timeout=10, **kwargs
-        )
+        return self.toss.call(method, path, **kwargs)
 
 
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[Fakes]:
     """Fake iamport and fake Toss on free ports, for the whole session."""
-    import fake_iamport
-    import fake_toss
-
-    with (
-        serve_in_thread(fake_iamport.create_app()) as iamport,
-        serve_in_thread(fake_toss.create_app()) as toss,
-    ):
+    with running_fake_iamport() as iamport, running_fake_toss() as toss:
         yield Fakes(iamport=iamport, toss=toss)
 
 
@@ -454,10 +434,8 @@ class Subscriber:
     def reset_clocks(self) -> None:
         """Backend and fakes back to wall time."""
         self.app.extensions["clock"].reset()
-        for server in (self.fakes.iamport, self.fakes.toss):
-            requests.post(
-                f"{server.url}/__control/clock", json={"now": time.time()}, timeout=10
-            ).raise_for_status()
+        for fake in (self.fakes.iamport, self.fakes.toss):
+            fake.set_clock(time.time())
 
     # the fakes' records
     def iamport_payments(self, merchant_uid: str) -> list[dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
 
 APPROVED = "approved"
 DECLINED = "declined"
@@ -11,6 +12,8 @@ INSUFFICIENT_FUNDS = "insufficient_funds"
 EXPIRED = "expired"
 BILLING_DECLINES_LATER = "billing_declines_later"
 INVALID_NUMBER = "invalid_number"
+
+KST = timezone(timedelta(hours=9))
 
 # What each outcome does, for people (the README's test-card table).
 OUTCOMES: dict[str, str] = {
@@ -130,6 +133,61 @@ def lookup(number: str | None) -> Card:
         "Invalid card number",
         "카드번호를 다시 확인해주세요.",
     )
+
+
+def parse_expiry(value: object) -> tuple[int, int] | None:
+    """(year, month) of an expiry written YYYY-MM, YYYYMM, MM/YYYY, MM/YY or MMYY; else None."""
+    digits = re.sub(r"\D", "", str(value or ""))
+    if len(digits) == 6:
+        year, month = int(digits[:4]), int(digits[4:])
+        if not 1 <= month <= 12:  # MMYYYY
+            month, year = int(digits[:2]), int(digits[2:])
+    elif len(digits) == 4:
+        month, year = int(digits[:2]), 2000 + int(digits[2:])
+    else:
+        return None
+    return year, month
+
+
+def expiry_from_fields(year: object, month: object) -> tuple[int, int] | None:
+    """(year, month) from separate "YY"/"YYYY" and "MM" fields; None when malformed."""
+    try:
+        y, m = int(str(year).strip()), int(str(month).strip())
+    except (TypeError, ValueError):
+        return None
+    if y < 100:
+        y += 2000
+    if not 1 <= m <= 12:
+        return None
+    return y, m
+
+
+def is_expired(expiry: tuple[int, int] | None, now: float) -> bool:
+    """True when the expiry month lies before the month of now (KST); an unknown expiry is not."""
+    if expiry is None:
+        return False
+    today = datetime.fromtimestamp(now, KST)
+    return expiry < (today.year, today.month)
+
+
+def decline(
+    card: Card, expiry: tuple[int, int] | None, now: float, *, later: bool = False
+) -> str | None:
+    """The outcome that refuses this card now (or, with later, a billing-key charge), else None.
+
+    One order for both fakes: a wrong or expired card number, then a past expiry date, then the
+    card company's refusal, then insufficient funds (which later charges of a
+    billing_declines_later card also get).
+    """
+    if card.outcome in (INVALID_NUMBER, EXPIRED):
+        return card.outcome
+    if is_expired(expiry, now):
+        return EXPIRED
+    if card.outcome == DECLINED:
+        return DECLINED
+    if card.outcome == INSUFFICIENT_FUNDS or (later and not card.approves_later):
+        return INSUFFICIENT_FUNDS
+    return None
 
 
 def markdown_table() -> str:

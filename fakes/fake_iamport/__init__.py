@@ -4,31 +4,22 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from fake_common.control import register_control
+from fake_common.app import FakeParts, new_fake_app, register_fake
 from fake_iamport.api import register_api
 from fake_iamport.gateway import DEFAULT_CONFIG, IamportGateway
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the fake: settings from DEFAULT_CONFIG, FAKE_IAMPORT_* env vars, then config."""
-    app = Flask(__name__)
+    app = new_fake_app(__name__)
     app.config.update(DEFAULT_CONFIG)
     app.config.from_prefixed_env("FAKE_IAMPORT")
     app.config.update(config or {})
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
 
-    gateway = IamportGateway({key: app.config[key] for key in DEFAULT_CONFIG})
-    app.extensions["fake_iamport"] = gateway
+    parts = FakeParts.new()
+    gateway = IamportGateway({key: app.config[key] for key in DEFAULT_CONFIG}, parts)
     register_public_url(app, gateway)
-    gateway.faults.install(app)
-    register_control(
-        app,
-        reset=gateway.reset,
-        clock=gateway.clock,
-        faults=gateway.faults,
-        webhooks=gateway.webhooks,
-    )
+    register_fake(app, "fake_iamport", gateway, parts)
     register_api(app)
     register_window(app)
     return app

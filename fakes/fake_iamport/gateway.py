@@ -11,12 +11,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 from fake_common import cards
+from fake_common.app import FakeParts
 from fake_common.cards import Card
-from fake_common.clock import Clock
-from fake_common.faults import FaultRules
 from fake_common.money import AmountError, display, to_minor
-from fake_common.webhooks import WebhookSender
-from fake_iamport import messages as msg
+from fake_iamport import errors as msg
+from fake_iamport.errors import GatewayError, invalid, missing
 from fake_iamport.models import Buyer, Customer, Payment, Schedule
 from fake_iamport.money import to_wire
 
@@ -54,26 +53,6 @@ DEFAULT_CONFIG = {
 }
 
 
-class GatewayError(Exception):
-    """A failure the API answers in its envelope: HTTP status, code and message."""
-
-    def __init__(self, message: str, code: int = 1, http_status: int = 200) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.http_status = http_status
-
-
-def missing(name: str) -> GatewayError:
-    """A required parameter was not sent."""
-    return GatewayError(msg.MISSING_PARAMETER.format(name=name), code=-1, http_status=400)
-
-
-def invalid(name: str, detail: str = "") -> GatewayError:
-    """A parameter could not be understood."""
-    return GatewayError(msg.INVALID_PARAMETER.format(name=name, detail=detail), -1, 400)
-
-
 def flag(value: object) -> bool:
     """Read a boolean sent as JSON or as a form string."""
     if isinstance(value, str):
@@ -106,12 +85,13 @@ def json_text(value: object) -> str | None:
 class IamportGateway:
     """Everything the fake iamport knows, behind one lock."""
 
-    def __init__(self, config: dict) -> None:
+    def __init__(self, config: dict, parts: FakeParts | None = None) -> None:
+        parts = parts or FakeParts.new()
         self.config = {**DEFAULT_CONFIG, **config}
         self.lock = threading.RLock()
-        self.clock = Clock()
-        self.faults = FaultRules()
-        self.webhooks = WebhookSender(self.clock, self.faults)
+        self.clock = parts.clock
+        self.faults = parts.faults
+        self.webhooks = parts.webhooks
         self.public_url: str | None = self.config["PUBLIC_URL"]
         self._runner: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -350,29 +330,8 @@ class IamportGateway:
         self, card: Card, expiry: object, *, later: bool = False
     ) -> tuple[str, str] | None:
         """(code, text) why this card is declined now (or for later billing charges), else None."""
-        if card.outcome in (cards.INVALID_NUMBER, cards.EXPIRED):
-            return msg.DECLINES[card.outcome]
-        if self._expired(expiry):
-            return msg.DECLINES[cards.EXPIRED]
-        if card.outcome == cards.DECLINED:
-            return msg.DECLINES[cards.DECLINED]
-        if card.outcome == cards.INSUFFICIENT_FUNDS or (later and not card.approves_later):
-            return msg.DECLINES[cards.INSUFFICIENT_FUNDS]
-        return None
-
-    def _expired(self, expiry: object) -> bool:
-        """True when expiry (YYYY-MM, YYYYMM, MM/YY, MMYY) is before the fake clock's month."""
-        digits = re.sub(r"\D", "", str(expiry or ""))
-        if len(digits) == 6:
-            year, month = int(digits[:4]), int(digits[4:])
-            if not 1 <= month <= 12:  # MMYYYY
-                month, year = int(digits[:2]), int(digits[2:])
-        elif len(digits) == 4:
-            month, year = int(digits[:2]), 2000 + int(digits[2:])
-        else:
-            return False
-        today = datetime.fromtimestamp(self.now(), KST)
-        return (year, month) < (today.year, today.month)
+        outcome = cards.decline(card, cards.parse_expiry(expiry), self.now(), later=later)
+        return None if outcome is None else msg.DECLINES[outcome]
 
     def _approve(self, payment: Payment, card: Card | None = None) -> None:
         now = self.now()
@@ -552,10 +511,10 @@ class IamportGateway:
         with self.lock:
             payment = self._new_payment(params, pay_method="card", channel="api")
             self._ensure_not_paid(payment.merchant_uid)
-            if card.outcome in (cards.INVALID_NUMBER, cards.EXPIRED) or self._expired(
-                params.get("expiry")
-            ):
-                code, reason = self._card_problem(card, params.get("expiry"))
+            expiry = cards.parse_expiry(params.get("expiry"))
+            outcome = cards.decline(card, expiry, self.now())
+            if outcome in (cards.INVALID_NUMBER, cards.EXPIRED):
+                code, reason = msg.DECLINES[outcome]
                 raise GatewayError(
                     msg.ONETIME_AUTH_FAILED.format(reason=f"[{code}]{reason}"), code=-1
                 )

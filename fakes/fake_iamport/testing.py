@@ -1,4 +1,5 @@
-"""Helpers for tests that drive the fake over real HTTP: start it in a thread, call it, control it."""
+"""The one test client of fake iamport: its control API, and its REST API called as the merchant;
+running_fake_iamport starts a fresh fake in a thread."""
 
 from __future__ import annotations
 
@@ -6,28 +7,40 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import requests
-from flask import Flask
 
-from fake_common.server import RunningServer, serve_in_thread
+from fake_common.server import serve_in_thread
+from fake_common.testing import TIMEOUT, ControlClient
 from fake_iamport import create_app
+from fake_iamport.gateway import DEFAULT_CONFIG, IamportGateway
 
 
-class IamportTestClient:
-    """Calls the fake's REST API with a token, and its /__control API."""
+class IamportTestClient(ControlClient):
+    """Fake iamport at url: REST calls with a token (the merchant's), and /__control."""
 
     def __init__(
-        self, url: str, imp_key: str = "test_imp_key", imp_secret: str = "test_imp_secret"
-    ):
-        self.url = url
+        self,
+        url: str,
+        imp_key: str = DEFAULT_CONFIG["IMP_KEY"],
+        imp_secret: str = DEFAULT_CONFIG["IMP_SECRET"],
+        **running,
+    ) -> None:
+        super().__init__(url, **running)
         self.imp_key = imp_key
         self.imp_secret = imp_secret
-        self.session = requests.Session()
+
+    @property
+    def gateway(self) -> IamportGateway:
+        """The fake's state (only for a fake running in this process)."""
+        return super().gateway
+
+    # -- the REST API, as the merchant -------------------------------------------------------
 
     def token(self) -> str:
         """A current access token."""
-        response = self.session.post(
+        response = self.http.post(
             f"{self.url}/users/getToken",
             json={"imp_key": self.imp_key, "imp_secret": self.imp_secret},
+            timeout=TIMEOUT,
         )
         response.raise_for_status()
         return response.json()["response"]["access_token"]
@@ -37,7 +50,8 @@ class IamportTestClient:
         headers = dict(kwargs.pop("headers", {}) or {})
         if auth:
             headers.setdefault("Authorization", self.token())
-        return self.session.request(method, f"{self.url}{path}", headers=headers, **kwargs)
+        kwargs.setdefault("timeout", TIMEOUT)
+        return self.http.request(method, f"{self.url}{path}", headers=headers, **kwargs)
 
     def get(self, path: str, **kwargs) -> requests.Response:
         """GET path."""
@@ -51,32 +65,39 @@ class IamportTestClient:
         """DELETE path."""
         return self.call("DELETE", path, **kwargs)
 
-    def control(self, method: str, path: str, json: object = None, **kwargs) -> dict | list:
-        """Call /__control/<path> and return its JSON."""
-        response = self.session.request(method, f"{self.url}/__control/{path}", json=json, **kwargs)
-        response.raise_for_status()
-        return response.json()
+    def payment(self, imp_uid: str) -> dict:
+        """GET /payments/{imp_uid}: the payment (AssertionError unless found)."""
+        response = self.get(f"/payments/{imp_uid}")
+        assert response.status_code == 200, response.text
+        return response.json()["response"]
 
-    def advance(self, seconds: float) -> dict:
-        """Move the fake clock forward; due schedules run before this returns."""
-        return self.control("POST", "clock", {"advance": seconds})
+    def payments_of(self, merchant_uid: str) -> list[dict]:
+        """Every payment (any status) made for a merchant_uid; [] when there is none."""
+        response = self.get(f"/payments/findAll/{merchant_uid}")
+        if response.status_code == 404:
+            return []
+        assert response.status_code == 200, response.text
+        return response.json()["response"]
+
+    def schedule(self, merchant_uid: str) -> dict | None:
+        """GET /subscribe/payments/schedule/{merchant_uid}; None when there is none."""
+        response = self.get(f"/subscribe/payments/schedule/{merchant_uid}")
+        return None if response.status_code == 404 else response.json()["response"]
+
+    # -- fake-only ---------------------------------------------------------------------------
 
     def deposit(self, imp_uid: str, force: bool = False) -> dict:
-        """Simulate the buyer's deposit into a virtual account."""
-        return self.control("POST", f"deposit/{imp_uid}", {"force": force})
-
-    def webhooks(self, wait: float = 5.0) -> list[dict]:
-        """Every webhook sent so far, after waiting for deliveries in progress."""
-        return self.control("GET", "webhooks", params={"wait": wait})
+        """The buyer pays into a virtual account (force ignores the deadline): the API envelope."""
+        return self.control_json("POST", f"deposit/{imp_uid}", {"force": force})
 
 
 @contextmanager
-def running_fake_iamport(config: dict | None = None) -> Iterator[tuple[RunningServer, Flask]]:
-    """Start a fresh fake on a free port; stop it (and its threads) afterwards."""
+def running_fake_iamport(config: dict | None = None) -> Iterator[IamportTestClient]:
+    """Start a fresh fake on a free port, as a test client with .app and .server; stop it after."""
     app = create_app(config)
     server = serve_in_thread(app)
+    client = IamportTestClient(server.url, app=app, server=server)
     try:
-        yield server, app
+        yield client
     finally:
-        server.close()
-        app.extensions["fake_iamport"].close()
+        client.close()

@@ -10,9 +10,10 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 
 from fake_common.cards import TABLE
 from fake_common.money import display
-from fake_iamport import messages as msg
+from fake_iamport import errors as msg
 from fake_iamport.api import gateway
-from fake_iamport.gateway import BANKS, PRECHECK_FAILED_CODE, USER_CANCEL_CODE, GatewayError
+from fake_iamport.errors import GatewayError
+from fake_iamport.gateway import BANKS, PRECHECK_FAILED_CODE, USER_CANCEL_CODE
 from fake_iamport.models import Payment
 
 bp = Blueprint("iamport_window", __name__, template_folder="templates")

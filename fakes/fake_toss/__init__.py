@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from fake_common.clock import Clock
-from fake_common.control import register_control
-from fake_common.faults import FaultRules
-from fake_common.webhooks import WebhookSender
-from fake_toss import api, internal, window
-from fake_toss.errors import register_error_handlers
+from fake_common.app import FakeParts, new_fake_app, register_fake
+from fake_toss import window
+from fake_toss.api import register_api
 from fake_toss.events import EVENT_TYPES, USER_AGENT, TossEvents
 from fake_toss.gateway import TossGateway
 
@@ -32,27 +29,16 @@ DEFAULTS: dict = {
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the fake Toss app; its state lives in app.extensions["fake_toss"] (a TossGateway)."""
-    app = Flask(__name__)
+    app = new_fake_app(__name__)
     settings = {**DEFAULTS, **(config or {})}
     if not settings["CLIENT_KEYS"]:
         settings["CLIENT_KEYS"] = [settings["CLIENT_KEY"]]
     app.config["FAKE_TOSS_PUBLIC_URL"] = settings["PUBLIC_URL"]
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
 
-    clock = Clock()
-    faults = FaultRules()
-    sender = WebhookSender(clock, faults, user_agent=USER_AGENT)
-    events = TossEvents(sender, clock, settings)
-    gateway = TossGateway(settings, clock, events)
-    app.extensions["fake_toss"] = gateway
-    app.extensions["fake_toss_webhooks"] = sender
-    app.extensions["fake_toss_faults"] = faults
-
-    faults.install(app)
-    register_error_handlers(app)
-    app.register_blueprint(api.bp)
+    parts = FakeParts.new(user_agent=USER_AGENT)
+    events = TossEvents(parts.webhooks, parts.clock, settings)
+    gateway = TossGateway(settings, parts.clock, events)
+    register_fake(app, "fake_toss", gateway, parts)
+    register_api(app)
     app.register_blueprint(window.bp)
-    app.register_blueprint(internal.bp)
-    register_control(app, reset=gateway.reset, clock=clock, faults=faults, webhooks=sender)
     return app

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request
 
+from fake_common import cards
+
 # code -> (HTTP status, Korean message, English message), as toss-v1.md §3 lists them.
 ERRORS: dict[str, tuple[int, str, str]] = {
     "INVALID_REQUEST": (400, "잘못된 요청입니다.", "Invalid request."),
@@ -174,6 +176,15 @@ BROWSER_MESSAGES: dict[str, str] = {
     "PAY_PROCESS_ABORTED": "결제 진행 중 승인에 실패하여 결제가 중단되었습니다.",
     "USER_CANCEL": "사용자가 결제를 취소하였습니다.",
     "INVALID_PARAMETER": "잘못된 파라미터입니다.",
+}
+
+
+# What a test card's outcome turns into at Toss.
+DECLINE_CODES = {
+    cards.INSUFFICIENT_FUNDS: "REJECT_CARD_PAYMENT",
+    cards.DECLINED: "REJECT_CARD_COMPANY",
+    cards.EXPIRED: "INVALID_CARD_EXPIRATION",
+    cards.INVALID_NUMBER: "INVALID_CARD_NUMBER",
 }
 
 

@@ -6,7 +6,7 @@ import itertools
 
 from fake_common.clock import Clock
 from fake_common.webhooks import WebhookSender
-from fake_toss.model import iso, random_text, webhook_time
+from fake_toss.models import iso, random_text, webhook_time
 
 PAYMENT_STATUS_CHANGED = "PAYMENT_STATUS_CHANGED"
 DEPOSIT_CALLBACK = "DEPOSIT_CALLBACK"

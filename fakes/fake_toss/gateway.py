@@ -9,10 +9,11 @@ from datetime import datetime
 
 from fake_common import cards
 from fake_common.clock import Clock
+from fake_common.idempotency import IdempotencyRecord, IdempotencyStore
 from fake_toss.banks import find_bank
-from fake_toss.errors import TossError
+from fake_toss.errors import DECLINE_CODES, TossError
 from fake_toss.events import TossEvents
-from fake_toss.model import (
+from fake_toss.models import (
     CARD,
     KST,
     VIRTUAL_ACCOUNT,
@@ -41,15 +42,6 @@ CUSTOMER_KEY = re.compile(r"^[A-Za-z0-9\-_=.@]{2,300}$")
 SETTLED = frozenset({"DONE", "CANCELED", "PARTIAL_CANCELED", "WAITING_FOR_DEPOSIT"})
 CANCELABLE = frozenset({"DONE", "PARTIAL_CANCELED", "WAITING_FOR_DEPOSIT"})
 
-# What a test card's outcome turns into at Toss.
-DECLINE_CODES = {
-    cards.INSUFFICIENT_FUNDS: "REJECT_CARD_PAYMENT",
-    cards.DECLINED: "REJECT_CARD_COMPANY",
-    cards.EXPIRED: "INVALID_CARD_EXPIRATION",
-    cards.INVALID_NUMBER: "INVALID_CARD_NUMBER",
-    cards.BILLING_DECLINES_LATER: "REJECT_CARD_PAYMENT",
-}
-
 METHODS = {
     "카드": CARD,
     "CARD": CARD,
@@ -73,17 +65,6 @@ class PaymentRequest:
     valid_hours: int | None = None
     due_at: float | None = None
     callback_url: str | None = None
-
-
-@dataclass
-class IdempotencyRecord:
-    """The first response to an Idempotency-Key (or the marker that it is still running)."""
-
-    expires_at: float
-    processing: bool = True
-    status: int = 0
-    body: bytes = b""
-    content_type: str = "application/json"
 
 
 def text(body: dict, name: str, *, required: bool = True, max_length: int | None = None) -> str:
@@ -127,38 +108,28 @@ def customer_key_of(value: object) -> str:
 
 def expiry_of(year: object, month: object) -> tuple[int, int]:
     """(year, month) from "YY"/"YYYY" and "MM"; INVALID_CARD_EXPIRATION when malformed."""
-    try:
-        y, m = int(str(year).strip()), int(str(month).strip())
-    except (TypeError, ValueError) as exc:
-        raise TossError("INVALID_CARD_EXPIRATION") from exc
-    if y < 100:
-        y += 2000
-    if not 1 <= m <= 12:
+    expiry = cards.expiry_from_fields(year, month)
+    if expiry is None:
         raise TossError("INVALID_CARD_EXPIRATION")
-    return y, m
+    return expiry
 
 
 def expiry_from_text(value: str) -> tuple[int, int]:
-    """(year, month) from the window's "MM/YY" (or MMYY) field."""
-    digits = re.sub(r"\D", "", value or "")
-    if len(digits) not in (4, 6):
+    """(year, month) from the window's "MM/YY" (or MMYY) field; INVALID_CARD_EXPIRATION if not."""
+    expiry = cards.parse_expiry(value)
+    if expiry is None or not 1 <= expiry[1] <= 12:
         raise TossError("INVALID_CARD_EXPIRATION")
-    return expiry_of(digits[2:], digits[:2])
+    return expiry
 
 
-def expired(expiry: tuple[int, int], now: float) -> bool:
-    """True when the card's expiry month lies before now (KST)."""
-    today = datetime.fromtimestamp(now, KST)
-    return expiry < (today.year, today.month)
-
-
-def checked_card(number: object, expiry: tuple[int, int] | None, now: float) -> tuple:
+def checked_card(
+    number: object, expiry: tuple[int, int] | None, now: float, *, later: bool = False
+) -> tuple[cards.Card, str]:
     """Look a card up and refuse it now if it cannot pay: (card, digits) or a TossError."""
     card = cards.lookup(str(number or ""))
-    if not card.approves_now:
-        raise TossError(DECLINE_CODES.get(card.outcome, "REJECT_CARD_COMPANY"))
-    if expiry is not None and expired(expiry, now):
-        raise TossError("INVALID_CARD_EXPIRATION")
+    outcome = cards.decline(card, expiry, now, later=later)
+    if outcome is not None:
+        raise TossError(DECLINE_CODES.get(outcome, "REJECT_CARD_COMPANY"))
     return card, cards.normalize(str(number))
 
 
@@ -170,8 +141,12 @@ class TossGateway:
         self.clock = clock
         self.events = events
         self._lock = threading.RLock()
+        self.idempotency = IdempotencyStore(clock, IDEMPOTENCY_TTL_SECONDS)
         self.reset()
         clock.subscribe(self.expire_due)
+
+    def close(self) -> None:
+        """Nothing to stop: the fake's only thread is the webhook sender, closed with the app."""
 
     def reset(self) -> None:
         """Forget every payment, billing key, authKey and idempotency record."""
@@ -181,7 +156,7 @@ class TossGateway:
             self._awaiting_confirm: set[str] = set()
             self._billing_keys: dict[str, BillingKey] = {}
             self._auth_keys: dict[str, AuthKey] = {}
-            self._idempotency: dict[tuple, IdempotencyRecord] = {}
+            self.idempotency.reset()
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -488,11 +463,7 @@ class TossGateway:
         with self._lock:
             billing = self._billing(billing_key, customer_key)
             self._refuse_spent_order(request.order_id)
-            if expired(billing.expiry, now):
-                raise TossError("INVALID_CARD_EXPIRATION")
-            card = cards.lookup(billing.card_digits)
-            if not card.approves_later:
-                raise TossError(DECLINE_CODES.get(card.outcome, "REJECT_CARD_COMPANY"))
+            checked_card(billing.card_digits, billing.expiry, now, later=True)
             payment = self._new_payment(request, origin, now, payment_type="BILLING")
             payment.card = dict(billing.card)
             payment.card_digits = billing.card_digits
@@ -515,32 +486,7 @@ class TossGateway:
 
     def idempotency_begin(self, scope: tuple) -> IdempotencyRecord | str:
         """Claim an Idempotency-Key: "new" (run it), "processing" (409) or the stored first answer."""
-        now = self.clock.now()
-        with self._lock:
-            record = self._idempotency.get(scope)
-            if record is not None and record.expires_at <= now:
-                record = None
-            if record is None:
-                self._idempotency[scope] = IdempotencyRecord(now + IDEMPOTENCY_TTL_SECONDS)
-                return "new"
-            if record.processing:
-                return "processing"
-            return record
-
-    def idempotency_finish(self, scope: tuple, status: int, body: bytes, content_type: str) -> None:
-        """Store the first answer for an Idempotency-Key."""
-        with self._lock:
-            record = self._idempotency.get(scope)
-            if record is not None and record.processing:
-                record.processing = False
-                record.status, record.body, record.content_type = status, body, content_type
-
-    def idempotency_abandon(self, scope: tuple) -> None:
-        """Forget a claim whose request produced no answer worth replaying."""
-        with self._lock:
-            record = self._idempotency.get(scope)
-            if record is not None and record.processing:
-                del self._idempotency[scope]
+        return self.idempotency.begin(scope)
 
     # -- helpers -----------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Test support: run the fake Toss server in a thread and drive its API and windows over HTTP."""
+"""The one test client of fake Toss: its control API, its REST API called with the secret key,
+and its windows submitted as a buyer; running_fake_toss starts a fresh fake in a thread."""
 
 from __future__ import annotations
 
@@ -7,59 +8,75 @@ from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from flask import Flask
 
-from fake_common.server import RunningServer, serve_in_thread
+from fake_common.server import serve_in_thread
+from fake_common.testing import TIMEOUT, ControlClient
 from fake_toss import CLIENT_KEY, SECRET_KEY, create_app
 from fake_toss.gateway import TossGateway
 
 RETURN_BASE = "http://shop.test"
 
 
-class FakeToss:
-    """A fake Toss server running in a thread, with an authenticated requests session."""
+class TossTestClient(ControlClient):
+    """Fake Toss at url: REST calls with a secret key (.api is that session), /__control, windows."""
 
-    def __init__(self, app: Flask, server: RunningServer, secret_key: str = SECRET_KEY) -> None:
-        self.app = app
-        self.server = server
-        self.url = server.url
-        self.client_key = CLIENT_KEY
-        self.api = requests.Session()
-        self.api.auth = (secret_key, "")
+    def __init__(
+        self, url: str, secret_key: str = SECRET_KEY, client_key: str = CLIENT_KEY, **running
+    ) -> None:
+        super().__init__(url, **running)
+        self.client_key = client_key
+        self.secret_key = secret_key
+
+    @property
+    def api(self) -> requests.Session:
+        """This thread's session with the secret key (Basic auth)."""
+        session = getattr(self._local, "api", None)
+        if session is None:
+            session = self._local.api = requests.Session()
+            session.auth = (self.secret_key, "")
+        return session
 
     @property
     def gateway(self) -> TossGateway:
-        """The fake's state."""
-        return self.app.extensions["fake_toss"]
+        """The fake's state (only for a fake running in this process)."""
+        return super().gateway
+
+    # -- the REST API, with the secret key ---------------------------------------------------
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Send a request to path with the secret key."""
+        kwargs.setdefault("timeout", TIMEOUT)
+        return self.api.request(method, self.url + path, **kwargs)
 
     def get(self, path: str, **kwargs) -> requests.Response:
         """GET path with the secret key."""
-        return self.api.get(self.url + path, timeout=10, **kwargs)
+        return self.call("GET", path, **kwargs)
 
     def post(self, path: str, json: dict | None = None, **kwargs) -> requests.Response:
         """POST JSON to path with the secret key."""
-        return self.api.post(self.url + path, json=json, timeout=10, **kwargs)
+        return self.call("POST", path, json=json, **kwargs)
 
     def delete(self, path: str, **kwargs) -> requests.Response:
         """DELETE path with the secret key."""
-        return self.api.delete(self.url + path, timeout=10, **kwargs)
+        return self.call("DELETE", path, **kwargs)
 
-    def control(self, method: str, path: str, json: dict | None = None) -> requests.Response:
-        """Call the control API (/__control/...)."""
-        return requests.request(method, self.url + "/__control" + path, json=json, timeout=10)
+    def payment_of(self, order_id: str) -> dict | None:
+        """GET /v1/payments/orders/{orderId}; None when Toss has no payment for the order."""
+        response = self.get(f"/v1/payments/orders/{order_id}")
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200, response.text
+        return response.json()
 
-    def reset(self) -> None:
-        """Forget everything (state, clock offset, fault rules, webhooks)."""
-        self.control("POST", "/reset").raise_for_status()
+    # -- fake-only ---------------------------------------------------------------------------
 
-    def advance(self, seconds: float) -> None:
-        """Move the fake clock forward; due expiries and webhook retries run."""
-        self.control("POST", "/clock", {"advance": seconds}).raise_for_status()
+    def deposit(self, ident: str) -> dict:
+        """The buyer pays into a virtual account (by paymentKey or orderId): the payment."""
+        response = self.control("POST", f"deposit/{ident}")
+        assert response.status_code == 200, response.text
+        return response.json()
 
-    def webhooks(self, wait: float | None = None) -> list[dict]:
-        """The fake's log of webhooks sent (optionally waiting for deliveries in flight)."""
-        path = f"/webhooks?wait={wait}" if wait else "/webhooks"
-        return self.control("GET", path).json()
+    # -- the windows, as a buyer -------------------------------------------------------------
 
     def pay_in_window(
         self,
@@ -89,7 +106,9 @@ class FakeToss:
             "action": action,
             **extra,
         }
-        response = requests.post(self.url + "/window", data=form, allow_redirects=False, timeout=10)
+        response = self.http.post(
+            self.url + "/window", data=form, allow_redirects=False, timeout=10
+        )
         return redirect_of(response)
 
     def authenticated_payment(self, **kwargs) -> dict:
@@ -111,15 +130,10 @@ class FakeToss:
             "expiry": expiry,
             "action": "register",
         }
-        response = requests.post(
+        response = self.http.post(
             self.url + "/billing-window", data=form, allow_redirects=False, timeout=10
         )
         return redirect_of(response)
-
-    def close(self) -> None:
-        """Stop the server and its webhook sender."""
-        self.server.close()
-        self.app.extensions["fake_toss_webhooks"].close()
 
 
 def redirect_of(response: requests.Response) -> dict:
@@ -131,11 +145,12 @@ def redirect_of(response: requests.Response) -> dict:
 
 
 @contextmanager
-def running_fake(config: dict | None = None) -> Iterator[FakeToss]:
-    """Start a fake Toss server on a free port for the duration of the block."""
+def running_fake_toss(config: dict | None = None) -> Iterator[TossTestClient]:
+    """Start a fresh fake on a free port, as a test client with .app and .server; stop it after."""
     app = create_app(config)
-    fake = FakeToss(app, serve_in_thread(app))
+    server = serve_in_thread(app)
+    client = TossTestClient(server.url, app=app, server=server)
     try:
-        yield fake
+        yield client
     finally:
-        fake.close()
+        client.close()

@@ -13,7 +13,7 @@ from fake_toss.api import gateway, origin
 from fake_toss.banks import BANKS
 from fake_toss.errors import BROWSER_MESSAGES, ERRORS, TossError
 from fake_toss.gateway import METHODS, PaymentRequest, expiry_from_text, order_id_of
-from fake_toss.model import CARD, VIRTUAL_ACCOUNT
+from fake_toss.models import CARD, VIRTUAL_ACCOUNT
 from fake_toss.money import amount_json, amount_text, check_currency, parse_amount
 
 bp = Blueprint("toss_window", __name__)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 import pytest
 
 from fake_common.receiver import WebhookReceiver
 from fake_iamport.testing import IamportTestClient, running_fake_iamport
-from fake_toss.testing import FakeToss, running_fake
+from fake_toss.testing import TossTestClient, running_fake_toss
 
 
 @pytest.fixture
@@ -20,16 +20,12 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture
-def iamport_factory() -> Iterator:
+def iamport_factory() -> Iterator[Callable[..., IamportTestClient]]:
     """Start fake iamport servers with a given config; each is stopped after the test."""
     with ExitStack() as stack:
 
         def start(config: dict | None = None) -> IamportTestClient:
-            server, app = stack.enter_context(running_fake_iamport(config))
-            client = IamportTestClient(server.url)
-            client.app = app
-            client.gateway = app.extensions["fake_iamport"]
-            return client
+            return stack.enter_context(running_fake_iamport(config))
 
         yield start
 
@@ -41,14 +37,14 @@ def iamport(iamport_factory) -> IamportTestClient:
 
 
 @pytest.fixture(scope="session")
-def toss_server() -> Iterator[FakeToss]:
+def toss_server() -> Iterator[TossTestClient]:
     """One fake Toss server with the default config for the whole session (reset by `toss`)."""
-    with running_fake() as fake:
+    with running_fake_toss() as fake:
         yield fake
 
 
 @pytest.fixture
-def toss(toss_server: FakeToss) -> FakeToss:
+def toss(toss_server: TossTestClient) -> TossTestClient:
     """The fake Toss server, reset: no payments, real time, no fault rules, no webhooks."""
     toss_server.reset()
     return toss_server

@@ -598,18 +598,16 @@ def test_seed_internal_deposit_route(iamport):
 def test_reset_forgets_everything(iamport):
     payment = paid(iamport, "order-reset")
     iamport.advance(3600)
-    iamport.control("POST", "faults", {"path": "/nothing", "status": 500})
-    iamport.control("POST", "reset")
+    iamport.add_fault({"path": "/nothing", "status": 500})
+    iamport.reset()
     assert iamport.get(f"/payments/{payment['imp_uid']}").status_code == 404
-    assert iamport.control("GET", "faults") == []
-    assert abs(iamport.control("GET", "clock")["offset"]) < 1
+    assert iamport.faults() == []
+    assert abs(iamport.clock()["offset"]) < 1
 
 
 def test_http_faults_on_api_routes(iamport):
     payment = paid(iamport, "order-fault")
-    iamport.control(
-        "POST",
-        "faults",
+    iamport.add_fault(
         {
             "method": "GET",
             "path": "/payments/*",

@@ -192,7 +192,7 @@ def test_webhook_retries_on_the_fake_clock(iamport_factory, webhook_receiver):
 
 def test_webhook_drop_and_duplicate_faults(fake, webhook_receiver):
     register(fake, "faulty")
-    fake.control("POST", "faults", {"target": "webhook", "action": "drop", "times": 1})
+    fake.add_fault({"target": "webhook", "action": "drop", "times": 1})
     schedule(
         fake,
         "faulty",
@@ -202,9 +202,7 @@ def test_webhook_drop_and_duplicate_faults(fake, webhook_receiver):
     log = fake.webhooks()
     assert log[0]["state"] == "dropped" and log[0]["attempts"] == []
 
-    fake.control(
-        "POST",
-        "faults",
+    fake.add_fault(
         {"target": "webhook", "action": "duplicate", "url": "*/default", "times": 1},
     )
     schedule(

@@ -9,7 +9,7 @@ import pytest
 
 from fake_common.receiver import WebhookReceiver
 from fake_toss.events import RETRY_OFFSETS_SECONDS
-from fake_toss.testing import FakeToss, running_fake
+from fake_toss.testing import TossTestClient, running_fake_toss
 
 REFUND_ACCOUNT = {"bank": "88", "accountNumber": "110123456789", "holderName": "홍길동"}
 CREATED_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
@@ -22,9 +22,9 @@ def module_receiver() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture(scope="module")
-def toss_server(module_receiver: WebhookReceiver) -> Iterator[FakeToss]:
+def toss_server(module_receiver: WebhookReceiver) -> Iterator[TossTestClient]:
     """Overrides conftest's: this module's fake Toss sends its webhooks to the receiver."""
-    with running_fake({"WEBHOOK_URL": module_receiver.url + "/webhooks/toss"}) as fake:
+    with running_fake_toss({"WEBHOOK_URL": module_receiver.url + "/webhooks/toss"}) as fake:
         yield fake
 
 
@@ -233,7 +233,7 @@ def test_dropped_and_duplicated_webhooks(toss, receiver):
 
 def test_registered_events_only(receiver):
     config = {"WEBHOOK_URL": receiver.url + "/only-deposit", "WEBHOOK_EVENTS": ["DEPOSIT_CALLBACK"]}
-    with running_fake(config) as toss:
+    with running_fake_toss(config) as toss:
         issued_account(toss)
         (delivery,) = receiver.wait_for(1)
         assert delivery["body"]["status"] == "WAITING_FOR_DEPOSIT"

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from fake_iamport import messages as msg
-from fake_iamport.gateway import GatewayError, IamportGateway
+from fake_iamport import errors as msg
+from fake_iamport.errors import GatewayError
+from fake_iamport.gateway import IamportGateway
 
 
 def gateway() -> IamportGateway:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import request
 
-from fake_iamport import messages as msg
+from fake_iamport import errors as msg
 from fake_iamport.api import envelope_error, gateway, locked, ok, params, protected_blueprint
-from fake_iamport.gateway import invalid
+from fake_iamport.errors import invalid
 
 bp = protected_blueprint("iamport_payments", __name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from fake_iamport import messages as msg
+from fake_iamport import errors as msg
 from fake_iamport.api import envelope_error, gateway, locked, ok, params, protected_blueprint
 
 bp = protected_blueprint("iamport_subscribe", __name__)

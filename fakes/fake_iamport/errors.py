@@ -1,4 +1,7 @@
-"""The gateway's messages, in one place (real ones from portone-v1.md; the fake's own marked FAKE)."""
+"""The API's failures: GatewayError, and its messages in one place (real ones from portone-v1.md;
+the fake's own marked FAKE)."""
+
+from __future__ import annotations
 
 PAYMENT_NOT_FOUND = "존재하지 않는 결제정보입니다."
 UNAUTHORIZED = "Unauthorized"
@@ -45,3 +48,23 @@ DECLINES = {
     "declined": ("F111", "거래거절 카드사 승인거절"),
     "insufficient_funds": ("F0004", "한도초과 혹은 잔액부족"),
 }
+
+
+class GatewayError(Exception):
+    """A failure the API answers in its envelope: HTTP status, code and message."""
+
+    def __init__(self, message: str, code: int = 1, http_status: int = 200) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+
+
+def missing(name: str) -> GatewayError:
+    """A required parameter was not sent."""
+    return GatewayError(MISSING_PARAMETER.format(name=name), code=-1, http_status=400)
+
+
+def invalid(name: str, detail: str = "") -> GatewayError:
+    """A parameter could not be understood."""
+    return GatewayError(INVALID_PARAMETER.format(name=name, detail=detail), -1, 400)
