@@ -1,5 +1,6 @@
 """Inbound webhooks go through the outbox: a process_webhook job for every delivery left
-unprocessed before this version (nothing else would ever process them).
+unprocessed before this version (nothing else would ever process them). Delivery attempts have a
+state: sending (committed before the POST), done, interrupted.
 
 Revision ID: 0008_inbound
 Revises: 0006
@@ -30,6 +31,10 @@ outbox_jobs = sa.table(
 
 
 def upgrade():
+    with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("state", sa.String(length=20), server_default="done", nullable=False)
+        )
     connection = op.get_bind()
     unprocessed = connection.execute(
         sa.text(
@@ -56,4 +61,5 @@ def upgrade():
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
+        batch_op.drop_column("state")
