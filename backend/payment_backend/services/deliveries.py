@@ -35,6 +35,7 @@ from payment_backend.services.urls import (
     policy,
     scrub,
 )
+from payment_backend.transient import note_outside_effect
 from payment_backend.worker import GiveUp, Retry, job
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ def deliver(delivery: WebhookDelivery) -> AttemptResult:
     """POST the notification once; the attempt is committed as `sending` first, so a sender
     that dies mid-POST leaves a trace, and completed afterwards (the caller commits)."""
     attempt = _start_attempt(delivery)
+    note_outside_effect()  # a replay's request is not run again once the merchant may have it
     text, content_type = wire_body(sealer().unseal(delivery.sealed_body))
     headers = signed_headers(delivery.id, text, content_type)
     rid = request_id.get()
