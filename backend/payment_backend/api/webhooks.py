@@ -21,10 +21,7 @@ def _receive(vendor: str):
     if not isinstance(body, dict):
         raise ApiError(400, "INVALID_BODY", "A webhook body must be a JSON object.")
     headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
-    hook = inbound.store(vendor, body, headers)
-    if hook is None:
-        return {"result": "duplicate ignored"}
-    return {"result": inbound.process(hook, body)}
+    return {"result": inbound.receive(vendor, body, headers)}
 
 
 @blp.route("/iamport", methods=["POST"])

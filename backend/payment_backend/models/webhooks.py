@@ -51,7 +51,7 @@ class WebhookDelivery(Base):
 
 
 class DeliveryAttempt(Base):
-    """One try at delivering a notification, with the merchant's answer."""
+    """One try at delivering a notification, recorded before it is sent, then the answer."""
 
     __tablename__ = "delivery_attempts"
 
@@ -60,6 +60,8 @@ class DeliveryAttempt(Base):
         ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
     )
     attempted_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    # sending (committed before the POST; left so by a sender that died), done, interrupted.
+    state: Mapped[str] = mapped_column(String(20), default="done", server_default="done")
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     response_body: Mapped[str | None] = mapped_column(Text, default=None)
     error: Mapped[str | None] = mapped_column(String(500), default=None)

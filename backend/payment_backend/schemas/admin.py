@@ -14,6 +14,13 @@ class DeliveryAttemptSchema(Schema):
     """One try at delivering a notification."""
 
     attempted_at = fields.DateTime(required=True)
+    state = fields.String(
+        required=True,
+        metadata={
+            "description": "sending (in flight, or its sender died), done, or interrupted "
+            "(its sender died; the notification was sent again)"
+        },
+    )
     status_code = fields.Integer(allow_none=True, metadata={"description": "null: no answer"})
     response_body = fields.String(
         allow_none=True, metadata={"description": "The merchant's answer, truncated"}

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from flask import current_app
 from requests.adapters import HTTPAdapter
-from sqlalchemy import select
+from sqlalchemy import select, update
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -35,6 +35,7 @@ from payment_backend.services.urls import (
     policy,
     scrub,
 )
+from payment_backend.transient import note_outside_effect
 from payment_backend.worker import GiveUp, Retry, job
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ DEADLINE = 15.0
 RESPONSE_READ_LIMIT = 64 * 1024  # bytes of the merchant's answer read at most; the rest is not
 RESPONSE_LIMIT = 1000  # characters of the merchant's answer kept per attempt
 USER_AGENT = "payment-backend-webhooks/1"
+INTERRUPTED = "interrupted: the sender stopped before recording an answer (its process died?)"
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,10 @@ def signed_headers(message_id: str, text: str, content_type: str) -> dict[str, s
 
 
 def deliver(delivery: WebhookDelivery) -> AttemptResult:
-    """POST the notification once and record the attempt (the caller commits)."""
+    """POST the notification once; the attempt is committed as `sending` first, so a sender
+    that dies mid-POST leaves a trace, and completed afterwards (the caller commits)."""
+    attempt = _start_attempt(delivery)
+    note_outside_effect()  # a replay's request is not run again once the merchant may have it
     text, content_type = wire_body(sealer().unseal(delivery.sealed_body))
     headers = signed_headers(delivery.id, text, content_type)
     rid = request_id.get()
@@ -110,7 +115,6 @@ def deliver(delivery: WebhookDelivery) -> AttemptResult:
     answer: str | None = None
     error: str | None = None
     permanent = False
-    attempted_at = now()
     started = time.perf_counter()
     deadline = _deadline()
     watchdog = Watchdog(deadline)
@@ -150,17 +154,11 @@ def deliver(delivery: WebhookDelivery) -> AttemptResult:
     ok = error is None and status_code is not None and 200 <= status_code < 300
     if error is None and not ok:
         error = f"HTTP {status_code}"
-    attempt = DeliveryAttempt(
-        delivery_id=delivery.id,
-        attempted_at=attempted_at,
-        status_code=status_code,
-        response_body=answer,
-        error=error[:500] if error else None,
-        duration_ms=duration_ms,
-    )
-    db.session.add(attempt)
-    # An SQL increment: a replay and the worker may record attempts at the same time.
-    delivery.attempt_count = WebhookDelivery.attempt_count + 1
+    attempt.state = "done"
+    attempt.status_code = status_code
+    attempt.response_body = answer
+    attempt.error = error[:500] if error else None
+    attempt.duration_ms = duration_ms
     log.info(
         "webhook %s to %s: %s in %d ms",
         delivery.id,
@@ -169,6 +167,28 @@ def deliver(delivery: WebhookDelivery) -> AttemptResult:
         duration_ms,
     )
     return AttemptResult(attempt=attempt, ok=ok, permanent=permanent)
+
+
+def _start_attempt(delivery: WebhookDelivery) -> DeliveryAttempt:
+    """Mark attempts whose sender died as interrupted, and commit this one as `sending`."""
+    # The watchdog ends every attempt at the deadline: one still `sending` after it has no
+    # sender any more (its process died before recording the answer).
+    cutoff = now() - timedelta(seconds=_deadline())
+    db.session.execute(
+        update(DeliveryAttempt)
+        .where(
+            DeliveryAttempt.delivery_id == delivery.id,
+            DeliveryAttempt.state == "sending",
+            DeliveryAttempt.attempted_at < cutoff,
+        )
+        .values(state="interrupted", error=INTERRUPTED)
+    )
+    attempt = DeliveryAttempt(delivery_id=delivery.id, attempted_at=now(), state="sending")
+    db.session.add(attempt)
+    # An SQL increment: a replay and the worker may record attempts at the same time.
+    delivery.attempt_count = WebhookDelivery.attempt_count + 1
+    db.session.commit()
+    return attempt
 
 
 @job("deliver_webhook")

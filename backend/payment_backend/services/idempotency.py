@@ -33,6 +33,7 @@ from payment_backend.crypto import sealer
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import IdempotencyKey
+from payment_backend.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +234,19 @@ def _finish(
     db.session.commit()
 
 
+def _store_outcome(rows: Sequence[IdempotencyKey], outcome: Outcome) -> None:
+    """Store a handler's outcome; once more on a dropped connection (the handler's work is
+    committed: without its answer stored, a retry of the request would run it again)."""
+    try:
+        _finish(rows, outcome)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        log.warning("storing an idempotent answer failed, storing it once more: %s", exc)
+        db.session.rollback()
+        _finish(rows, outcome)
+
+
 def run_once(
     scope: str,
     key: str | None,
@@ -287,7 +301,7 @@ def run_once(
         except BaseException:
             db.session.rollback()
             raise
-        _finish(rows, outcome)
+        _store_outcome(rows, outcome)
         return outcome
     finally:
         locks.release()  # only now: the answer is stored before anyone else may claim

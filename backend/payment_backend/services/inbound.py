@@ -1,4 +1,4 @@
-"""Inbound gateway webhooks: stored first, repeats ignored, the payment re-read from the gateway."""
+"""Inbound gateway webhooks: stored with their processing job, processed once, the payment re-read."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from payment_backend.clock import now
@@ -17,6 +17,7 @@ from payment_backend.crypto import sealer
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import InboundWebhook, Order, OutboxJob, Payment
+from payment_backend.models.payments import new_id
 from payment_backend.services import ledger, subscriptions, surplus
 from payment_backend.services.checkout import settle
 from payment_backend.vendors import gateway
@@ -26,24 +27,66 @@ from payment_backend.worker import Retry, job
 log = logging.getLogger(__name__)
 
 
-def store(vendor: str, body: dict[str, Any], headers: dict[str, str]) -> InboundWebhook | None:
-    """Store a delivery; None when the exact same delivery was stored before."""
+# The request that stored a delivery processes it at once; its job waits this long before the
+# worker takes over (a crash, a lost connection, a gateway that did not answer).
+PROCESS_GRACE = timedelta(seconds=30)
+DUPLICATE = "duplicate ignored"
+
+
+def receive(vendor: str, body: dict[str, Any], headers: dict[str, str]) -> str:
+    """Store a delivery (its processing enqueued with it), then process it unless it was already."""
+    hook_id = store(vendor, body, headers)
+    if hook_id is None:
+        return DUPLICATE
+    return process(hook_id, body)
+
+
+def store(vendor: str, body: dict[str, Any], headers: dict[str, str]) -> str | None:
+    """Store a delivery and its process_webhook job in one transaction; returns its id.
+
+    An exact repeat returns the stored delivery's id while it is unprocessed (so a delivery the
+    first receiver never finished is processed now), None once it has been processed.
+    """
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
     dedupe_key = hashlib.sha256(f"{vendor}:{canonical}".encode()).hexdigest()
-    hook = InboundWebhook(
-        vendor=vendor,
-        dedupe_key=dedupe_key,
-        sealed_body=sealer().seal(body),
-        headers=headers,
-        received_at=now(),
+    hook_id = new_id()
+    db.session.add(
+        InboundWebhook(
+            id=hook_id,
+            vendor=vendor,
+            dedupe_key=dedupe_key,
+            sealed_body=sealer().seal(body),
+            headers=headers,
+            received_at=now(),
+        )
     )
-    db.session.add(hook)
+    db.session.add(
+        OutboxJob(
+            kind="process_webhook",
+            payload={"inbound_webhook_id": hook_id},
+            unique_key=_job_key(hook_id),
+            due_at=now() + PROCESS_GRACE,
+            created_at=now(),
+        )
+    )
     try:
         db.session.commit()
+        return hook_id
     except IntegrityError:
         db.session.rollback()
+    stored = db.session.execute(
+        select(InboundWebhook.id, InboundWebhook.processed_at).where(
+            InboundWebhook.dedupe_key == dedupe_key
+        )
+    ).first()
+    db.session.rollback()
+    if stored is None or stored.processed_at is not None:
         return None
-    return hook
+    return stored.id
+
+
+def _job_key(hook_id: str) -> str:
+    return f"inbound:{hook_id}"
 
 
 def payment_reference(vendor: str, body: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -54,8 +97,16 @@ def payment_reference(vendor: str, body: dict[str, Any]) -> tuple[str | None, st
     return data.get("paymentKey"), data.get("orderId")
 
 
-def process(hook: InboundWebhook, body: dict[str, Any], *, in_job: bool = False) -> str:
-    """Re-read the payment a stored webhook names and settle our records; returns what happened."""
+def process(hook_id: str, body: dict[str, Any], *, in_job: bool = False) -> str:
+    """Re-read the payment a stored webhook names and settle our records; returns what happened.
+
+    The delivery's row stays locked until it is marked processed, so of two receivers of one
+    delivery (a redelivery, the worker) one processes it and the other finds it done.
+    """
+    hook = ledger.lock(InboundWebhook, hook_id)
+    if hook is None or hook.processed_at is not None:
+        db.session.commit()
+        return DUPLICATE
     vendor = hook.vendor
     if body.get("eventType") == "BILLING_DELETED":
         return _finish(hook, "billing key deleted (noted)")
@@ -69,18 +120,11 @@ def process(hook: InboundWebhook, body: dict[str, Any], *, in_job: bool = False)
         else:
             return _finish(hook, "ignored: names no payment")
     except GatewayUnavailable as exc:
+        db.session.rollback()  # unprocessed: its job, or a redelivery, processes it later
         if in_job:
             raise Retry(now() + timedelta(minutes=1), f"gateway unavailable: {exc}") from exc
-        db.session.add(
-            OutboxJob(
-                kind="process_webhook",
-                payload={"inbound_webhook_id": hook.id},
-                unique_key=f"inbound:{hook.id}",
-                due_at=now() + timedelta(seconds=30),
-                created_at=now(),
-            )
-        )
-        return _finish(hook, "deferred: gateway unavailable")
+        log.info("inbound %s webhook %s deferred: gateway unavailable", vendor, hook_id)
+        return "deferred: gateway unavailable"
     except GatewayError as exc:
         return _finish(hook, f"ignored: gateway says {exc.code or exc.message}")
     if gp is None:
@@ -91,13 +135,18 @@ def process(hook: InboundWebhook, body: dict[str, Any], *, in_job: bool = False)
         and secret is not None
         and not hmac.compare_digest(str(secret).encode(), str(gp.secret or "").encode())
     ):
-        _finish(hook, "refused: DEPOSIT_CALLBACK secret does not match")
+        result = _finish(hook, "refused: DEPOSIT_CALLBACK secret does not match")
+        if in_job:
+            return result
         raise ApiError(403, "INVALID_SECRET", "The deposit callback's secret does not match.")
-    result = ledger.once_more_on_conflict(lambda: _apply_and_flush(gp, actor=f"webhook:{vendor}"))
-    return _finish(hook, result)
+    result = ledger.once_more_on_conflict(
+        lambda: _apply_and_flush(hook_id, gp, actor=f"webhook:{vendor}")
+    )
+    return _finish(db.session.get(InboundWebhook, hook_id), result)
 
 
-def _apply_and_flush(gp: GatewayPayment, *, actor: str) -> str:
+def _apply_and_flush(hook_id: str, gp: GatewayPayment, *, actor: str) -> str:
+    ledger.lock(InboundWebhook, hook_id)  # again after a rollback (SQLite's second try)
     result = apply(gp, actor=actor)
     db.session.flush()
     return result
@@ -133,8 +182,18 @@ def apply(gp: GatewayPayment, *, actor: str) -> str:
 
 
 def _finish(hook: InboundWebhook, result: str) -> str:
+    """Mark the delivery processed and its job done (unless a worker runs it), and commit."""
     hook.processed_at = now()
     hook.result = result[:200]
+    db.session.execute(
+        update(OutboxJob)
+        .where(
+            OutboxJob.unique_key == _job_key(hook.id),
+            OutboxJob.status == "pending",
+            OutboxJob.leased_until.is_(None),
+        )
+        .values(status="done", finished_at=now())
+    )
     db.session.commit()
     log.info("inbound %s webhook %s: %s", hook.vendor, hook.id, result)
     return result
@@ -142,6 +201,8 @@ def _finish(hook: InboundWebhook, result: str) -> str:
 
 @job("process_webhook")
 def process_webhook_job(outbox_job: OutboxJob) -> None:
-    """Process a stored webhook whose gateway was unreachable when it arrived."""
+    """Process a stored webhook the request that stored it did not finish (or could not)."""
     hook = db.session.get(InboundWebhook, outbox_job.payload["inbound_webhook_id"])
-    process(hook, sealer().unseal(hook.sealed_body), in_job=True)
+    if hook is None or hook.processed_at is not None:
+        return
+    process(hook.id, sealer().unseal(hook.sealed_body), in_job=True)

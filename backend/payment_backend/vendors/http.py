@@ -8,6 +8,7 @@ from typing import Any
 import requests
 
 from payment_backend.logs import REQUEST_ID_HEADER, request_id
+from payment_backend.transient import note_outside_effect
 from payment_backend.vendors.base import GatewayUnavailable
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ class GatewayHttp:
     ) -> requests.Response:
         """Send; on a connection error or a 5xx, repeat once when safe, else GatewayUnavailable."""
         attempts = 2 if safe_to_repeat else 1
+        if method != "GET":
+            note_outside_effect()  # a write at the gateway: the request is not run again
         rid = request_id.get()
         if rid:
             kwargs["headers"] = {**kwargs.get("headers", {}), REQUEST_ID_HEADER: rid}
