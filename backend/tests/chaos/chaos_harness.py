@@ -44,6 +44,18 @@ COUNTED = ("paid", "partially_refunded", "refunded")  # payment statuses that ho
 UNRESOLVED_SURPLUS = ("refunding", "needs_refund_account", "refund_failed")
 
 
+def migrate(env: dict[str, str]) -> None:
+    """`flask db upgrade` on env's database (dev secrets are generated into its instance path)."""
+    subprocess.run(
+        [PYTHON, "-m", "flask", "--app", "payment_backend", "db", "upgrade"],
+        cwd=BACKEND,
+        env={**os.environ, "PAYMENT_MODE": "test", **env},
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -386,6 +398,7 @@ class Stack:
             "GUNICORN_WORKERS": "2",
             "GUNICORN_THREADS": "4",
             "GUNICORN_ACCESS_LOG": "/dev/null",
+            "GUNICORN_GRACEFUL_TIMEOUT": "3",
             "PYTHONUNBUFFERED": "1",
             "LOG_FORMAT": "text",
         }
@@ -394,14 +407,8 @@ class Stack:
             if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS)
             else []
         )
-        subprocess.run(
-            [PYTHON, "-m", "flask", "--app", "payment_backend", "db", "upgrade"],
-            cwd=BACKEND,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        if not (tmp / "dev-secrets.json").exists():
+            migrate(self.env)
         secrets = json.loads((tmp / "dev-secrets.json").read_text())
         self.admin_token = secrets["PAYMENT_ADMIN_TOKEN"]
         self.seed_key = secrets["PAYMENT_CONNECTION_ENCRYPTION_KEY"]
@@ -493,10 +500,11 @@ class Stack:
         return bool(_socket_inodes(self.worker.popen.pid) & inodes)
 
     def close(self) -> None:
+        """Stop everything (SIGKILL: the database is dropped next, nothing needs a clean end)."""
         if self.worker is not None:
-            self.worker.kill(signal.SIGTERM)
+            self.worker.kill(signal.SIGKILL)
         if self.server is not None:
-            self.server.kill(signal.SIGTERM)
+            self.server.kill(signal.SIGKILL)
         self.merchant.release.set()
         self._merchant_server.close()
         self.iamport.close()
