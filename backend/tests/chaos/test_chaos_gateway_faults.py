@@ -9,9 +9,12 @@ clock (the late charge first, then a 500, then the Idempotency-Key replay).
 from __future__ import annotations
 
 import pytest
-from chaos_harness import Stack, report
+from chaos_harness import Stack, report, wait_for
 
 SLOW_MS = 5000
+# A cancel lands this long after it was asked, well after the backend gave up (3 s) and after
+# the reconcile job it queued ran (at once), however loaded the machine is.
+LATE_CANCEL_MS = 8000
 PARTIAL = 5000
 MONTH = 31 * 86400
 
@@ -28,6 +31,12 @@ def _refund_with_fault(stack: Stack, vendor: str, **fault) -> None:
     path = "/payments/cancel" if vendor == "iamport" else "/v1/payments/*/cancel"
     fake.fault(method="POST", path=path, times=1, **fault)
     stack.client.refund(order, PARTIAL, f"fault-{order['order_id']}")
+    if fault.get("latency_ms"):
+
+        def landed() -> bool:
+            return any(c for _, _, c, _ in fake.held()[order["order_id"]])
+
+        wait_for(landed, 20, "the late cancel to land at the gateway")
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +44,7 @@ def outcome(stack: Stack) -> Stack:
     subscription = stack.subscribe_toss()
     _completion_with_fault(stack, latency_ms=SLOW_MS)
     _completion_with_fault(stack, status=500)
-    _refund_with_fault(stack, "iamport", latency_ms=SLOW_MS)
+    _refund_with_fault(stack, "iamport", latency_ms=LATE_CANCEL_MS)
     _refund_with_fault(stack, "toss", latency_ms=SLOW_MS)
     _refund_with_fault(stack, "iamport", status=500)
     _refund_with_fault(stack, "toss", status=500)
