@@ -251,7 +251,6 @@ class Merchant(WebhookReceiver):
         self._hold = threading.Event()
         self.holding = threading.Event()
         self.release = threading.Event()
-        self.held_ids: list[str] = []  # webhook-ids of deliveries held (their sender may die)
 
     def hold_next(self) -> None:
         self.release.clear()
@@ -261,7 +260,6 @@ class Merchant(WebhookReceiver):
     def _hook(self, path: str):
         if self._hold.is_set():
             self._hold.clear()
-            self.held_ids.append(request.headers.get("webhook-id", ""))
             self.holding.set()
             self.release.wait(60)
         return super()._hook(path)
@@ -369,6 +367,7 @@ class Stack:
         self.merchant.url = self._merchant_server.url
         self.worker: Process | None = None
         self.server: Process | None = None
+        self.worker_lost_jobs = False  # see notification_problems
 
     def start(self) -> None:
         """Migrate the database, start gunicorn and the worker, wait until they answer."""
@@ -651,8 +650,13 @@ class Stack:
 
     def notification_problems(self) -> list[dict]:
         """Exactly one merchant notification per change of a payment: no change notified under
-        two webhook-ids, every webhook-id answered 200 once (twice for a delivery whose sender
-        was killed while the merchant held it), and every payment's current state notified."""
+        two webhook-ids, every webhook-id answered 200 once, and every payment's current state
+        notified.
+
+        When the scenario made the worker lose a job in hand (`worker_lost_jobs`: the process
+        killed, or its database connection terminated), the same webhook-id may be answered 200
+        more than once: delivery is at least once (Standard Webhooks), and the merchant drops a
+        webhook-id it has seen. A second webhook-id for one change is always a double."""
         problems = []
         ids_per_change: dict[tuple, set[str]] = defaultdict(set)
         answered: Counter = Counter()
@@ -671,8 +675,7 @@ class Stack:
             if len(ids) > 1:
                 problems.append({"change notified more than once": change, "webhook_ids": ids})
         for webhook_id, ok in answered.items():
-            allowed = 1 + self.merchant.held_ids.count(webhook_id)
-            if not 1 <= ok <= allowed:
+            if not ok or (ok > 1 and not self.worker_lost_jobs):
                 problems.append({"webhook_id": webhook_id, "delivered (200) times": ok})
         rows = self.sql(
             "SELECT id, status, refunded, source_id, source_schema FROM payments "

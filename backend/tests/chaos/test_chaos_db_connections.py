@@ -21,6 +21,7 @@ CANCEL_LATENCY_MS = 400
 
 @pytest.fixture(scope="module")
 def outcome(stack: Stack) -> Stack:
+    stack.worker_lost_jobs = True
     vendors = ("iamport", "toss")
     to_complete = [stack.pay(stack.client.create_order(vendors[n % 2])) for n in range(ORDERS)]
     to_refund = [stack.paid_order(vendors[n % 2]) for n in range(ORDERS)]

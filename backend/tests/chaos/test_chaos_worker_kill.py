@@ -48,6 +48,7 @@ def _surplus_refund_killed(stack: Stack) -> None:
 
 @pytest.fixture(scope="module")
 def outcome(stack: Stack) -> Stack:
+    stack.worker_lost_jobs = True
     _delivery_killed(stack)
     _surplus_refund_killed(stack)
     stack.recover()
