@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask, request
 
+from fake_common.app import close_fake
 from fake_common.receiver import WebhookReceiver
 from fake_common.server import RunningServer, serve_in_thread
 from fake_common.window_client import iamport_pay, toss_pay, toss_register_card
@@ -206,10 +207,7 @@ class Fake:
 
     def close(self) -> None:
         self.server.close()
-        if self.vendor == "iamport":
-            self.app.extensions["fake_iamport"].close()
-        else:
-            self.app.extensions["fake_toss_webhooks"].close()
+        close_fake(self.app)
 
     # What the gateway holds, per order id (merchant_uid / orderId): every payment it made.
     def held(self) -> dict[str, list[tuple[str, int, int, int]]]:

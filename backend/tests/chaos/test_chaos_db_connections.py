@@ -55,20 +55,10 @@ def outcome(stack: Stack) -> Stack:
     return stack
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 item 5: a terminated database connection is a 500 for valid completions "
-    "and refunds (should be retried once, or 503 with Retry-After)",
-)
 def test_no_client_got_a_500(outcome: Stack):
     assert not outcome.answers.server_errors(), report(outcome.answers.server_errors(), "5xx")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 item 1: a refund whose commit failed after the gateway's cancel is never "
-    "recorded",
-)
 def test_the_gateway_holds_what_we_count(outcome: Stack):
     problems = outcome.money_mismatches()
     assert not problems, report(problems, "orders where the gateway and our records differ")

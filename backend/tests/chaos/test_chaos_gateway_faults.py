@@ -61,11 +61,6 @@ def test_no_client_got_a_500(outcome: Stack):
     assert not outcome.answers.server_errors(), report(outcome.answers.server_errors(), "5xx")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 item 2: after a timed-out PortOne cancel the reconcile job reads `paid` "
-    "before the late cancel lands, clears the unknown outcome, and the refund is never recorded",
-)
 def test_the_gateway_holds_what_we_count(outcome: Stack):
     problems = outcome.money_mismatches()
     assert not problems, report(problems, "orders where the gateway and our records differ")

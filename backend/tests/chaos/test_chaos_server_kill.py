@@ -49,11 +49,6 @@ def test_the_refund_client_got_no_500(outcome: Stack):
     assert not outcome.answers.server_errors(), report(outcome.answers.server_errors(), "5xx")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 item 1: a refund whose process died between the gateway's cancel and our "
-    "commit is never recorded (iamport sends no webhook for API cancels, nothing re-reads it)",
-)
 def test_the_gateway_holds_what_we_count(outcome: Stack):
     problems = outcome.money_mismatches()
     assert not problems, report(problems, "orders where the gateway and our records differ")

@@ -72,20 +72,11 @@ def test_no_client_got_a_500(outcome: Stack):
     assert not outcome.answers.server_errors(), report(outcome.answers.server_errors(), "5xx")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 item 3: a webhook stored but not processed is lost (redeliveries are "
-    "answered `duplicate ignored`, nothing processes unprocessed rows)",
-)
 def test_every_stored_webhook_is_processed(outcome: Stack):
     left = outcome.sql("SELECT vendor, result FROM inbound_webhooks WHERE processed_at IS NULL")
     assert not left, left
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 item 3: the console refund told only by the lost webhook is never recorded",
-)
 def test_the_gateway_holds_what_we_count(outcome: Stack):
     problems = outcome.money_mismatches()
     assert not problems, report(problems, "orders where the gateway and our records differ")

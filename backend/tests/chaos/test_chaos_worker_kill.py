@@ -69,11 +69,6 @@ def test_one_merchant_notification_per_change(outcome: Stack):
     assert not problems, report(problems, "notification problems")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 item 7: a delivery attempt cut short by the worker's death leaves no "
-    "trace (attempts are recorded after the POST, not before as `sending`)",
-)
 def test_every_delivery_attempt_is_recorded(outcome: Stack):
     problems = outcome.unrecorded_attempts()
     assert not problems, report(problems, "deliveries sent more often than recorded")
