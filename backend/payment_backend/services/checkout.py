@@ -401,18 +401,23 @@ def first_check_at(order: Order) -> datetime:
     return order.created_at + CHECK_DELAYS[0]
 
 
-def expiry(order: Order, vbank_due: datetime | None = None) -> datetime:
-    """When an order that is still unpaid is given up."""
-    if order.status == "awaiting_deposit" and vbank_due is not None:
-        return vbank_due + DEPOSIT_GRACE
-    return order.expires_at or order.created_at + ORDER_LIFETIME
+def expiry(order: Order) -> datetime | None:
+    """When an order that is still unpaid is given up (None: not before the gateway says so)."""
+    if order.expires_at is not None:
+        return order.expires_at
+    if order.status == "awaiting_deposit":
+        # An order from before expires_at existed: its account's due date, as last read.
+        due = (ledger.last_read(order.payment).vbank or {}).get("due") if order.payment else None
+        return due + DEPOSIT_GRACE if due else None
+    return order.created_at + ORDER_LIFETIME
 
 
 def _schedule_after_payment(order: Order, gp: GatewayPayment) -> None:
     """A paid order needs no more looks; one awaiting a deposit is looked at until its due date."""
     if order.status == "awaiting_deposit":
         due = (gp.vbank or {}).get("due")
-        order.expires_at = expiry(order, due) if due else order.expires_at
+        # No due date from the gateway: never revoked by our clock, only by the gateway's.
+        order.expires_at = due + DEPOSIT_GRACE if due else None
         order.next_check_at = now() + CHECK_DELAYS[-1]
     elif order.status not in LIVE_STATUSES:
         order.next_check_at = None
@@ -424,20 +429,9 @@ def _reschedule(order: Order) -> None:
         order.next_check_at = None
         return
     order.checks = (order.checks or 0) + 1
-    delay = CHECK_DELAYS[min(order.checks, len(CHECK_DELAYS) - 1)]
-    at = now() + delay
-    deadline = expiry(order, _vbank_due(order))
-    order.next_check_at = min(at, deadline) if deadline > now() else at
-
-
-def _vbank_due(order: Order) -> datetime | None:
-    if order.payment is None:
-        return None
-    from payment_backend.vendors import iamport, toss
-
-    raw = ledger.gateway_data(order.payment)
-    gp = (iamport if order.vendor == "iamport" else toss).normalize(raw)
-    return (gp.vbank or {}).get("due")
+    at = now() + CHECK_DELAYS[min(order.checks, len(CHECK_DELAYS) - 1)]
+    deadline = expiry(order)
+    order.next_check_at = min(at, deadline) if deadline and deadline > now() else at
 
 
 def gateway_payment(order: Order) -> GatewayPayment | None:
@@ -526,7 +520,8 @@ def check_order(order_id: str, *, actor: str = "sweep") -> tuple[str, str]:
         return before, before
     settle_from_gateway(order_id, actor=actor)
     order = db.session.get(Order, order_id)
-    if order.status in LIVE_STATUSES and now() >= expiry(order, _vbank_due(order)):
+    deadline = expiry(order)
+    if order.status in LIVE_STATUSES and deadline is not None and now() >= deadline:
         _expire(order_id, actor=actor)
     order = ledger.lock(Order, order_id)
     _reschedule(order)

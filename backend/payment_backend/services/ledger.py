@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
-from payment_backend import row_locks
+from payment_backend import row_locks, vendors
 from payment_backend.clock import iso, now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
@@ -175,6 +175,11 @@ def new_payment(
 def gateway_data(payment: Payment) -> dict[str, Any]:
     """The gateway's payment object as last read."""
     return sealer().unseal(payment.sealed_data)
+
+
+def last_read(payment: Payment) -> GatewayPayment:
+    """The gateway's payment as last read, normalized (vbank, card, receipt)."""
+    return vendors.normalize(payment.vendor, gateway_data(payment))
 
 
 def payment_view(payment: Payment) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from flask import current_app
 from payment_backend.clock import iso
 from payment_backend.models import Order, SurplusPayment
 from payment_backend.money import format_amount
-from payment_backend.services.ledger import gateway_data
+from payment_backend.services.ledger import gateway_data, last_read
 from payment_backend.services.urls import iamport_notice_url
 
 
@@ -84,9 +84,7 @@ def order_view(order: Order) -> dict[str, Any]:
     }
     if payment is not None:
         raw = gateway_data(payment)
-        from payment_backend.vendors import iamport, toss
-
-        gp = (iamport if payment.vendor == "iamport" else toss).normalize(raw)
+        gp = last_read(payment)
         view["payment"] = {
             "payment_id": payment.vendor_payment_id,
             "status": payment.status,

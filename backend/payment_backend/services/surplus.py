@@ -17,7 +17,7 @@ from sqlalchemy import select
 from payment_backend.clock import now
 from payment_backend.extensions import db
 from payment_backend.models import Order, OutboxJob, Payment, SurplusPayment
-from payment_backend.models.orders import ORDER_STATUS_BY_PAYMENT
+from payment_backend.models.orders import FOLLOWING_STATUSES
 from payment_backend.services import ledger
 from payment_backend.services.verification import give_back
 from payment_backend.vendors import base, gateway
@@ -99,7 +99,7 @@ def _counted_by_order(row: SurplusPayment) -> bool:
         order is not None
         and order.payment is not None
         and order.payment.vendor_payment_id == row.vendor_payment_id
-        and order.status in ORDER_STATUS_BY_PAYMENT.values()
+        and order.status in FOLLOWING_STATUSES
     )
 
 

@@ -6,7 +6,8 @@ import re
 
 from flask import current_app
 
-from payment_backend.vendors.base import Gateway
+from payment_backend.vendors import iamport, toss
+from payment_backend.vendors.base import Gateway, GatewayPayment
 from payment_backend.vendors.iamport import IamportClient
 from payment_backend.vendors.toss import TossClient
 
@@ -17,6 +18,14 @@ PAYMENT_ID_FORMATS = {
     "iamport": re.compile(r"imp_[0-9A-Za-z]{1,28}"),  # imp_448280090638, at most 32 characters
     "toss": re.compile(r"[0-9A-Za-z_-]{1,200}"),  # 48 random characters, or tviva2023...vM4Q2
 }
+
+
+NORMALIZERS = {"iamport": iamport.normalize, "toss": toss.normalize}
+
+
+def normalize(vendor: str, raw: dict) -> GatewayPayment:
+    """A vendor's payment object (as the gateway sent it) in the normalized form."""
+    return NORMALIZERS[vendor](raw)
 
 
 def valid_payment_id(vendor: str, payment_id: str) -> bool:
