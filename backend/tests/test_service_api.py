@@ -359,3 +359,15 @@ def test_openapi_documents_the_encrypted_routes(client):
     create = spec["paths"]["/payments/histories"]["post"]
     assert "text/plain" in create["requestBody"]["content"]
     assert "HistoryCreate" in spec["components"]["schemas"]
+
+
+def test_a_crafted_vendor_uid_never_reaches_another_gateway_route(seed, env, merchant, fakes):
+    """`find/<merchant_uid>` would turn GET /payments/{imp_uid} into a look-up by order id."""
+    order_id = str(uuid.uuid4())
+    uid = pay(env, "iamport", order_id, 1000)
+    for crafted in (f"find/{order_id}", f"../payments/find/{order_id}"):
+        request = registration("iamport", crafted, order_id, 999, merchant.url + "/hook")
+        status, body = seed.call("POST", "/payments/histories", request)
+        assert (status, body["code"]) == (422, "INVALID_PAYMENT_ID")
+    raw = fakes.iamport_api("GET", f"/payments/{uid}").json()["response"]
+    assert (raw["status"], raw["cancel_amount"]) == ("paid", 0)  # nothing was cancelled
