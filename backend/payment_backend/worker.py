@@ -14,7 +14,6 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,13 +24,12 @@ from sqlalchemy.exc import OperationalError
 
 from payment_backend.clock import now
 from payment_backend.extensions import db
+from payment_backend.jobs import HANDLERS, GiveUp, Handler, Retry
 from payment_backend.logs import request_id
 from payment_backend.models import OutboxJob
 from payment_backend.services import idempotency
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[OutboxJob], None]
 
 # Modules whose @job handlers the worker loads; add yours here.
 HANDLER_MODULES = (
@@ -48,8 +46,6 @@ HANDLER_MODULES = (
 SWEEP_EVERY = 60.0
 PURGE_EVERY = 3600.0  # idempotency keys older than 24 h
 
-HANDLERS: dict[str, Handler] = {}
-
 # A claimed job is hidden from other workers this long (WORKER_LEASE_SECONDS overrides), renewed
 # while it runs (on PostgreSQL); a worker that dies mid-job frees it when the lease runs out.
 LEASE = timedelta(minutes=5)
@@ -59,40 +55,6 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 MAX_FAILURES = 10
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class Retry(Exception):
-    """Raised by a handler: not done yet, run again at `at` (its database changes are kept)."""
-
-    def __init__(self, at: datetime, reason: str) -> None:
-        super().__init__(reason)
-        self.at = at
-        self.reason = reason
-
-
-class GiveUp(Exception):
-    """Raised by a handler: never run again (its database changes are kept)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def job(kind: str) -> Callable[[Handler], Handler]:
-    """Register a handler for a job kind: @job("charge_subscription")."""
-
-    def register(handler: Handler) -> Handler:
-        known = HANDLERS.get(kind)
-        if known is not None and _name(known) != _name(handler):  # a reload may re-register
-            raise ValueError(f"{kind!r} is already handled by {_name(known)}")
-        HANDLERS[kind] = handler
-        return handler
-
-    return register
-
-
-def _name(handler: Handler) -> str:
-    return f"{handler.__module__}.{handler.__qualname__}"
 
 
 def load_handlers() -> dict[str, Handler]:

@@ -14,11 +14,12 @@ from flask import Flask
 
 from payment_backend.clock import now
 from payment_backend.extensions import db
+from payment_backend.jobs import GiveUp, Retry, job
 from payment_backend.models import AuditEntry, OutboxJob, Payment, WebhookDelivery
 from payment_backend.services import ledger
 from payment_backend.services.reconciliation import RECHECK_DELAYS, mark_unknown
 from payment_backend.vendors import gateway
-from payment_backend.worker import BACKOFF_BASE, GiveUp, Retry, job, run_due_jobs
+from payment_backend.worker import BACKOFF_BASE, run_due_jobs
 
 CALLS: Counter[str] = Counter()
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from payment_backend.clock import now
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
+from payment_backend.jobs import Retry, job
 from payment_backend.models import Order, OutboxJob, Payment, Product
 from payment_backend.models.orders import LIVE_STATUSES, OPEN_STATUSES, ORDER_STATUS_BY_PAYMENT
 from payment_backend.services import ledger, surplus
@@ -26,7 +27,6 @@ from payment_backend.vendors.base import (
     GatewayUnavailable,
     PaymentNotFound,
 )
-from payment_backend.worker import Retry, job
 
 log = logging.getLogger(__name__)
 

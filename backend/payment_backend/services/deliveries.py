@@ -23,6 +23,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from payment_backend.clock import now
 from payment_backend.crypto import sealer, seed_cipher, sign_webhook
 from payment_backend.extensions import db
+from payment_backend.jobs import GiveUp, Retry, job
 from payment_backend.logs import REQUEST_ID_HEADER, request_id
 from payment_backend.models import DeliveryAttempt, OutboxJob, WebhookDelivery
 from payment_backend.services.ledger import lock
@@ -36,7 +37,6 @@ from payment_backend.services.urls import (
     scrub,
 )
 from payment_backend.transient import note_outside_effect
-from payment_backend.worker import GiveUp, Retry, job
 
 log = logging.getLogger(__name__)
 

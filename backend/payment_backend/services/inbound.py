@@ -16,13 +16,13 @@ from payment_backend.clock import now
 from payment_backend.crypto import sealer
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
+from payment_backend.jobs import Retry, job
 from payment_backend.models import InboundWebhook, Order, OutboxJob, Payment
 from payment_backend.models.payments import new_id
 from payment_backend.services import ledger, subscriptions, surplus
 from payment_backend.services.checkout import settle
 from payment_backend.vendors import gateway
 from payment_backend.vendors.base import GatewayError, GatewayPayment, GatewayUnavailable
-from payment_backend.worker import Retry, job
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from payment_backend.clock import now
 from payment_backend.extensions import db
+from payment_backend.jobs import GiveUp, Retry, job
 from payment_backend.models import AuditEntry, GatewayIntent, Order, OutboxJob, Payment
 from payment_backend.services import ledger
 from payment_backend.vendors import base, gateway
@@ -25,7 +26,6 @@ from payment_backend.vendors.base import (
     PaymentNotFound,
 )
 from payment_backend.vendors.http import TIMEOUT
-from payment_backend.worker import GiveUp, Retry, job
 
 log = logging.getLogger(__name__)
 

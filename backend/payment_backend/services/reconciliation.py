@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from payment_backend.clock import now
 from payment_backend.extensions import db
+from payment_backend.jobs import GiveUp, Retry, job
 from payment_backend.models import OutboxJob, Payment
 from payment_backend.services import intents, ledger
 from payment_backend.vendors import base, gateway
 from payment_backend.vendors.base import GatewayUnavailable, PaymentNotFound
-from payment_backend.worker import GiveUp, Retry, job
 
 log = logging.getLogger(__name__)
 

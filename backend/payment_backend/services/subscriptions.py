@@ -33,6 +33,7 @@ from sqlalchemy import select, update
 from payment_backend.clock import iso, now
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
+from payment_backend.jobs import Retry, job
 from payment_backend.models import (
     ChargeAttempt,
     OutboxJob,
@@ -56,7 +57,6 @@ from payment_backend.vendors.base import (
 )
 from payment_backend.vendors.iamport import customer_card
 from payment_backend.vendors.toss import billing_card
-from payment_backend.worker import Retry, job
 
 log = logging.getLogger(__name__)
 

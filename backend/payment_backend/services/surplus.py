@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from payment_backend.clock import now
 from payment_backend.extensions import db
+from payment_backend.jobs import GiveUp, Retry, job
 from payment_backend.models import Order, OutboxJob, Payment, SurplusPayment
 from payment_backend.models.orders import FOLLOWING_STATUSES
 from payment_backend.services import ledger
 from payment_backend.services.verification import give_back
 from payment_backend.vendors import base, gateway
 from payment_backend.vendors.base import GatewayError, GatewayPayment, GatewayUnavailable
-from payment_backend.worker import GiveUp, Retry, job
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,9 @@ from flask import Flask
 
 from payment_backend.clock import now
 from payment_backend.extensions import db
+from payment_backend.jobs import job
 from payment_backend.models import OutboxJob
-from payment_backend.worker import MAX_FAILURES, claim, job, run_due_jobs
+from payment_backend.worker import MAX_FAILURES, claim, run_due_jobs
 
 LEASE = 0.6  # seconds: WORKER_LEASE_SECONDS for these tests
 SLEEP = 1.0  # each job of the slow kind runs longer than a whole lease

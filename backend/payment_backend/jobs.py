@@ -1,0 +1,94 @@
+"""Jobs: what services ask the worker to do later, in the transactional outbox.
+
+Services `enqueue` a kind of job with its payload, in their own transaction; handlers
+(`payment_backend/handlers/`) are registered per kind with `@job`; `worker.py` claims due jobs
+and runs their handlers. A handler ends normally (done), or raises `Retry` (run again at a time)
+or `GiveUp` (never again); any other exception is a failure the worker backs off from.
+
+This module imports models and the clock only, so that every layer may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from payment_backend.clock import now
+from payment_backend.extensions import db
+from payment_backend.models import OutboxJob
+
+Handler = Callable[[OutboxJob], None]
+
+# kind -> handler; filled by @job when the handler modules are imported (handlers.load()).
+HANDLERS: dict[str, Handler] = {}
+
+
+class Retry(Exception):
+    """Raised by a handler: not done yet, run again at `at` (its database changes are kept)."""
+
+    def __init__(self, at: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.at = at
+        self.reason = reason
+
+
+class GiveUp(Exception):
+    """Raised by a handler: never run again (its database changes are kept)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def job(kind: str) -> Callable[[Handler], Handler]:
+    """Register a handler for a job kind: @job("charge_subscription")."""
+
+    def register(handler: Handler) -> Handler:
+        known = HANDLERS.get(kind)
+        if known is not None and _name(known) != _name(handler):  # a reload may re-register
+            raise ValueError(f"{kind!r} is already handled by {_name(known)}")
+        HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+def _name(handler: Handler) -> str:
+    return f"{handler.__module__}.{handler.__qualname__}"
+
+
+def enqueue(
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    unique_key: str | None = None,
+    due_in: timedelta = timedelta(0),
+    due_at: datetime | None = None,
+    rearm: bool = False,
+    session: Session | None = None,
+) -> OutboxJob:
+    """Add a job to the caller's transaction (the caller commits); returns it.
+
+    unique_key makes this idempotent: if a job with that key exists it is returned as it is, or
+    with rearm it becomes pending again, due at the new time. due_at (app clock) wins over due_in.
+    """
+    session = session or db.session
+    when = due_at if due_at is not None else now() + due_in
+    if unique_key is not None:
+        queued = session.scalars(
+            select(OutboxJob).where(OutboxJob.unique_key == unique_key)
+        ).first()
+        if queued is not None:
+            if rearm:
+                queued.status, queued.due_at, queued.finished_at = "pending", when, None
+                queued.payload = payload
+            return queued
+    queued = OutboxJob(
+        kind=kind, payload=payload, unique_key=unique_key, due_at=when, created_at=now()
+    )
+    session.add(queued)
+    return queued
