@@ -88,7 +88,14 @@ def enqueue(
                 queued.payload = payload
             return queued
     queued = OutboxJob(
-        kind=kind, payload=payload, unique_key=unique_key, due_at=when, created_at=now()
+        kind=kind,
+        payload=payload,
+        unique_key=unique_key,
+        status="pending",
+        due_at=when,
+        attempts=0,
+        failures=0,
+        created_at=now(),
     )
     session.add(queued)
     return queued

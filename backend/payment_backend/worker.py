@@ -9,7 +9,6 @@ one on each worker's own clock would differ between machines.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import threading
@@ -22,29 +21,18 @@ from flask import Flask, current_app
 from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 
+from payment_backend import handlers
 from payment_backend.clock import now
 from payment_backend.extensions import db
-from payment_backend.jobs import HANDLERS, GiveUp, Handler, Retry
+from payment_backend.handlers import chores
+from payment_backend.jobs import HANDLERS, GiveUp, Retry
 from payment_backend.logs import request_id
 from payment_backend.models import OutboxJob
-from payment_backend.services import idempotency
 
 log = logging.getLogger(__name__)
 
-# Modules whose @job handlers the worker loads; add yours here.
-HANDLER_MODULES = (
-    "payment_backend.services.deliveries",
-    "payment_backend.services.reconciliation",
-    "payment_backend.services.checkout",
-    "payment_backend.services.inbound",
-    "payment_backend.services.subscriptions",
-    "payment_backend.services.verification",
-    "payment_backend.services.surplus",
-    "payment_backend.services.intents",
-)
-# How often the worker looks pending orders up at the gateway (browsers that never came back).
-SWEEP_EVERY = 60.0
-PURGE_EVERY = 3600.0  # idempotency keys older than 24 h
+# How often a worker makes sure the recurring chores (handlers.chores) are armed.
+CHORES_CHECK_EVERY = 60.0
 
 # A claimed job is hidden from other workers this long (WORKER_LEASE_SECONDS overrides), renewed
 # while it runs (on PostgreSQL); a worker that dies mid-job frees it when the lease runs out.
@@ -55,13 +43,6 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 MAX_FAILURES = 10
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def load_handlers() -> dict[str, Handler]:
-    """Import the handler modules so their @job decorators run."""
-    for module in HANDLER_MODULES:
-        importlib.import_module(module)
-    return HANDLERS
 
 
 def backoff(failures: int) -> timedelta:
@@ -250,7 +231,7 @@ def _record_failure(job_id: int, exc: Exception) -> None:
 def run_due_jobs(app: Flask, limit: int = 20) -> int:
     """Claim and run up to limit due jobs, one at a time, in a fresh app context; returns how
     many ran."""
-    load_handlers()
+    handlers.load()
     with app.app_context():
         try:
             ran = 0
@@ -262,21 +243,17 @@ def run_due_jobs(app: Flask, limit: int = 20) -> int:
             db.session.remove()
 
 
-def sweep(app: Flask) -> int:
-    """Queue a check_order job for each live order due for a look; returns how many."""
-    from payment_backend.services.checkout import queue_due_looks
-
+def arm_chores(app: Flask) -> None:
+    """Make sure the recurring chores (sweep, purge) are queued; never raises."""
     with app.app_context():
         try:
-            queued = queue_due_looks()
-        except Exception:  # a sweep must never stop the worker
-            log.exception("sweep failed")
-            return 0
+            chores.keep_armed()
+            db.session.commit()
+        except Exception:  # the next check tries again; a chore is never urgent to the second
+            db.session.rollback()
+            log.warning("could not arm the chores", exc_info=True)
         finally:
             db.session.remove()
-    if queued:
-        log.info("sweep queued a look at %d orders", queued)
-    return queued
 
 
 def run_forever(
@@ -286,22 +263,18 @@ def run_forever(
     limit: int,
     stop: threading.Event,
     once: bool = False,
-    chores: bool = True,
+    arm: bool = True,
 ) -> int:
     """Run due jobs until stop is set (or, with once, until none are due); returns the total run.
 
-    chores: this loop also sweeps and purges (one loop of a worker's threads does).
+    arm: this loop also keeps the recurring chores queued (one loop of a worker's threads does).
     """
     total = 0
-    last_sweep = 0.0
-    last_purge = float("-inf")
+    last_armed = float("-inf")
     while not stop.is_set():
-        if chores and not once and time.monotonic() - last_purge >= PURGE_EVERY:
-            last_purge = time.monotonic()
-            idempotency.purge_in(app)  # logs its errors, never raises
-        if chores and not once and time.monotonic() - last_sweep >= SWEEP_EVERY:
-            last_sweep = time.monotonic()
-            sweep(app)
+        if arm and not once and time.monotonic() - last_armed >= CHORES_CHECK_EVERY:
+            last_armed = time.monotonic()
+            arm_chores(app)
         try:
             ran = run_due_jobs(app, limit)
         except Exception:  # the database went away: keep the worker alive and try again
@@ -322,16 +295,14 @@ def run_side_by_side(
 ) -> int:
     """run_forever in several threads, so a slow job (a gateway that hangs) delays only itself.
 
-    Each thread claims its own jobs (one at a time, SKIP LOCKED); the first also sweeps and purges.
+    Each thread claims its own jobs (one at a time, SKIP LOCKED); the first also keeps the chores armed.
     """
     if threads <= 1:
         return run_forever(app, interval=interval, limit=limit, stop=stop)
     totals = [0] * threads
 
     def loop(index: int) -> None:
-        totals[index] = run_forever(
-            app, interval=interval, limit=limit, stop=stop, chores=index == 0
-        )
+        totals[index] = run_forever(app, interval=interval, limit=limit, stop=stop, arm=index == 0)
 
     workers = [
         threading.Thread(target=loop, args=(i,), name=f"worker-{i}", daemon=True)
@@ -373,7 +344,7 @@ def register_commands(app: Flask) -> None:
         # Finish the job in hand on SIGINT/SIGTERM, then exit.
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
         try:
-            kinds = ", ".join(sorted(load_handlers()))
+            kinds = ", ".join(sorted(handlers.load()))
             log.info("worker started: handles %s; polls every %.1f s", kinds, interval)
             if once:
                 total = run_forever(app, interval=interval, limit=limit, stop=stop, once=True)

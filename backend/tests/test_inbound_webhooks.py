@@ -10,7 +10,7 @@ import requests
 from fake_common.window_client import iamport_pay, toss_pay
 from payment_backend.extensions import db
 from payment_backend.models import InboundWebhook, Order, WebhookDelivery
-from payment_backend.services.checkout import sweep_pending_orders
+from payment_backend.services.order_sweep import sweep_pending_orders
 
 
 def wait_for_status(client, order_id: str, status: str, timeout: float = 5.0) -> dict:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from payment_backend.models import Order
-from payment_backend.services.checkout import (
+from payment_backend.services.order_schedule import (
     DEPOSIT_GRACE,
     ORDER_LIFETIME,
-    _schedule_after_payment,
     expiry,
+    schedule_after_payment,
 )
 from payment_backend.vendors import base
 from payment_backend.vendors.base import GatewayPayment
@@ -45,7 +45,7 @@ def test_a_waiting_virtual_account_expires_after_its_due_date(app):
     waiting.expires_at = CREATED + ORDER_LIFETIME  # as create_order set it
     due = CREATED + timedelta(days=3)
     with app.app_context():
-        _schedule_after_payment(waiting, vbank(due))
+        schedule_after_payment(waiting, vbank(due))
     assert expiry(waiting) == due + DEPOSIT_GRACE
 
 
@@ -53,5 +53,5 @@ def test_a_virtual_account_without_a_due_date_is_not_given_up_by_our_clock(app):
     waiting = order("awaiting_deposit")
     waiting.expires_at = CREATED + ORDER_LIFETIME
     with app.app_context():
-        _schedule_after_payment(waiting, vbank(None))
+        schedule_after_payment(waiting, vbank(None))
     assert expiry(waiting) is None  # before: revoked 40 minutes after the order was made

@@ -9,7 +9,7 @@ from payment_backend.errors import ERRORS
 from payment_backend.extensions import db
 from payment_backend.models import Order
 from payment_backend.schemas.checkout import OrderListQuerySchema, OrderListSchema
-from payment_backend.services import checkout
+from payment_backend.services import checkout, order_sweep
 from payment_backend.services.ledger import gateway_data
 from payment_backend.services.orders_view import order_view
 from payment_backend.vendors.base import GatewayError, GatewayUnavailable
@@ -46,7 +46,7 @@ def gateway_view(order_id: str):
     """What the gateway says about the order's payment now (or as last read when unreachable)."""
     order = checkout.get_order(order_id)
     try:
-        gp = checkout.gateway_payment(order)
+        gp = order_sweep.gateway_payment(order)
         return {"vendor": order.vendor, "live": True, "payment": gp.raw if gp else None}
     except (GatewayError, GatewayUnavailable) as exc:
         stored = gateway_data(order.payment) if order.payment else None

@@ -20,7 +20,7 @@ from payment_backend.schemas.checkout import (
     OrderSchema,
     RefundSchema,
 )
-from payment_backend.services import checkout
+from payment_backend.services import checkout, refunds
 from payment_backend.services.idempotency import idempotent
 from payment_backend.services.ledger import once_more_on_conflict
 from payment_backend.services.orders_view import order_view
@@ -115,7 +115,7 @@ def fail(body, order_id: str):
 @idempotent("checkout.refund", authenticate=require_admin)
 def refund(body, order_id: str):
     """Refund all that is left, or a part; never more than is left (409 OVER_REFUND)."""
-    order = checkout.refund_order(
+    order = refunds.refund_order(
         checkout.get_order(order_id), body["amount"], body["reason"], actor="owner"
     )
     return order_view(order)

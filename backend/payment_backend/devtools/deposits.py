@@ -8,7 +8,8 @@ from flask import current_app
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Order
-from payment_backend.services.checkout import settle_from_gateway, unavailable
+from payment_backend.services.checkout import unavailable
+from payment_backend.services.order_sweep import settle_from_gateway
 
 
 def simulate_deposit(order: Order) -> Order:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -14,13 +13,18 @@ from sqlalchemy import select
 from payment_backend.clock import now
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
-from payment_backend.jobs import Retry, job
-from payment_backend.models import Order, OutboxJob, Payment, Product
-from payment_backend.models.orders import LIVE_STATUSES, OPEN_STATUSES, ORDER_STATUS_BY_PAYMENT
+from payment_backend.jobs import enqueue
+from payment_backend.models import Order, Payment, Product
+from payment_backend.models.orders import OPEN_STATUSES, ORDER_STATUS_BY_PAYMENT
 from payment_backend.services import ledger, surplus
 from payment_backend.services.notifications import notify
-from payment_backend.services.verification import cancel_forgery, give_back, verify
-from payment_backend.vendors import VENDORS, base, gateway, valid_payment_id
+from payment_backend.services.order_schedule import (
+    ORDER_LIFETIME,
+    first_check_at,
+    schedule_after_payment,
+)
+from payment_backend.services.verification import cancel_forgery, verify
+from payment_backend.vendors import VENDORS, gateway, valid_payment_id
 from payment_backend.vendors.base import (
     GatewayError,
     GatewayPayment,
@@ -34,6 +38,8 @@ METHODS = ("card", "vbank")
 CHECKOUT_SOURCE = {"schema": "checkout", "table": "orders"}
 MAX_QUANTITY = 100
 
+# A payment the gateway did not answer for is looked up by the worker this much later.
+SETTLE_AFTER_TIMEOUT = timedelta(seconds=30)
 UNAVAILABLE = "The payment gateway is unreachable. Please try again in a moment."
 
 
@@ -176,7 +182,7 @@ def settle(
         previous = order.status
         order.status = ORDER_STATUS_BY_PAYMENT.get(payment.status, order.status)
         order.failure = None
-        _schedule_after_payment(order, gp)
+        schedule_after_payment(order, gp)
         if previous != order.status:
             ledger.audit(
                 f"order.{order.status}", actor=actor, order_id=order.id, payment_id=payment.id
@@ -204,7 +210,7 @@ def _follow(order: Order, gp: GatewayPayment, *, actor: str) -> ApiError | None:
     previous = order.status
     ledger.follow_gateway(payment, gp, actor=actor)  # the order follows (ledger.sync_order)
     if previous != order.status:
-        _schedule_after_payment(order, gp)
+        schedule_after_payment(order, gp)
     if order.status == "rejected":
         return ApiError(409, order.failure["code"], order.failure["message"], **_detail(order))
     if order.status in ("expired", "cancelled") and surplus.holds_money(gp):
@@ -353,264 +359,8 @@ def _mismatch(order_id: str, payment_order_id: str | None) -> ApiError:
 
 def _queue_settle(order_id: str) -> None:
     """Look the order up at the gateway later (the sweep's job for one order)."""
-    db.session.add(
-        OutboxJob(
-            kind="settle_order",
-            payload={"order_id": order_id},
-            due_at=now() + timedelta(seconds=30),
-            created_at=now(),
-        )
-    )
+    enqueue("settle_order", {"order_id": order_id}, due_in=SETTLE_AFTER_TIMEOUT)
     db.session.commit()
-
-
-# -- the sweep: every live order looked up at the gateway, fairly, until it settles or expires ---
-
-# An unpaid order (card window, or a virtual account not issued yet) expires this long after it
-# was created: the gateways' 30-minute payment window plus a grace.
-ORDER_LIFETIME = timedelta(minutes=40)
-# A virtual account is given up this long after its due date (a deposit in flight may land).
-DEPOSIT_GRACE = timedelta(hours=1)
-# Delay before the n-th look at a live order (the last repeats).
-CHECK_DELAYS = (
-    timedelta(minutes=2),
-    timedelta(minutes=2),
-    timedelta(minutes=4),
-    timedelta(minutes=8),
-    timedelta(minutes=15),
-    timedelta(hours=1),
-    timedelta(hours=6),
-)
-# Orders looked up per pass of the sweep (the worker sweeps once a minute): a bound on the
-# gateway calls it makes, however many carts were abandoned.
-SWEEP_BATCH = 30
-
-
-@dataclass
-class SweepResult:
-    """What one pass of the sweep did."""
-
-    looked: int = 0
-    changed: int = 0
-    expired: int = 0
-    errors: int = 0
-
-
-def first_check_at(order: Order) -> datetime:
-    """When a new order is first looked up by the sweep."""
-    return order.created_at + CHECK_DELAYS[0]
-
-
-def expiry(order: Order) -> datetime | None:
-    """When an order that is still unpaid is given up (None: not before the gateway says so)."""
-    if order.expires_at is not None:
-        return order.expires_at
-    if order.status == "awaiting_deposit":
-        # An order from before expires_at existed: its account's due date, as last read.
-        due = (ledger.last_read(order.payment).vbank or {}).get("due") if order.payment else None
-        return due + DEPOSIT_GRACE if due else None
-    return order.created_at + ORDER_LIFETIME
-
-
-def _schedule_after_payment(order: Order, gp: GatewayPayment) -> None:
-    """A paid order needs no more looks; one awaiting a deposit is looked at until its due date."""
-    if order.status == "awaiting_deposit":
-        due = (gp.vbank or {}).get("due")
-        # No due date from the gateway: never revoked by our clock, only by the gateway's.
-        order.expires_at = due + DEPOSIT_GRACE if due else None
-        order.next_check_at = now() + CHECK_DELAYS[-1]
-    elif order.status not in LIVE_STATUSES:
-        order.next_check_at = None
-
-
-def _reschedule(order: Order) -> None:
-    """Push the order's next look back, or stop looking once it has settled."""
-    if order.status not in LIVE_STATUSES:
-        order.next_check_at = None
-        return
-    order.checks = (order.checks or 0) + 1
-    at = now() + CHECK_DELAYS[min(order.checks, len(CHECK_DELAYS) - 1)]
-    deadline = expiry(order)
-    order.next_check_at = min(at, deadline) if deadline and deadline > now() else at
-
-
-def gateway_payment(order: Order) -> GatewayPayment | None:
-    """The order's payment as the gateway has it now: by its payment id, else by the order id."""
-    client = gateway(order.vendor)
-    if order.payment:
-        return client.get_payment(order.payment.vendor_payment_id)
-    return client.find_by_order(order.id)
-
-
-def _in_settling_order(order: Order, found: list[GatewayPayment]) -> list[GatewayPayment]:
-    """The order's own payment first, then paid ones, then virtual accounts, then the rest."""
-    recorded = order.payment.vendor_payment_id if order.payment else None
-    rank = {base.PAID: 1, base.AWAITING_DEPOSIT: 2}
-    return sorted(
-        found,
-        key=lambda gp: (gp.payment_id != recorded, rank.get(gp.status, 3), gp.paid_at is None),
-    )
-
-
-def settle_from_gateway(order_id: str, *, actor: str) -> str:
-    """Look an order up at the gateway by its order id and settle every payment made for it."""
-    order = db.session.get(Order, order_id)
-    if order is None:
-        return "unknown order"
-    client = gateway(order.vendor)
-    found = client.find_all_by_order(order.id)
-    if order.payment and all(gp.payment_id != order.payment.vendor_payment_id for gp in found):
-        found.append(client.get_payment(order.payment.vendor_payment_id))
-    for gp in _in_settling_order(order, found):
-        if (
-            order.vendor == "toss"
-            and gp.raw.get("status") == "IN_PROGRESS"
-            and order.payment is None
-            and order.status in OPEN_STATUSES
-        ):
-            # The buyer authenticated but never came back: confirm with the server's amount.
-            try:
-                gp = client.confirm(gp.payment_id, order.id, order.amount, order.currency)
-            except GatewayError as exc:
-                log.info("sweep: confirm of %s refused: %s", gp.payment_id, exc.code)
-                continue
-        order = ledger.lock(Order, order_id)
-        settle(order, gp, reported=None, actor=actor)
-        db.session.commit()
-    return db.session.get(Order, order_id).status
-
-
-def _expire(order_id: str, *, actor: str) -> bool:
-    """Give up an order whose time has passed; a waiting virtual account is revoked first."""
-    order = ledger.lock(Order, order_id)
-    if order is None or order.status not in LIVE_STATUSES:
-        return False
-    if order.status == "awaiting_deposit":
-        payment = ledger.lock(Payment, order.payment.id)
-        gp = gateway(order.vendor).get_payment(payment.vendor_payment_id)
-        if gp.status == base.AWAITING_DEPOSIT:
-            gp = give_back(
-                gp,
-                reason="The virtual account was not deposited in time",
-                key=f"expire-{gp.payment_id}",
-                kind="expire",
-            )
-        ledger.follow_gateway(payment, gp)
-        if payment.status not in ("cancelled", "failed"):
-            db.session.rollback()
-            return False  # the deposit came after all: settle it on the next look
-    order.status = "expired"
-    order.next_check_at = None
-    order.failure = {"code": "ORDER_EXPIRED", "message": "The order was not paid in time."}
-    ledger.audit("order.expired", actor=actor, order_id=order.id)
-    db.session.commit()
-    return True
-
-
-def check_order(order_id: str, *, actor: str = "sweep") -> tuple[str, str]:
-    """One look at a live order: settle what the gateway has, expire it when its time is up,
-    and schedule the next look. Returns (status before, status after)."""
-    order = db.session.get(Order, order_id)
-    if order is None:
-        return "unknown", "unknown"
-    before = order.status
-    if before not in LIVE_STATUSES:  # settled since the look was queued
-        order.next_check_at = None
-        db.session.commit()
-        return before, before
-    settle_from_gateway(order_id, actor=actor)
-    order = db.session.get(Order, order_id)
-    deadline = expiry(order)
-    if order.status in LIVE_STATUSES and deadline is not None and now() >= deadline:
-        _expire(order_id, actor=actor)
-    order = ledger.lock(Order, order_id)
-    _reschedule(order)
-    after = order.status
-    db.session.commit()
-    return before, after
-
-
-def look(order_id: str, *, actor: str = "sweep") -> tuple[str, str] | None:
-    """check_order that never raises: on an error the order's next look is pushed back.
-
-    Returns (status before, status after), or None when the look failed.
-    """
-    try:
-        return check_order(order_id, actor=actor)
-    except Exception as exc:  # one order's trouble never stops the others
-        db.session.rollback()
-        if isinstance(exc, GatewayUnavailable):
-            log.warning("look at %s: gateway unavailable: %s", order_id, exc)
-        else:
-            log.exception("look at %s failed", order_id)
-        order = ledger.lock(Order, order_id)
-        if order is not None:
-            _reschedule(order)
-        db.session.commit()
-        return None
-
-
-def _due_orders(limit: int) -> list[str]:
-    return list(
-        db.session.scalars(
-            select(Order.id)
-            .where(Order.status.in_(LIVE_STATUSES), Order.next_check_at <= now())
-            .order_by(Order.next_check_at, Order.id)
-            .limit(limit)
-        )
-    )
-
-
-def sweep_pending_orders(limit: int = SWEEP_BATCH) -> SweepResult:
-    """Look up the live orders whose next look is due, now, oldest-due first, at most limit."""
-    result = SweepResult()
-    for order_id in _due_orders(limit):
-        result.looked += 1
-        outcome = look(order_id)
-        if outcome is None:
-            result.errors += 1
-            continue
-        before, after = outcome
-        result.changed += before != after
-        result.expired += after == "expired"
-    return result
-
-
-# While a look is queued, the order is not queued again for this long.
-QUEUED_LOOK = timedelta(minutes=10)
-
-
-def queue_due_looks(limit: int = SWEEP_BATCH) -> int:
-    """The worker's sweep: one check_order job per live order due for a look, at most limit.
-
-    No gateway call happens here, so a slow gateway delays only the looks themselves, and the
-    worker's other jobs (deliveries, refunds) run beside them.
-    """
-    queued = 0
-    for order_id in _due_orders(limit):
-        order = ledger.lock(Order, order_id)
-        if order is None or order.next_check_at is None or order.next_check_at > now():
-            db.session.rollback()
-            continue  # another worker queued it meanwhile
-        order.next_check_at = now() + QUEUED_LOOK
-        db.session.add(
-            OutboxJob(
-                kind="check_order",
-                payload={"order_id": order_id},
-                due_at=now(),
-                created_at=now(),
-            )
-        )
-        db.session.commit()
-        queued += 1
-    return queued
-
-
-@job("check_order")
-def check_order_job(outbox_job: OutboxJob) -> None:
-    """One look at a live order (queued by the sweep); its next look is scheduled either way."""
-    outcome = look(outbox_job.payload["order_id"])
-    log.info("check_order %s: %s", outbox_job.payload["order_id"], outcome or "failed")
 
 
 def report_failure(order_id: str, code: str, message: str) -> Order:
@@ -622,25 +372,3 @@ def report_failure(order_id: str, code: str, message: str) -> Order:
         ledger.audit("order.failed", actor="browser", order_id=order.id, code=code)
     db.session.commit()
     return order
-
-
-def refund_order(order: Order, amount: int | None, reason: str, *, actor: str) -> Order:
-    """Refund part or all of an order's payment; the order follows the payment's status."""
-    from payment_backend.services.refunds import refund
-
-    if order.payment is None or order.status not in ("paid", "partially_refunded"):
-        raise ApiError(
-            409, "NOT_REFUNDABLE", f"Order {order.id} is {order.status}; nothing to refund."
-        )
-    refund(order.payment, amount, reason, actor=actor)  # the order follows its payment
-    return db.session.get(Order, order.id)
-
-
-@job("settle_order")
-def settle_order_job(outbox_job: OutboxJob) -> None:
-    """Look an order up at the gateway after a timeout (retried while the gateway is down)."""
-    try:
-        result = settle_from_gateway(outbox_job.payload["order_id"], actor="job")
-    except GatewayUnavailable as exc:
-        raise Retry(now() + timedelta(minutes=1), f"gateway unavailable: {exc}") from exc
-    log.info("settle_order %s: %s", outbox_job.payload["order_id"], result)

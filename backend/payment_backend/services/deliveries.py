@@ -23,9 +23,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from payment_backend.clock import now
 from payment_backend.crypto import sealer, seed_cipher, sign_webhook
 from payment_backend.extensions import db
-from payment_backend.jobs import GiveUp, Retry, job
 from payment_backend.logs import REQUEST_ID_HEADER, request_id
-from payment_backend.models import DeliveryAttempt, OutboxJob, WebhookDelivery
+from payment_backend.models import DeliveryAttempt, WebhookDelivery
 from payment_backend.services.ledger import lock
 from payment_backend.services.urls import (
     UrlPolicy,
@@ -189,30 +188,6 @@ def _start_attempt(delivery: WebhookDelivery) -> DeliveryAttempt:
     delivery.attempt_count = WebhookDelivery.attempt_count + 1
     db.session.commit()
     return attempt
-
-
-@job("deliver_webhook")
-def deliver_webhook(outbox_job: OutboxJob) -> None:
-    """The worker's job: one automatic attempt; reschedules itself on the retry schedule."""
-    delivery = db.session.get(WebhookDelivery, outbox_job.payload["delivery_id"])
-    if delivery is None or delivery.status != "pending":
-        return  # deleted, or delivered by a replay meanwhile
-    result = deliver(delivery)
-    delivery = lock(WebhookDelivery, delivery.id)
-    if delivery.status == "delivered":
-        return
-    if result.ok:
-        delivery.status = "delivered"
-        delivery.next_attempt_at = None
-        return
-    # The job's attempts count the automatic tries only; replays do not move the schedule.
-    when = None if result.permanent else retry_at(outbox_job.attempts, now())
-    if when is None:
-        delivery.status = "failed"
-        delivery.next_attempt_at = None
-        raise GiveUp(f"gave up after {outbox_job.attempts} attempts: {result.describe()}")
-    delivery.next_attempt_at = when
-    raise Retry(when, result.describe())
 
 
 def replay(delivery_id: str) -> tuple[WebhookDelivery, AttemptResult] | None:

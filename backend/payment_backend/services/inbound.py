@@ -16,7 +16,7 @@ from payment_backend.clock import now
 from payment_backend.crypto import sealer
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
-from payment_backend.jobs import Retry, job
+from payment_backend.jobs import Retry, enqueue
 from payment_backend.models import InboundWebhook, Order, OutboxJob, Payment
 from payment_backend.models.payments import new_id
 from payment_backend.services import ledger, subscriptions, surplus
@@ -60,14 +60,11 @@ def store(vendor: str, body: dict[str, Any], headers: dict[str, str]) -> str | N
             received_at=now(),
         )
     )
-    db.session.add(
-        OutboxJob(
-            kind="process_webhook",
-            payload={"inbound_webhook_id": hook_id},
-            unique_key=_job_key(hook_id),
-            due_at=now() + PROCESS_GRACE,
-            created_at=now(),
-        )
+    enqueue(
+        "process_webhook",
+        {"inbound_webhook_id": hook_id},
+        unique_key=_job_key(hook_id),
+        due_in=PROCESS_GRACE,
     )
     try:
         db.session.commit()
@@ -197,12 +194,3 @@ def _finish(hook: InboundWebhook, result: str) -> str:
     db.session.commit()
     log.info("inbound %s webhook %s: %s", hook.vendor, hook.id, result)
     return result
-
-
-@job("process_webhook")
-def process_webhook_job(outbox_job: OutboxJob) -> None:
-    """Process a stored webhook the request that stored it did not finish (or could not)."""
-    hook = db.session.get(InboundWebhook, outbox_job.payload["inbound_webhook_id"])
-    if hook is None or hook.processed_at is not None:
-        return
-    process(hook.id, sealer().unseal(hook.sealed_body), in_job=True)

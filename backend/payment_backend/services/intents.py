@@ -15,15 +15,14 @@ from sqlalchemy.orm import Session
 
 from payment_backend.clock import now
 from payment_backend.extensions import db
-from payment_backend.jobs import GiveUp, Retry, job
-from payment_backend.models import AuditEntry, GatewayIntent, Order, OutboxJob, Payment
+from payment_backend.jobs import enqueue
+from payment_backend.models import AuditEntry, GatewayIntent, Order, Payment
 from payment_backend.services import ledger
 from payment_backend.vendors import base, gateway
 from payment_backend.vendors.base import (
     GatewayError,
     GatewayPayment,
     GatewayUnavailable,
-    PaymentNotFound,
 )
 from payment_backend.vendors.http import TIMEOUT
 
@@ -100,14 +99,12 @@ def begin(
     with _own_transaction() as session:
         session.add(intent)
         session.flush()
-        session.add(
-            OutboxJob(
-                kind="resolve_intent",
-                payload={"intent_id": intent.id},
-                unique_key=f"intent:{intent.id}",
-                due_at=now() + RESOLVE_AFTER,
-                created_at=now(),
-            )
+        enqueue(
+            "resolve_intent",
+            {"intent_id": intent.id},
+            unique_key=f"intent:{intent.id}",
+            due_in=RESOLVE_AFTER,
+            session=session,
         )
         return intent.id
 
@@ -383,26 +380,3 @@ def settle_payment(
         still_open += intent.open
     payment.outcome_unknown = still_open > 0
     return payment, still_open
-
-
-@job("resolve_intent")
-def resolve_intent(outbox_job: OutboxJob) -> None:
-    """Look at an intent its caller did not close: record what the gateway shows, or look again."""
-    intent = db.session.get(GatewayIntent, outbox_job.payload["intent_id"])
-    if intent is None or not intent.open:
-        return
-    if intent.status == "pending" and now() - intent.created_at < IN_FLIGHT:
-        raise Retry(intent.created_at + IN_FLIGHT, "its caller may still wait for the answer")
-    try:
-        gp = gateway(intent.vendor).get_payment(intent.vendor_payment_id)
-    except GatewayUnavailable as exc:
-        raise Retry(now() + recheck_after(intent.looks), f"gateway unreachable: {exc}") from exc
-    except PaymentNotFound as exc:
-        raise GiveUp(f"the gateway has no payment {intent.vendor_payment_id}") from exc
-    if intent.payment_id and db.session.get(Payment, intent.payment_id) is not None:
-        settle_payment(intent.payment_id, gp, actor="worker")
-        intent = db.session.get(GatewayIntent, intent.id)
-    else:
-        resolve(intent, gp, actor="worker")
-    if intent.open:
-        raise Retry(now() + recheck_after(intent.looks), "the gateway does not explain it yet")

@@ -7,8 +7,9 @@ from typing import Any
 from payment_backend.clock import now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
+from payment_backend.jobs import enqueue
 from payment_backend.logs import request_id
-from payment_backend.models import OutboxJob, Payment, WebhookDelivery
+from payment_backend.models import Payment, WebhookDelivery
 from payment_backend.models.payments import new_id
 
 
@@ -59,13 +60,6 @@ def notify_event(
         created_at=now(),
     )
     db.session.add(delivery)
-    db.session.add(
-        OutboxJob(
-            kind="deliver_webhook",
-            # The worker restores the request id, so logs and the webhook carry it on.
-            payload={"delivery_id": delivery_id, "request_id": request_id.get()},
-            due_at=now(),
-            created_at=now(),
-        )
-    )
+    # The worker restores the request id, so logs and the webhook carry it on.
+    enqueue("deliver_webhook", {"delivery_id": delivery_id, "request_id": request_id.get()})
     return delivery

@@ -368,3 +368,13 @@ def _refused(
     db.session.commit()
     log.info("gateway refused a refund of %s on %s: %s", amount, locked.id, error.message)
     return False
+
+
+def refund_order(order: Order, amount: int | None, reason: str, *, actor: str) -> Order:
+    """Refund part or all of an order's payment; the order follows the payment's status."""
+    if order.payment is None or order.status not in ("paid", "partially_refunded"):
+        raise ApiError(
+            409, "NOT_REFUNDABLE", f"Order {order.id} is {order.status}; nothing to refund."
+        )
+    refund(order.payment, amount, reason, actor=actor)  # the order follows its payment
+    return db.session.get(Order, order.id)

@@ -33,7 +33,7 @@ from sqlalchemy import select, update
 from payment_backend.clock import iso, now
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
-from payment_backend.jobs import Retry, job
+from payment_backend.jobs import enqueue
 from payment_backend.models import (
     ChargeAttempt,
     OutboxJob,
@@ -821,20 +821,13 @@ def _job_key(sub: Subscription, period: int) -> str:
 
 def _arm(sub: Subscription, period: int, due_at: datetime) -> None:
     """Queue (or re-arm) the one charge job of a period, in this transaction."""
-    unique_key = _job_key(sub, period)
-    queued = db.session.scalars(select(OutboxJob).where(OutboxJob.unique_key == unique_key)).first()
-    if queued is None:
-        db.session.add(
-            OutboxJob(
-                kind="charge_subscription",
-                payload={"subscription_id": sub.id, "period": period},
-                unique_key=unique_key,
-                due_at=due_at,
-                created_at=now(),
-            )
-        )
-    else:
-        queued.status, queued.due_at, queued.finished_at = "pending", due_at, None
+    enqueue(
+        "charge_subscription",
+        {"subscription_id": sub.id, "period": period},
+        unique_key=_job_key(sub, period),
+        due_at=due_at,
+        rearm=True,
+    )
 
 
 def _disarm(sub: Subscription, period: int) -> None:
@@ -956,24 +949,6 @@ def _next_look(sub: Subscription, charge: SubscriptionCharge) -> datetime | None
     if sub.vendor == "iamport" and charge.attempts == 0 and charge.scheduled_with:
         return charge.due_at + SCHEDULE_GRACE
     return charge.due_at
-
-
-@job("charge_subscription")
-def charge_subscription_job(outbox_job: OutboxJob) -> None:
-    """Get one period of one subscription paid (idempotent per subscription and period)."""
-    payload = outbox_job.payload
-    try:
-        again_at = ensure_charged(
-            payload["subscription_id"], int(payload["period"]), actor="worker"
-        )
-    except GatewayUnavailable as exc:
-        db.session.rollback()
-        raise Retry(now() + UNAVAILABLE_RETRY, f"gateway unavailable: {exc}") from exc
-    except ApiError as exc:  # the subscription is gone
-        log.warning("charge_subscription %s: %s", payload, exc.message)
-        return
-    if again_at is not None:
-        raise Retry(again_at, "period not paid yet")
 
 
 # -- cancel and card replacement ----------------------------------------------------------------

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
 
 from sqlalchemy import select
 
-from payment_backend.clock import now
 from payment_backend.extensions import db
-from payment_backend.jobs import GiveUp, Retry, job
-from payment_backend.models import Order, OutboxJob, Payment, SurplusPayment
+from payment_backend.jobs import enqueue
+from payment_backend.models import Order, Payment, SurplusPayment
 from payment_backend.models.orders import FOLLOWING_STATUSES
 from payment_backend.services import ledger
-from payment_backend.services.verification import give_back
-from payment_backend.vendors import base, gateway
-from payment_backend.vendors.base import GatewayError, GatewayPayment, GatewayUnavailable
+from payment_backend.vendors import base
+from payment_backend.vendors.base import GatewayPayment
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +61,10 @@ def record(gp: GatewayPayment, *, order_id: str, reason: str, actor: str) -> Sur
         status="refunding",
     )
     db.session.add(row)
-    db.session.add(
-        OutboxJob(
-            kind="refund_surplus",
-            payload={"vendor": gp.vendor, "payment_id": gp.payment_id},
-            unique_key=f"surplus:{gp.vendor}:{gp.payment_id}",
-            due_at=now(),
-            created_at=now(),
-        )
+    enqueue(
+        "refund_surplus",
+        {"vendor": gp.vendor, "payment_id": gp.payment_id},
+        unique_key=f"surplus:{gp.vendor}:{gp.payment_id}",
     )
     ledger.audit(
         "payment.surplus",
@@ -92,7 +85,7 @@ def record(gp: GatewayPayment, *, order_id: str, reason: str, actor: str) -> Sur
     return row
 
 
-def _counted_by_order(row: SurplusPayment) -> bool:
+def counted_by_order(row: SurplusPayment) -> bool:
     """Whether the row's payment is the one its order counts as paid (never to be refunded)."""
     order = db.session.get(Order, row.order_id)
     return (
@@ -103,52 +96,7 @@ def _counted_by_order(row: SurplusPayment) -> bool:
     )
 
 
-@job("refund_surplus")
-def refund_surplus_job(outbox_job: OutboxJob) -> None:
-    """Re-read a surplus payment and cancel whatever it still holds."""
-    payload = outbox_job.payload
-    row = db.session.scalars(
-        select(SurplusPayment).where(
-            SurplusPayment.vendor == payload["vendor"],
-            SurplusPayment.vendor_payment_id == payload["payment_id"],
-        )
-    ).one()
-    if _counted_by_order(row):
-        row.status = "refund_failed"
-        raise GiveUp("the order counts this payment as paid; not refunded")
-    client = gateway(row.vendor)
-    try:
-        gp = client.get_payment(row.vendor_payment_id)
-        if gp.order_id != row.order_id:
-            raise GiveUp(f"the payment belongs to {gp.order_id!r}, not {row.order_id!r}")
-        if holds_money(gp):
-            gp = give_back(gp, reason=REFUND_REASON, key=f"surplus-{gp.payment_id}", kind="surplus")
-    except GatewayUnavailable as exc:
-        raise Retry(now() + timedelta(minutes=1), f"gateway unavailable: {exc}") from exc
-    except GatewayError as exc:
-        row.status = "needs_refund_account" if exc.code in NEEDS_ACCOUNT else "refund_failed"
-        row.detail = {"gateway_code": exc.code, "message": exc.message[:500]}
-        ledger.audit(
-            f"payment.surplus_{row.status}",
-            actor="worker",
-            vendor_payment_id=row.vendor_payment_id,
-            gateway_code=exc.code,
-        )
-        raise GiveUp(f"the gateway refused to refund surplus payment: {exc.message}") from exc
-    row.refunded = gp.cancelled
-    row.status = "refunded"
-    _follow_recorded(row, gp)
-    ledger.audit(
-        "payment.surplus_refunded",
-        actor="worker",
-        order_id=row.order_id if is_checkout_order_id(row.order_id) else None,
-        vendor_payment_id=row.vendor_payment_id,
-        refunded=gp.cancelled,
-    )
-    log.info("surplus payment %s refunded (%d)", row.vendor_payment_id, gp.cancelled)
-
-
-def _follow_recorded(row: SurplusPayment, gp: GatewayPayment) -> None:
+def follow_recorded(row: SurplusPayment, gp: GatewayPayment) -> None:
     """If a record of ours names the payment (an expired order's late deposit), keep it in step."""
     payment = db.session.scalars(
         select(Payment).where(

@@ -7,17 +7,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
-from payment_backend.clock import now
-from payment_backend.extensions import db
-from payment_backend.jobs import GiveUp, Retry, job
-from payment_backend.models import OutboxJob
+from payment_backend.jobs import enqueue
+from payment_backend.services import intents
 from payment_backend.vendors import base, gateway
 from payment_backend.vendors.base import GatewayError, GatewayPayment, GatewayUnavailable
 
 log = logging.getLogger(__name__)
 
+# A forged payment whose cancel failed is cancelled again by the worker this much later.
+CANCEL_RETRY_AFTER = timedelta(seconds=30)
 FORGERY_CANCEL_REASON = "Payment did not match the order; cancelled automatically"
 
 
@@ -85,8 +83,6 @@ def give_back(
     in between (iamport checksum, Toss refundableAmount). An intent is committed before the
     call (services.intents): if the caller dies before recording the answer, the worker does.
     """
-    from payment_backend.services import intents
-
     client = gateway(gp.vendor)
     revoke = gp.status == base.AWAITING_DEPOSIT
     intent_id = intents.begin(
@@ -147,35 +143,9 @@ def cancel_forgery(
 
 def _queue_cancel(gp: GatewayPayment, reason: str) -> None:
     """Leave the cancel to the worker, in the caller's transaction (the caller commits)."""
-    key = f"forgery:{gp.vendor}:{gp.payment_id}"
-    if db.session.scalars(select(OutboxJob).where(OutboxJob.unique_key == key)).first():
-        return
-    db.session.add(
-        OutboxJob(
-            kind="cancel_forgery",
-            payload={"vendor": gp.vendor, "payment_id": gp.payment_id, "reason": reason},
-            unique_key=key,
-            due_at=now() + timedelta(seconds=30),
-            created_at=now(),
-        )
-    )
-
-
-@job("cancel_forgery")
-def cancel_forgery_job(outbox_job: OutboxJob) -> None:
-    """Cancel a forged payment whose first cancel failed, then bring our records in step."""
-    from payment_backend.services.inbound import apply
-
-    payload = outbox_job.payload
-    client = gateway(payload["vendor"])
-    try:
-        gp = client.get_payment(payload["payment_id"])
-        if gp.remaining > 0 and gp.status in (base.PAID, base.AWAITING_DEPOSIT):
-            gp = give_back(gp, reason=payload["reason"], key=f"forgery-{gp.payment_id}")
-    except GatewayUnavailable as exc:
-        raise Retry(now() + timedelta(minutes=1), f"gateway unavailable: {exc}") from exc
-    except GatewayError as exc:
-        raise GiveUp(f"the gateway refused to cancel forged payment: {exc.message}") from exc
-    log.info(
-        "forged payment %s cancelled: %s", gp.payment_id, apply(gp, actor="job:cancel_forgery")
+    enqueue(
+        "cancel_forgery",
+        {"vendor": gp.vendor, "payment_id": gp.payment_id, "reason": reason},
+        unique_key=f"forgery:{gp.vendor}:{gp.payment_id}",
+        due_in=CANCEL_RETRY_AFTER,
     )

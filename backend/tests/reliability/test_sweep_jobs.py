@@ -18,8 +18,16 @@ from sqlalchemy import select, update
 from fake_common.window_client import iamport_pay
 from payment_backend.clock import now
 from payment_backend.extensions import db
+from payment_backend.handlers import chores
 from payment_backend.models import Order, OutboxJob, WebhookDelivery
-from payment_backend.worker import run_due_jobs, run_side_by_side, sweep
+from payment_backend.services.order_sweep import queue_due_looks
+from payment_backend.worker import arm_chores, run_due_jobs, run_side_by_side
+
+
+def sweep(app) -> int:
+    """One pass of the sweep, as its chore runs it; returns how many looks it queued."""
+    with app.app_context():
+        return queue_due_looks()
 
 
 def new_order(client) -> dict:
@@ -160,4 +168,46 @@ def test_a_slow_gateway_look_does_not_hold_up_a_merchant_notification(
         stop.set()
         runner.join(timeout=15)
         clear_faults(fakes)
+        clock.reset()
+
+
+def test_the_sweep_is_a_job_that_re_arms_itself(worker_app, fakes):
+    client = worker_app.test_client()
+    order = new_order(client)
+    clock = worker_app.extensions["clock"]
+    key = chores.key("sweep_orders")
+    try:
+        arm_chores(worker_app)
+        arm_chores(worker_app)  # idempotent: one row per chore
+        with worker_app.app_context():
+            rows = db.session.scalars(select(OutboxJob).where(OutboxJob.unique_key == key)).all()
+            assert len(rows) == 1 and rows[0].status == "pending"
+        clock.advance(180)  # the order is due for its first look
+        while run_due_jobs(worker_app):
+            pass
+        with worker_app.app_context():
+            chore = db.session.scalars(select(OutboxJob).where(OutboxJob.unique_key == key)).one()
+            assert chore.status == "pending"
+            assert now() < chore.due_at <= now() + chores.CHORES["sweep_orders"]
+            looks = [
+                j
+                for j in db.session.scalars(
+                    select(OutboxJob).where(OutboxJob.kind == "check_order")
+                )
+                if j.payload["order_id"] == order["order_id"]
+            ]
+            assert looks and all(j.status == "done" for j in looks)
+            ran = chore.attempts
+        clock.advance(61)
+        run_due_jobs(worker_app)
+        with worker_app.app_context():
+            chore = db.session.scalars(select(OutboxJob).where(OutboxJob.unique_key == key)).one()
+            assert chore.attempts == ran + 1 and chore.status == "pending"
+        # The test clock moved back: the next worker check brings the chore forward again.
+        clock.reset()
+        arm_chores(worker_app)
+        with worker_app.app_context():
+            chore = db.session.scalars(select(OutboxJob).where(OutboxJob.unique_key == key)).one()
+            assert chore.due_at <= now() + chores.CHORES["sweep_orders"]
+    finally:
         clock.reset()

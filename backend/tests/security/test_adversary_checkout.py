@@ -17,7 +17,7 @@ from fake_common.window_client import iamport_pay, toss_pay
 from payment_backend.clock import now
 from payment_backend.extensions import db
 from payment_backend.models import Order
-from payment_backend.services.checkout import sweep_pending_orders
+from payment_backend.services.order_sweep import sweep_pending_orders
 from payment_backend.worker import run_due_jobs
 
 

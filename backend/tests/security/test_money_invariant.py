@@ -32,7 +32,7 @@ from hypothesis.stateful import (
 from fake_common.window_client import iamport_pay, toss_pay
 from payment_backend.extensions import db
 from payment_backend.models import Order, SurplusPayment
-from payment_backend.services.checkout import sweep_pending_orders
+from payment_backend.services.order_sweep import sweep_pending_orders
 from payment_backend.worker import run_due_jobs
 
 # Bounded for CI (a few hundred steps per database); MONEY_INVARIANT_EXAMPLES=500 for a long hunt.
