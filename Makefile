@@ -61,9 +61,12 @@ test-e2e: install frontend browser
 bench: $(STAMPS)/python
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# ruff, the layers (import-linter, pyproject [tool.importlinter]), module and function sizes, ESLint.
 lint: $(STAMPS)/python $(STAMPS)/npm
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd backend && ../$(BIN)/lint-imports --config ../pyproject.toml --no-cache
+	$(BIN)/python scripts/check_sizes.py
 	cd frontend && npm run lint
 
 format: $(STAMPS)/python

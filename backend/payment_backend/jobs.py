@@ -23,6 +23,9 @@ from payment_backend.models import OutboxJob
 
 Handler = Callable[[OutboxJob], None]
 
+# A job that found the gateway unreachable runs again after this long.
+GATEWAY_RETRY = timedelta(minutes=1)
+
 # kind -> handler; filled by @job when the handler modules are imported (handlers.load()).
 HANDLERS: dict[str, Handler] = {}
 
@@ -79,9 +82,7 @@ def enqueue(
     session = session or db.session
     when = due_at if due_at is not None else now() + due_in
     if unique_key is not None:
-        queued = session.scalars(
-            select(OutboxJob).where(OutboxJob.unique_key == unique_key)
-        ).first()
+        queued = _queued(session, unique_key)
         if queued is not None:
             if rearm:
                 queued.status, queued.due_at, queued.finished_at = "pending", when, None
@@ -99,3 +100,14 @@ def enqueue(
     )
     session.add(queued)
     return queued
+
+
+def _queued(session: Session, unique_key: str) -> OutboxJob | None:
+    """The job with that key, added in this transaction or stored."""
+    for added in session.new:
+        if isinstance(added, OutboxJob) and added.unique_key == unique_key:
+            return added
+    # No autoflush: the caller's other pending rows (e.g. a duplicate) fail at its commit, as
+    # the caller expects, not here.
+    with session.no_autoflush:
+        return session.scalars(select(OutboxJob).where(OutboxJob.unique_key == unique_key)).first()

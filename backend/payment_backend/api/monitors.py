@@ -164,12 +164,10 @@ def health():
 @blp.doc(security=ADMIN_SECURITY)
 def system():
     """Version, commit, start time and runtime of this process (owner only outside local mode)."""
-    from payment_backend import __version__
-
     require_admin()
     state = current_app.extensions["monitors"]
     return {
-        "version": __version__,
+        "version": current_app.config["API_VERSION"],
         "commit": state["commit"],
         "started_at": state["started_at"],
         "python": platform.python_version(),

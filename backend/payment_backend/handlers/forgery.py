@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from payment_backend.clock import now
-from payment_backend.jobs import GiveUp, Retry, job
+from payment_backend.jobs import GATEWAY_RETRY, GiveUp, Retry, job
 from payment_backend.models import OutboxJob
 from payment_backend.services.inbound import apply
 from payment_backend.services.verification import give_back
@@ -26,7 +25,7 @@ def cancel_forgery_job(outbox_job: OutboxJob) -> None:
         if gp.remaining > 0 and gp.status in (base.PAID, base.AWAITING_DEPOSIT):
             gp = give_back(gp, reason=payload["reason"], key=f"forgery-{gp.payment_id}")
     except GatewayUnavailable as exc:
-        raise Retry(now() + timedelta(minutes=1), f"gateway unavailable: {exc}") from exc
+        raise Retry(now() + GATEWAY_RETRY, f"gateway unavailable: {exc}") from exc
     except GatewayError as exc:
         raise GiveUp(f"the gateway refused to cancel forged payment: {exc.message}") from exc
     log.info(

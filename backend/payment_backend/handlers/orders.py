@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from payment_backend.clock import now
-from payment_backend.jobs import Retry, job
+from payment_backend.jobs import GATEWAY_RETRY, Retry, job
 from payment_backend.models import OutboxJob
 from payment_backend.services.order_sweep import look, settle_from_gateway
 from payment_backend.vendors.base import GatewayUnavailable
@@ -27,5 +26,5 @@ def settle_order_job(outbox_job: OutboxJob) -> None:
     try:
         result = settle_from_gateway(outbox_job.payload["order_id"], actor="job")
     except GatewayUnavailable as exc:
-        raise Retry(now() + timedelta(minutes=1), f"gateway unavailable: {exc}") from exc
+        raise Retry(now() + GATEWAY_RETRY, f"gateway unavailable: {exc}") from exc
     log.info("settle_order %s: %s", outbox_job.payload["order_id"], result)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy import select
 
 from payment_backend.clock import now
 from payment_backend.extensions import db
-from payment_backend.jobs import GiveUp, Retry, job
+from payment_backend.jobs import GATEWAY_RETRY, GiveUp, Retry, job
 from payment_backend.models import OutboxJob, SurplusPayment
 from payment_backend.services import ledger
 from payment_backend.services.surplus import (
@@ -48,7 +47,7 @@ def refund_surplus_job(outbox_job: OutboxJob) -> None:
         if holds_money(gp):
             gp = give_back(gp, reason=REFUND_REASON, key=f"surplus-{gp.payment_id}", kind="surplus")
     except GatewayUnavailable as exc:
-        raise Retry(now() + timedelta(minutes=1), f"gateway unavailable: {exc}") from exc
+        raise Retry(now() + GATEWAY_RETRY, f"gateway unavailable: {exc}") from exc
     except GatewayError as exc:
         row.status = "needs_refund_account" if exc.code in NEEDS_ACCOUNT else "refund_failed"
         row.detail = {"gateway_code": exc.code, "message": exc.message[:500]}

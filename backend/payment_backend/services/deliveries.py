@@ -110,45 +110,8 @@ def deliver(delivery: WebhookDelivery) -> AttemptResult:
     rid = request_id.get()
     if rid:  # the request that caused the notification (the worker restores it per job)
         headers[REQUEST_ID_HEADER] = rid
-    status_code: int | None = None
-    answer: str | None = None
-    error: str | None = None
-    permanent = False
     started = time.perf_counter()
-    deadline = _deadline()
-    watchdog = Watchdog(deadline)
-    try:
-        # Checked again at every attempt: DNS may have changed since the URL was registered.
-        check_webhook_url(delivery.url)
-        with watchdog:
-            response = http_session().post(
-                delivery.url,
-                data=text.encode(),
-                headers=headers,
-                timeout=_timeout(deadline),
-                allow_redirects=False,  # a redirect could point anywhere, private networks included
-                stream=True,
-            )
-            try:
-                status_code = response.status_code
-                raw = read_capped(response, RESPONSE_READ_LIMIT)
-            finally:
-                watchdog.disarm()  # before the connection goes back to the pool
-                response.close()
-        if watchdog.fired:  # the cut may look like the end of an answer without a length
-            raise requests.Timeout("cut at the deadline")
-        answer = raw.decode("utf-8", errors="replace")[:RESPONSE_LIMIT]
-    except WebhookUrlRefused as exc:
-        error, permanent = f"refused: {exc.message}", not exc.retryable
-    except (requests.RequestException, OSError) as exc:
-        if watchdog.fired:
-            error = f"deadline: no complete answer within {deadline:g} s"
-        elif isinstance(exc, requests.Timeout):
-            error = f"timeout: {exc}"
-        else:
-            error = f"connection failed: {exc}"
-        # Error texts quote the URL's path and query string, where tokens live.
-        error = scrub(error, delivery.url)
+    status_code, answer, error, permanent = _post(delivery.url, text.encode(), headers)
     duration_ms = int((time.perf_counter() - started) * 1000)
     ok = error is None and status_code is not None and 200 <= status_code < 300
     if error is None and not ok:
@@ -166,6 +129,47 @@ def deliver(delivery: WebhookDelivery) -> AttemptResult:
         duration_ms,
     )
     return AttemptResult(attempt=attempt, ok=ok, permanent=permanent)
+
+
+def _post(
+    url: str, data: bytes, headers: dict[str, str]
+) -> tuple[int | None, str | None, str | None, bool]:
+    """POST within the deadline: (status code, answer, error, whether the error is permanent)."""
+    status_code: int | None = None
+    deadline = _deadline()
+    watchdog = Watchdog(deadline)
+    try:
+        # Checked again at every attempt: DNS may have changed since the URL was registered.
+        check_webhook_url(url)
+        with watchdog:
+            response = http_session().post(
+                url,
+                data=data,
+                headers=headers,
+                timeout=_timeout(deadline),
+                allow_redirects=False,  # a redirect could point anywhere, private networks included
+                stream=True,
+            )
+            try:
+                status_code = response.status_code
+                raw = read_capped(response, RESPONSE_READ_LIMIT)
+            finally:
+                watchdog.disarm()  # before the connection goes back to the pool
+                response.close()
+        if watchdog.fired:  # the cut may look like the end of an answer without a length
+            raise requests.Timeout("cut at the deadline")
+        return status_code, raw.decode("utf-8", errors="replace")[:RESPONSE_LIMIT], None, False
+    except WebhookUrlRefused as exc:
+        return status_code, None, f"refused: {exc.message}", not exc.retryable
+    except (requests.RequestException, OSError) as exc:
+        if watchdog.fired:
+            error = f"deadline: no complete answer within {deadline:g} s"
+        elif isinstance(exc, requests.Timeout):
+            error = f"timeout: {exc}"
+        else:
+            error = f"connection failed: {exc}"
+        # Error texts quote the URL's path and query string, where tokens live.
+        return status_code, None, scrub(error, url), False
 
 
 def _start_attempt(delivery: WebhookDelivery) -> DeliveryAttempt:
