@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from payment_backend.models.payments import VENDOR_BY_SEED_CODE
 from payment_backend.money import CURRENCIES
 from payment_backend.schemas.fields import MinorUnits
-
-VENDOR_CODES = {"iamport": "iamport", "toss.payments": "toss"}
 
 
 class SeedSchema(Schema):
@@ -20,7 +19,7 @@ class SeedSchema(Schema):
 class VendorSchema(SeedSchema):
     """Which gateway payment: `iamport` (imp_uid) or `toss.payments` (paymentKey)."""
 
-    code = fields.String(required=True, validate=validate.OneOf(list(VENDOR_CODES)))
+    code = fields.String(required=True, validate=validate.OneOf(list(VENDOR_BY_SEED_CODE)))
     store_id = fields.String(load_default="", validate=validate.Length(max=100))
     uid = fields.String(required=True, validate=validate.Length(min=1, max=200))
 

@@ -15,11 +15,10 @@ from payment_backend.clock import iso, now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
 from payment_backend.models import AuditEntry, Base, Order, Payment, PaymentCancel
+from payment_backend.models.payments import SEED_VENDOR_CODES
 from payment_backend.services.notifications import notify
 from payment_backend.vendors import base
 from payment_backend.vendors.base import GatewayPayment
-
-SEED_VENDOR_CODES = {"iamport": "iamport", "toss": "toss.payments"}
 
 M = TypeVar("M", bound=Base)
 T = TypeVar("T")

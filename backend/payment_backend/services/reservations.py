@@ -14,9 +14,8 @@ from payment_backend.crypto import hash_password, sealer
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Reservation
-from payment_backend.schemas.service import VENDOR_CODES
+from payment_backend.models.payments import SEED_VENDOR_CODES, VENDOR_BY_SEED_CODE
 from payment_backend.services import ledger, record_access
-from payment_backend.services.ledger import SEED_VENDOR_CODES
 from payment_backend.vendors import gateway
 from payment_backend.vendors.base import GatewayError, GatewayUnavailable, PaymentNotFound
 from payment_backend.vendors.iamport import customer_card
@@ -124,7 +123,7 @@ def register(data: dict[str, Any]) -> tuple[Reservation, bool]:
     billing key (or an authKey to exchange) of the customerKey source.id. Repeating the same
     registration returns the stored record; another one for the same source or key is a 409.
     """
-    vendor = VENDOR_CODES[data["vendor"]["code"]]
+    vendor = VENDOR_BY_SEED_CODE[data["vendor"]["code"]]
     uid = data["vendor"]["uid"]
     source = data["source"]
     existing = _registered(vendor, uid, source)
@@ -175,15 +174,12 @@ def _read(
             return uid, uid, customer, customer_card(customer)
         billing = gateway("toss").billing_authorization(uid, source["id"])
         return billing["billingKey"], billing["customerKey"], billing, billing_card(billing)
-    except (GatewayError, GatewayUnavailable) as exc:
-        missing = isinstance(exc, GatewayError) and (
-            isinstance(exc, PaymentNotFound) or exc.status == 404
-        )
-        if missing:
+    except GatewayError as exc:  # GatewayUnavailable rises to the app's handler (502)
+        if isinstance(exc, PaymentNotFound) or exc.status == 404:
             raise ApiError(
                 404, "VENDOR_RESERVATION_NOT_FOUND", f"The gateway has no billing key {uid}."
             ) from exc
-        raise record_access.gateway_failed(exc) from exc
+        raise
 
 
 def _registered(vendor: str, uid: str, source: dict[str, str]) -> list[Reservation]:
