@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from payment_backend.clock import iso, now
+from payment_backend.clock import now
 from payment_backend.crypto import hash_password, sealer
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Reservation
 from payment_backend.models.payments import SEED_VENDOR_CODES, VENDOR_BY_SEED_CODE
 from payment_backend.services import ledger, record_access
+from payment_backend.services.ledger import SeedSource, SeedVendor
 from payment_backend.vendors import gateway
 from payment_backend.vendors.base import GatewayError, GatewayUnavailable, PaymentNotFound
 from payment_backend.vendors.iamport import customer_card
@@ -85,25 +88,34 @@ def forget(reservation: Reservation | None, reason: str) -> None:
     reservation.deleted_at = now()
 
 
-def view(reservation: Reservation) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ReservationRecord:
+    """The seed's IPaymentReservation; schemas.service dumps it."""
+
+    id: str
+    vendor: SeedVendor
+    source: SeedSource
+    title: str
+    card: dict[str, Any] | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+def view(reservation: Reservation) -> ReservationRecord:
     """The seed's IPaymentReservation."""
-    return {
-        "id": reservation.id,
-        "vendor": {
-            "code": SEED_VENDOR_CODES[reservation.vendor],
-            "store_id": reservation.store_id,
-            "uid": billing_key(reservation),
-        },
-        "source": {
-            "schema": reservation.source_schema,
-            "table": reservation.source_table,
-            "id": reservation.source_id,
-        },
-        "title": reservation.title,
-        "card": reservation.card,
-        "data": sealer().unseal(reservation.sealed_data),
-        "created_at": iso(reservation.created_at),
-    }
+    return ReservationRecord(
+        id=reservation.id,
+        vendor=SeedVendor(
+            SEED_VENDOR_CODES[reservation.vendor], reservation.store_id, billing_key(reservation)
+        ),
+        source=SeedSource(
+            reservation.source_schema, reservation.source_table, reservation.source_id
+        ),
+        title=reservation.title,
+        card=reservation.card,
+        data=sealer().unseal(reservation.sealed_data),
+        created_at=reservation.created_at,
+    )
 
 
 # -- the seed's service API ------------------------------------------------------------------------
