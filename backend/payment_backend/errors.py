@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from payment_backend.vendors.base import GatewayError, GatewayUnavailable
+
 # The documentation of an error answer, for the routes' alt_response(status, **ERRORS).
 ERRORS = {"description": "The error envelope {code, message, ...}"}
 
@@ -43,6 +45,25 @@ MESSAGES = {
 }
 
 
+# The one answer to a gateway that did not answer (the outcome of a call may be unknown: whatever
+# landed is reconciled with the gateway, so the same request can be sent again).
+GATEWAY_UNAVAILABLE = (
+    "The payment gateway did not answer. Please retry the same request in a moment."
+)
+GATEWAY_REFUSED = "The payment gateway refused the request."
+
+
+def gateway_refused(exc: GatewayError, **extra: Any) -> ApiError:
+    """The answer to a gateway's refusal (409 GATEWAY_REFUSED with the gateway's own code).
+
+    A route that only lets GatewayError rise gets the same answer from the app's handler; call
+    this only to add fields of its own.
+    """
+    return ApiError(
+        409, "GATEWAY_REFUSED", exc.message or GATEWAY_REFUSED, gateway_code=exc.code, **extra
+    )
+
+
 def _http_code(exc: HTTPException) -> str:
     if exc.code in CODES:
         return CODES[exc.code]
@@ -55,6 +76,16 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         return jsonify(exc.body()), exc.status, exc.headers
+
+    @app.errorhandler(GatewayUnavailable)
+    def _gateway_unavailable(exc: GatewayUnavailable):
+        app.logger.warning("gateway unavailable: %s", exc)
+        return jsonify({"code": "GATEWAY_UNAVAILABLE", "message": GATEWAY_UNAVAILABLE}), 502
+
+    @app.errorhandler(GatewayError)
+    def _gateway_refused(exc: GatewayError):
+        error = gateway_refused(exc)
+        return jsonify(error.body()), error.status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -5,10 +5,15 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from payment_backend.api.auth import ADMIN_SECURITY, document_admin_security, require_admin
 from payment_backend.errors import ERRORS
 from payment_backend.extensions import db
 from payment_backend.models import Order
-from payment_backend.schemas.checkout import OrderListQuerySchema, OrderListSchema
+from payment_backend.schemas.checkout import (
+    GatewayViewSchema,
+    OrderListQuerySchema,
+    OrderListSchema,
+)
 from payment_backend.services import checkout, order_sweep
 from payment_backend.services.ledger import gateway_data
 from payment_backend.services.orders_view import order_view
@@ -18,11 +23,11 @@ blp = Blueprint(
     "admin_orders", __name__, url_prefix="/api/admin/orders", description="Owner: orders"
 )
 
+blp.record_once(lambda state: document_admin_security(state.app))
+
 
 @blp.before_request
 def _admin_only() -> None:
-    from payment_backend.api.auth import require_admin
-
     require_admin()
 
 
@@ -30,6 +35,7 @@ def _admin_only() -> None:
 @blp.arguments(OrderListQuerySchema, location="query")
 @blp.response(200, OrderListSchema)
 @blp.alt_response(401, **ERRORS)
+@blp.doc(security=ADMIN_SECURITY)
 def list_orders(query):
     """Every order, newest first."""
     statement = select(Order).order_by(Order.created_at.desc()).limit(query["limit"])
@@ -39,9 +45,10 @@ def list_orders(query):
 
 
 @blp.route("/<order_id>/gateway")
-@blp.response(200)
+@blp.response(200, GatewayViewSchema)
 @blp.alt_response(401, **ERRORS)
 @blp.alt_response(404, **ERRORS)
+@blp.doc(security=ADMIN_SECURITY)
 def gateway_view(order_id: str):
     """What the gateway says about the order's payment now (or as last read when unreachable)."""
     order = checkout.get_order(order_id)

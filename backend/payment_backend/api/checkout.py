@@ -6,7 +6,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from payment_backend.api.auth import require_admin
+from payment_backend.api.auth import ADMIN_SECURITY, document_admin_security, require_admin
 from payment_backend.errors import ERRORS, ApiError
 from payment_backend.extensions import db
 from payment_backend.limits import rate_limited
@@ -26,6 +26,7 @@ from payment_backend.services.ledger import once_more_on_conflict
 from payment_backend.services.orders_view import order_view
 
 blp = Blueprint("checkout", __name__, url_prefix="/api/checkout", description="Browser checkout")
+blp.record_once(lambda state: document_admin_security(state.app))
 
 
 @blp.route("/config")
@@ -58,6 +59,7 @@ def config():
 @rate_limited("checkout")
 @blp.arguments(CreateOrderSchema)
 @blp.response(201, OrderSchema)
+@blp.alt_response(409, **ERRORS)
 @blp.alt_response(422, **ERRORS)
 @blp.alt_response(502, **ERRORS)
 def create_order(body):
@@ -83,7 +85,9 @@ def complete(body):
         )
     except ApiError as error:
         if error.code in ("AMOUNT_MISMATCH", "CURRENCY_MISMATCH", "ORDER_MISMATCH"):
-            error.extra["order"] = order_view(checkout.get_order(body["order_id"]))
+            error.extra["order"] = OrderSchema().dump(
+                order_view(checkout.get_order(body["order_id"]))
+            )
         raise
     return order_view(order)
 
@@ -112,10 +116,11 @@ def fail(body, order_id: str):
 @blp.alt_response(401, **ERRORS)
 @blp.alt_response(409, **ERRORS)
 @blp.alt_response(502, **ERRORS)
+@blp.doc(security=ADMIN_SECURITY)
 @idempotent("checkout.refund", authenticate=require_admin)
 def refund(body, order_id: str):
     """Refund all that is left, or a part; never more than is left (409 OVER_REFUND)."""
     order = refunds.refund_order(
         checkout.get_order(order_id), body["amount"], body["reason"], actor="owner"
     )
-    return order_view(order)
+    return OrderSchema().dump(order_view(order))  # stored as it is answered, for a replay

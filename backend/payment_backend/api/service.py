@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError
 
 from payment_backend.crypto import DecryptionError, seed_cipher
 from payment_backend.errors import ApiError
+from payment_backend.models import Payment, Reservation
 from payment_backend.schemas.service import (
     CancelCreateSchema,
     HistoryCreateSchema,
@@ -27,7 +28,7 @@ from payment_backend.schemas.service import (
 )
 from payment_backend.services import histories, reservations
 from payment_backend.services.idempotency import fingerprint, replay_error, run_once
-from payment_backend.services.ledger import payment_view
+from payment_backend.services.ledger import payment_record
 
 blp = Blueprint(
     "service",
@@ -62,6 +63,16 @@ def _encrypted_doc(
             "400": {"description": "Not text/plain, not decryptable, or not valid (plain JSON)"},
         },
     }
+
+
+def history(payment: Payment) -> dict[str, Any]:
+    """The seed's IPaymentHistory of a payment, as answered."""
+    return PaymentHistorySchema().dump(payment_record(payment))
+
+
+def reservation(record: Reservation) -> dict[str, Any]:
+    """The seed's IPaymentReservation of a billing key, as answered."""
+    return PaymentReservationSchema().dump(reservations.view(record))
 
 
 def decrypted(schema: Schema) -> dict[str, Any]:
@@ -127,7 +138,7 @@ def create_history():
 
     def handler() -> tuple[int, dict[str, Any]]:
         payment, _created = histories.register(data)
-        return 201, payment_view(payment)
+        return 201, history(payment)
 
     return once(data, handler)
 
@@ -138,7 +149,7 @@ def get_history_by_source():
     """Read one record by the caller's source reference and its password."""
     data = decrypted(SourceAccessorSchema())
     payment = histories.find_by_source(data, data["password"])
-    return encrypted(200, payment_view(payment))
+    return encrypted(200, history(payment))
 
 
 @blp.route("/cancel", methods=["PUT"])
@@ -146,7 +157,7 @@ def get_history_by_source():
 def cancel_history():
     """Refund part of a payment, or all that is left; never more (409 OVER_REFUND)."""
     data = decrypted(CancelCreateSchema())
-    return once(data, lambda: (200, payment_view(histories.cancel(data))))
+    return once(data, lambda: (200, history(histories.cancel(data))))
 
 
 @blp.route("/<history_id>", methods=["PATCH"])
@@ -154,7 +165,7 @@ def cancel_history():
 def get_history(history_id: str):
     """Read one record by its id and its password."""
     data = decrypted(PasswordSchema())
-    return encrypted(200, payment_view(histories.find_by_id(history_id, data["password"])))
+    return encrypted(200, history(histories.find_by_id(history_id, data["password"])))
 
 
 @reservations_blp.route("", methods=["POST"])
@@ -169,8 +180,8 @@ def create_reservation():
     data = decrypted(ReservationCreateSchema())
 
     def handler() -> tuple[int, dict[str, Any]]:
-        reservation, _created = reservations.register(data)
-        return 201, reservations.view(reservation)
+        record, _created = reservations.register(data)
+        return 201, reservation(record)
 
     return once(data, handler)
 
@@ -180,7 +191,7 @@ def create_reservation():
 def get_reservation_by_source():
     """Read one billing key by the caller's source reference and its password."""
     data = decrypted(SourceAccessorSchema())
-    return encrypted(200, reservations.view(reservations.find_by_source(data, data["password"])))
+    return encrypted(200, reservation(reservations.find_by_source(data, data["password"])))
 
 
 @reservations_blp.route("/<reservation_id>", methods=["PATCH"])
@@ -188,9 +199,7 @@ def get_reservation_by_source():
 def get_reservation(reservation_id: str):
     """Read one billing key by its id and its password."""
     data = decrypted(PasswordSchema())
-    return encrypted(
-        200, reservations.view(reservations.find_by_id(reservation_id, data["password"]))
-    )
+    return encrypted(200, reservation(reservations.find_by_id(reservation_id, data["password"])))
 
 
 def register_schemas(spec) -> None:

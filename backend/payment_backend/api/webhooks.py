@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Blueprint
 
-from payment_backend.errors import ApiError
+from payment_backend.errors import ERRORS, ApiError
 from payment_backend.limits import rate_limited
+from payment_backend.schemas.webhooks import WebhookReceiptSchema
 from payment_backend.services import inbound
 
 blp = Blueprint(
@@ -26,7 +27,8 @@ def _receive(vendor: str):
 
 @blp.route("/iamport", methods=["POST"])
 @rate_limited("webhooks")
-@blp.response(200)
+@blp.response(200, WebhookReceiptSchema)
+@blp.alt_response(400, **ERRORS)
 def iamport():
     """PortOne notification {imp_uid, merchant_uid, status}: the payment is re-read, then settled."""
     return _receive("iamport")
@@ -34,7 +36,8 @@ def iamport():
 
 @blp.route("/toss", methods=["POST"])
 @rate_limited("webhooks")
-@blp.response(200)
+@blp.response(200, WebhookReceiptSchema)
+@blp.alt_response(400, **ERRORS)
 def toss():
     """Toss PAYMENT_STATUS_CHANGED, DEPOSIT_CALLBACK (secret checked) and BILLING_DELETED."""
     return _receive("toss")

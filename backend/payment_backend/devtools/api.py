@@ -57,6 +57,7 @@ def advance_clock(body):
 @deposits_blp.response(200, OrderSchema)
 @deposits_blp.alt_response(404, **ERRORS)
 @deposits_blp.alt_response(409, **ERRORS)
+@deposits_blp.alt_response(502, **ERRORS)
 def simulate_deposit(order_id: str):
     """Ask the fake gateway to deposit into the order's virtual account."""
     return order_view(deposits.simulate_deposit(checkout.get_order(order_id)))

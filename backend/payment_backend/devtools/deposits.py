@@ -8,8 +8,8 @@ from flask import current_app
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Order
-from payment_backend.services.checkout import unavailable
 from payment_backend.services.order_sweep import settle_from_gateway
+from payment_backend.vendors.base import GatewayError, GatewayUnavailable
 
 
 def simulate_deposit(order: Order) -> Order:
@@ -25,10 +25,14 @@ def simulate_deposit(order: Order) -> Order:
             timeout=10,
         )
     except requests.RequestException as exc:
-        raise unavailable(exc) from exc
+        raise GatewayUnavailable(f"deposit: {exc}") from exc
+    if response.status_code >= 500:
+        raise GatewayUnavailable(f"deposit: HTTP {response.status_code}")
     if response.status_code != 200:
-        raise ApiError(
-            502, "GATEWAY_REFUSED", f"The fake gateway refused the deposit: {response.text[:200]}"
+        raise GatewayError(
+            f"The fake gateway refused the deposit: {response.text[:200]}",
+            code=f"HTTP_{response.status_code}",
+            status=response.status_code,
         )
     settle_from_gateway(order.id, actor="simulate-deposit")
     return db.session.get(Order, order.id)

@@ -1,8 +1,10 @@
 """Checkout API schemas (browser <-> backend)."""
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
-from payment_backend.schemas.fields import MinorUnits, row_id
+from marshmallow import Schema, fields, post_dump, validate
+
+from payment_backend.schemas.fields import MinorUnits, UtcDateTime, row_id
 
 
 class ProductSchema(Schema):
@@ -15,13 +17,44 @@ class ProductSchema(Schema):
     currency = fields.String(required=True, metadata={"example": "KRW"})
 
 
+class IamportConfigSchema(Schema):
+    """What the browser needs for PortOne V1 (iamport)."""
+
+    sdk_url = fields.String(required=True)
+    merchant_code = fields.String(required=True)
+    pg = fields.String(required=True)
+    prepare = fields.Boolean(required=True, metadata={"description": "amounts pre-registered"})
+
+
+class TossConfigSchema(Schema):
+    """What the browser needs for Toss Payments."""
+
+    sdk_url = fields.String(required=True)
+    client_key = fields.String(required=True)
+
+
+class VendorsConfigSchema(Schema):
+    """Each gateway's browser settings."""
+
+    iamport = fields.Nested(IamportConfigSchema, required=True)
+    toss = fields.Nested(TossConfigSchema, required=True)
+
+
+class CurrencySchema(Schema):
+    """A currency's minor unit."""
+
+    exponent = fields.Integer(required=True, metadata={"description": "KRW 0, USD 2"})
+
+
 class CheckoutConfigSchema(Schema):
     """What the browser needs to run a checkout."""
 
     mode = fields.String(required=True)
-    vendors = fields.Dict(required=True)
+    vendors = fields.Nested(VendorsConfigSchema, required=True)
     products = fields.List(fields.Nested(ProductSchema), required=True)
-    currencies = fields.Dict(required=True)
+    currencies = fields.Dict(
+        keys=fields.String(), values=fields.Nested(CurrencySchema), required=True
+    )
     simulate_deposit = fields.Boolean(required=True)
 
 
@@ -85,6 +118,67 @@ class RefundSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
+class OrderLineSchema(Schema):
+    """One line of an order, priced from the catalog when the order was made."""
+
+    product_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    unit_price = fields.Integer(required=True, metadata={"description": "minor units"})
+    quantity = fields.Integer(required=True)
+
+
+class PaymentCardSchema(Schema):
+    """The card a payment was made with, masked."""
+
+    company = fields.String(allow_none=True)
+    number = fields.String(allow_none=True)
+
+
+class VirtualAccountSchema(Schema):
+    """The virtual account a deposit is awaited in."""
+
+    bank = fields.String(allow_none=True)
+    account = fields.String(allow_none=True)
+    holder = fields.String(allow_none=True)
+    due = UtcDateTime(allow_none=True)
+
+
+class OrderPaymentSchema(Schema):
+    """The order's payment, as last read from its gateway."""
+
+    payment_id = fields.String(required=True, metadata={"description": "imp_uid or paymentKey"})
+    status = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    refunded = fields.Integer(required=True)
+    gateway_status = fields.String(allow_none=True, metadata={"description": "the gateway's own"})
+    paid_at = UtcDateTime(allow_none=True)
+    card = fields.Nested(PaymentCardSchema, allow_none=True)
+    receipt_url = fields.String(allow_none=True)
+    vbank = fields.Nested(VirtualAccountSchema, allow_none=True)
+
+
+class OrderRefundSchema(Schema):
+    """One refund of the order's payment."""
+
+    amount = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    created_at = UtcDateTime(required=True)
+
+
+class SurplusSchema(Schema):
+    """A payment the order did not need."""
+
+    payment_id = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    refunded = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    reason = fields.String(
+        required=True, metadata={"example": "second_payment", "description": "or order_closed"}
+    )
+    status = fields.String(required=True)
+    detected_at = UtcDateTime(required=True)
+
+
 class OrderSchema(Schema):
     """An order as the browser sees it."""
 
@@ -95,28 +189,52 @@ class OrderSchema(Schema):
     amount = fields.Integer(required=True)
     currency = fields.String(required=True)
     status = fields.String(required=True)
-    items = fields.List(fields.Dict())
-    buyer = fields.Dict(allow_none=True)
+    items = fields.List(fields.Nested(OrderLineSchema))
+    buyer = fields.Nested(BuyerSchema, allow_none=True)
     refunded = fields.Integer()
     refundable = fields.Integer()
-    payment = fields.Dict(allow_none=True)
-    refunds = fields.List(fields.Dict())
-    failure = fields.Dict(allow_none=True)
+    payment = fields.Nested(OrderPaymentSchema, allow_none=True)
+    refunds = fields.List(fields.Nested(OrderRefundSchema))
+    failure = fields.Dict(
+        allow_none=True,
+        metadata={"description": "{code, message, ...detail}: why the order did not go through"},
+    )
     surplus = fields.List(
-        fields.Dict(),
+        fields.Nested(SurplusSchema),
         metadata={"description": "payments the order did not need, refunded by the worker"},
     )
     notice = fields.String(allow_none=True, metadata={"description": "a message for the buyer"})
-    notice_url = fields.String()
-    pg = fields.String()
-    created_at = fields.String()
-    updated_at = fields.String()
+    notice_url = fields.String(metadata={"description": "iamport only"})
+    pg = fields.String(metadata={"description": "iamport only"})
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime(allow_none=True)
+
+    @post_dump
+    def _iamport_only(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """pg and notice_url are answered for iamport orders only."""
+        for name in ("notice_url", "pg"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
 
 class OrderListSchema(Schema):
     """Orders for the owner."""
 
     orders = fields.List(fields.Nested(OrderSchema))
+
+
+class GatewayViewSchema(Schema):
+    """What the gateway says about an order's payment (the owner's debugging view)."""
+
+    vendor = fields.String(required=True)
+    live = fields.Boolean(
+        required=True, metadata={"description": "false: the gateway failed; payment as last read"}
+    )
+    error = fields.String(metadata={"description": "why the gateway was not read (live false)"})
+    payment = fields.Dict(
+        allow_none=True, metadata={"description": "the gateway's own payment object, unchanged"}
+    )
 
 
 class OrderListQuerySchema(Schema):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from payment_backend.models.payments import VENDOR_BY_SEED_CODE
 from payment_backend.money import CURRENCIES
-from payment_backend.schemas.fields import MinorUnits
-
-VENDOR_CODES = {"iamport": "iamport", "toss.payments": "toss"}
+from payment_backend.schemas.fields import MinorUnits, UtcDateTime
 
 
 class SeedSchema(Schema):
@@ -20,7 +19,7 @@ class SeedSchema(Schema):
 class VendorSchema(SeedSchema):
     """Which gateway payment: `iamport` (imp_uid) or `toss.payments` (paymentKey)."""
 
-    code = fields.String(required=True, validate=validate.OneOf(list(VENDOR_CODES)))
+    code = fields.String(required=True, validate=validate.OneOf(list(VENDOR_BY_SEED_CODE)))
     store_id = fields.String(load_default="", validate=validate.Length(max=100))
     uid = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
@@ -81,7 +80,7 @@ class PaymentCancelSchema(Schema):
     id = fields.String()
     price = fields.Integer(metadata={"description": "minor units"})
     reason = fields.String()
-    created_at = fields.String(metadata={"description": "ISO 8601, the gateway's cancel time"})
+    created_at = UtcDateTime(metadata={"description": "the gateway's cancel time"})
     data = fields.Dict(metadata={"description": "the gateway's cancel entry"})
 
 
@@ -100,9 +99,9 @@ class PaymentHistorySchema(Schema):
         }
     )
     webhook_url = fields.String(allow_none=True)
-    created_at = fields.String()
-    paid_at = fields.String(allow_none=True)
-    cancelled_at = fields.String(allow_none=True, metadata={"description": "the first cancel"})
+    created_at = UtcDateTime()
+    paid_at = UtcDateTime(allow_none=True)
+    cancelled_at = UtcDateTime(allow_none=True, metadata={"description": "the first cancel"})
     cancels = fields.List(fields.Nested(PaymentCancelSchema))
     data = fields.Dict(metadata={"description": "the gateway's payment object"})
 
@@ -132,4 +131,4 @@ class PaymentReservationSchema(Schema):
     title = fields.String()
     card = fields.Nested(CardSummarySchema, allow_none=True)
     data = fields.Dict(metadata={"description": "the gateway's billing key object"})
-    created_at = fields.String()
+    created_at = UtcDateTime()

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from payment_backend.clock import now
-from payment_backend.errors import ApiError
+from payment_backend.errors import GATEWAY_UNAVAILABLE, ApiError
 from payment_backend.extensions import db
 from payment_backend.jobs import enqueue
 from payment_backend.models import Order, Payment, Product
@@ -40,13 +40,8 @@ MAX_QUANTITY = 100
 
 # A payment the gateway did not answer for is looked up by the worker this much later.
 SETTLE_AFTER_TIMEOUT = timedelta(seconds=30)
-UNAVAILABLE = "The payment gateway is unreachable. Please try again in a moment."
-
-
-def unavailable(exc: Exception) -> ApiError:
-    """The gateway could not be reached."""
-    log.warning("gateway unavailable: %s", exc)
-    return ApiError(502, "GATEWAY_UNAVAILABLE", UNAVAILABLE)
+# Still imported by services.subscriptions, until it lets GatewayUnavailable rise to the handler.
+UNAVAILABLE = GATEWAY_UNAVAILABLE
 
 
 def get_order(order_id: str, *, lock: bool = False) -> Order:
@@ -68,7 +63,10 @@ def _order_name(lines: list[dict[str, Any]]) -> str:
 def create_order(
     vendor: str, method: str, items: list[dict[str, int]], buyer: dict | None
 ) -> Order:
-    """Price the items from the catalog, pre-register the amount (iamport), and store the order."""
+    """Price the items from the catalog, pre-register the amount (iamport), and store the order.
+
+    Raises GatewayUnavailable or GatewayError when iamport's pre-registration fails.
+    """
     if vendor not in VENDORS:
         raise ApiError(422, "UNKNOWN_VENDOR", f"vendor must be one of {', '.join(VENDORS)}")
     if method not in METHODS:
@@ -117,14 +115,7 @@ def create_order(
     order.expires_at = order.created_at + ORDER_LIFETIME
     order.next_check_at = first_check_at(order)
     if vendor == "iamport" and current_app.config["IAMPORT_PREPARE"]:
-        try:
-            gateway(vendor).prepare(order.id, order.amount, order.currency)
-        except GatewayUnavailable as exc:
-            raise unavailable(exc) from exc
-        except GatewayError as exc:
-            raise ApiError(
-                502, "GATEWAY_REFUSED", f"The gateway refused the order: {exc.message}"
-            ) from exc
+        gateway(vendor).prepare(order.id, order.amount, order.currency)
         order.prepared_at = now()
     db.session.add(order)
     db.session.commit()
@@ -307,10 +298,10 @@ def complete(order_id: str, vendor: str, payment_id: str, reported: int) -> Orde
         raise ApiError(
             404, "PAYMENT_NOT_FOUND", f"The gateway has no payment {payment_id}."
         ) from exc
-    except GatewayUnavailable as exc:
+    except GatewayUnavailable:
         db.session.rollback()
         _queue_settle(order_id)
-        raise unavailable(exc) from exc
+        raise
     except GatewayError as exc:
         foreign = _foreign_order_id(vendor, payment_id, order.id)
         if foreign is not None:

@@ -9,10 +9,10 @@ from sqlalchemy.exc import IntegrityError
 
 from payment_backend.clock import now
 from payment_backend.crypto import hash_password
-from payment_backend.errors import ApiError
+from payment_backend.errors import ApiError, gateway_refused
 from payment_backend.extensions import db
 from payment_backend.models import Payment
-from payment_backend.schemas.service import VENDOR_CODES
+from payment_backend.models.payments import VENDOR_BY_SEED_CODE
 from payment_backend.services import ledger, record_access, refunds
 from payment_backend.services.urls import check_webhook_url
 from payment_backend.services.verification import cancel_forgery, verify
@@ -20,7 +20,6 @@ from payment_backend.vendors import base, gateway, valid_payment_id
 from payment_backend.vendors.base import (
     GatewayError,
     GatewayPayment,
-    GatewayUnavailable,
     PaymentNotFound,
     RefundAccount,
 )
@@ -44,7 +43,7 @@ def register(data: dict[str, Any]) -> tuple[Payment, bool]:
     Returns (payment, created). Repeating the same registration returns the stored record;
     another registration of the same source or gateway payment is a 409.
     """
-    vendor = VENDOR_CODES[data["vendor"]["code"]]
+    vendor = VENDOR_BY_SEED_CODE[data["vendor"]["code"]]
     uid = data["vendor"]["uid"]
     source = data["source"]
     check_webhook_url(data["webhook_url"])
@@ -119,12 +118,10 @@ def _verified(
                 gp = client.get_payment(uid)
         else:
             gp = client.get_payment(uid)
-    except PaymentNotFound as exc:
+    except PaymentNotFound as exc:  # other refusals and outages rise to the app's handlers
         raise ApiError(
             404, "VENDOR_PAYMENT_NOT_FOUND", f"The gateway has no payment {uid}."
         ) from exc
-    except (GatewayError, GatewayUnavailable) as exc:
-        raise record_access.gateway_failed(exc) from exc
 
     verdict = verify(gp, order_id=source["id"], amount=price, currency=currency)
     if verdict.ok:
@@ -143,9 +140,7 @@ def _verified(
     if verdict.forged:
         _cancel_forgery(gp, price)
     if refused is not None and gp.status == base.READY:
-        raise ApiError(
-            409, "GATEWAY_REFUSED", refused.message, gateway_code=refused.code, detail=verdict.code
-        )
+        raise gateway_refused(refused, detail=verdict.code)
     raise ApiError(422, verdict.code, verdict.message, **(verdict.detail or {}))
 
 

@@ -30,10 +30,11 @@ from sqlalchemy.pool import NullPool
 
 from payment_backend.clock import now
 from payment_backend.crypto import sealer
-from payment_backend.errors import ApiError
+from payment_backend.errors import ApiError, gateway_refused
 from payment_backend.extensions import db
 from payment_backend.models import IdempotencyKey
 from payment_backend.transient import is_transient
+from payment_backend.vendors.base import GatewayError
 
 log = logging.getLogger(__name__)
 
@@ -290,14 +291,16 @@ def run_once(
         g.idempotency_id = derived_id(first.scope, first.key, first.token)
         try:
             outcome = handler()
-        except ApiError as exc:
-            if exc.status >= 500:
+        except (ApiError, GatewayError) as exc:
+            # A gateway's refusal is a client error like any other: its answer is stored.
+            error = exc if isinstance(exc, ApiError) else gateway_refused(exc)
+            if error.status >= 500:
                 db.session.rollback()
             else:
                 by_key = rows[1:] if identity else rows
                 dropped = rows[:1] if identity else []
-                _finish(by_key, (exc.status, exc.body()), failed=True, forget=dropped)
-            raise
+                _finish(by_key, (error.status, error.body()), failed=True, forget=dropped)
+            raise error from exc
         except BaseException:
             db.session.rollback()
             raise

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -15,11 +17,10 @@ from payment_backend.clock import iso, now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
 from payment_backend.models import AuditEntry, Base, Order, Payment, PaymentCancel
+from payment_backend.models.payments import SEED_VENDOR_CODES
 from payment_backend.services.notifications import notify
 from payment_backend.vendors import base
 from payment_backend.vendors.base import GatewayPayment
-
-SEED_VENDOR_CODES = {"iamport": "iamport", "toss": "toss.payments"}
 
 M = TypeVar("M", bound=Base)
 T = TypeVar("T")
@@ -182,40 +183,92 @@ def last_read(payment: Payment) -> GatewayPayment:
     return vendors.normalize(payment.vendor, gateway_data(payment))
 
 
-def payment_view(payment: Payment) -> dict[str, Any]:
-    """The seed's IPaymentHistory shape (amounts in minor units)."""
-    return {
-        "id": payment.id,
-        "vendor": {
-            "code": SEED_VENDOR_CODES[payment.vendor],
-            "store_id": payment.store_id,
-            "uid": payment.vendor_payment_id,
-        },
-        "source": {
-            "schema": payment.source_schema,
-            "table": payment.source_table,
-            "id": payment.source_id,
-        },
-        "currency": payment.currency,
-        "price": payment.amount,
-        "refund": payment.refunded or None,
-        "status": payment.status,
-        "webhook_url": payment.webhook_url,
-        "created_at": iso(payment.created_at),
-        "paid_at": iso(payment.paid_at),
-        "cancelled_at": iso(payment.cancelled_at),
-        "cancels": [
-            {
-                "id": c.id,
-                "price": c.amount,
-                "reason": c.reason,
-                "created_at": iso(c.cancelled_at),
-                "data": sealer().unseal(c.sealed_data),
-            }
+@dataclass(frozen=True)
+class SeedVendor:
+    """IPaymentVendor: the seed's vendor code, the store and the gateway's id of the record."""
+
+    code: str
+    store_id: str
+    uid: str
+
+
+@dataclass(frozen=True)
+class SeedSource:
+    """The caller's own reference of a record."""
+
+    schema: str
+    table: str
+    id: str
+
+
+@dataclass(frozen=True)
+class CancelRecord:
+    """IPaymentCancelHistory: one refund as the gateway recorded it."""
+
+    id: str
+    price: int
+    reason: str
+    created_at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    """The seed's IPaymentHistory (amounts in minor units); schemas.service dumps it."""
+
+    id: str
+    vendor: SeedVendor
+    source: SeedSource
+    currency: str
+    price: int
+    refund: int | None
+    status: str
+    webhook_url: str | None
+    created_at: datetime
+    paid_at: datetime | None
+    cancelled_at: datetime | None
+    cancels: list[CancelRecord]
+    data: dict[str, Any]
+
+
+def payment_record(payment: Payment) -> PaymentRecord:
+    """A payment as the seed's IPaymentHistory."""
+    return PaymentRecord(
+        id=payment.id,
+        vendor=SeedVendor(
+            SEED_VENDOR_CODES[payment.vendor], payment.store_id, payment.vendor_payment_id
+        ),
+        source=SeedSource(payment.source_schema, payment.source_table, payment.source_id),
+        currency=payment.currency,
+        price=payment.amount,
+        refund=payment.refunded or None,
+        status=payment.status,
+        webhook_url=payment.webhook_url,
+        created_at=payment.created_at,
+        paid_at=payment.paid_at,
+        cancelled_at=payment.cancelled_at,
+        cancels=[
+            CancelRecord(c.id, c.amount, c.reason, c.cancelled_at, sealer().unseal(c.sealed_data))
             for c in payment.cancels
         ],
-        "data": gateway_data(payment),
-    }
+        data=gateway_data(payment),
+    )
+
+
+def plain(value: Any) -> Any:
+    """A view as JSON-ready data: data classes as dicts, moments in ISO 8601 UTC (clock.iso)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def payment_view(payment: Payment) -> dict[str, Any]:
+    """The payment record as the outbound webhooks carry it (previous and current)."""
+    return plain(payment_record(payment))
 
 
 def audit(

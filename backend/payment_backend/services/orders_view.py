@@ -1,13 +1,14 @@
-"""The Order JSON the browser and the owner see."""
+"""The order the browser and the owner see: frozen views of an Order, dumped by schemas.checkout."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 
-from payment_backend.clock import iso
-from payment_backend.models import Order, SurplusPayment
+from payment_backend.models import Order, Payment, SurplusPayment
 from payment_backend.money import format_amount
 from payment_backend.services.ledger import gateway_data, last_read
 from payment_backend.services.urls import iamport_notice_url
@@ -34,16 +35,79 @@ SURPLUS_NOTICES = {
 }
 
 
-def _surplus_view(row: SurplusPayment) -> dict[str, Any]:
-    return {
-        "payment_id": row.vendor_payment_id,
-        "amount": row.amount,
-        "refunded": row.refunded,
-        "currency": row.currency,
-        "reason": row.reason,
-        "status": row.status,
-        "detected_at": iso(row.created_at),
-    }
+@dataclass(frozen=True)
+class SurplusView:
+    """A payment the order did not need, refunded by the worker."""
+
+    payment_id: str
+    amount: int
+    refunded: int
+    currency: str
+    reason: str
+    status: str
+    detected_at: datetime
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    """The order's payment, as last read from its gateway."""
+
+    payment_id: str
+    status: str
+    amount: int
+    refunded: int
+    gateway_status: str | None
+    paid_at: datetime | None
+    card: dict[str, Any] | None
+    receipt_url: str | None
+    vbank: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class RefundView:
+    """One cancel of the order's payment."""
+
+    amount: int
+    reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """An order with its payment, refunds, failure and surplus."""
+
+    order_id: str
+    vendor: str
+    method: str
+    name: str
+    amount: int
+    currency: str
+    status: str
+    items: list[dict[str, Any]]
+    buyer: dict[str, Any] | None
+    refunded: int
+    refundable: int
+    payment: PaymentView | None
+    refunds: list[RefundView]
+    failure: dict[str, Any] | None
+    surplus: list[SurplusView]
+    notice: str | None
+    created_at: datetime
+    updated_at: datetime | None
+    pg: str | None = None  # iamport only, as the next two
+    notice_url: str | None = None
+
+
+def _surplus_view(row: SurplusPayment) -> SurplusView:
+    return SurplusView(
+        payment_id=row.vendor_payment_id,
+        amount=row.amount,
+        refunded=row.refunded,
+        currency=row.currency,
+        reason=row.reason,
+        status=row.status,
+        detected_at=row.created_at,
+    )
 
 
 def _notice(order: Order) -> str | None:
@@ -56,48 +120,46 @@ def _notice(order: Order) -> str | None:
     return " ".join(lines) or None
 
 
-def order_view(order: Order) -> dict[str, Any]:
+def _payment_view(payment: Payment) -> PaymentView:
+    gp = last_read(payment)
+    return PaymentView(
+        payment_id=payment.vendor_payment_id,
+        status=payment.status,
+        amount=payment.amount,
+        refunded=payment.refunded,
+        gateway_status=gateway_data(payment).get("status"),
+        paid_at=payment.paid_at,
+        card=gp.card,
+        receipt_url=gp.receipt_url,
+        vbank=gp.vbank,
+    )
+
+
+def order_view(order: Order) -> OrderView:
     """An order with its payment, refunds and failure."""
     payment = order.payment
-    refunded = payment.refunded if payment else 0
     paid = payment is not None and payment.status in ("paid", "partially_refunded", "refunded")
-    view: dict[str, Any] = {
-        "order_id": order.id,
-        "vendor": order.vendor,
-        "method": order.method,
-        "name": order.name,
-        "amount": order.amount,
-        "currency": order.currency,
-        "status": order.status,
-        "items": order.items,
-        "buyer": order.buyer,
-        "refunded": refunded,
-        "refundable": payment.remaining if paid and order.status != "rejected" else 0,
-        "payment": None,
-        "refunds": [],
-        "failure": order.failure,
-        "surplus": [_surplus_view(row) for row in order.surplus],
-        "notice": _notice(order),
+    return OrderView(
+        order_id=order.id,
+        vendor=order.vendor,
+        method=order.method,
+        name=order.name,
+        amount=order.amount,
+        currency=order.currency,
+        status=order.status,
+        items=order.items,
+        buyer=order.buyer,
+        refunded=payment.refunded if payment else 0,
+        refundable=payment.remaining if paid and order.status != "rejected" else 0,
+        payment=_payment_view(payment) if payment else None,
+        refunds=[
+            RefundView(amount=c.amount, reason=c.reason, created_at=c.cancelled_at)
+            for c in (payment.cancels if payment else [])
+        ],
+        failure=order.failure,
+        surplus=[_surplus_view(row) for row in order.surplus],
+        notice=_notice(order),
+        created_at=order.created_at,
+        updated_at=order.updated_at,
         **_browser_hints(order),
-        "created_at": iso(order.created_at),
-        "updated_at": iso(order.updated_at),
-    }
-    if payment is not None:
-        raw = gateway_data(payment)
-        gp = last_read(payment)
-        view["payment"] = {
-            "payment_id": payment.vendor_payment_id,
-            "status": payment.status,
-            "amount": payment.amount,
-            "refunded": payment.refunded,
-            "gateway_status": raw.get("status"),
-            "paid_at": iso(payment.paid_at),
-            "card": gp.card,
-            "receipt_url": gp.receipt_url,
-            "vbank": {**gp.vbank, "due": iso(gp.vbank["due"])} if gp.vbank else None,
-        }
-        view["refunds"] = [
-            {"amount": c.amount, "reason": c.reason, "created_at": iso(c.cancelled_at)}
-            for c in payment.cancels
-        ]
-    return view
+    )

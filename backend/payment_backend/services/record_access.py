@@ -1,5 +1,5 @@
 """The service API's records (payment histories, billing keys): found by their source, read or
-registered again only with their password, and the answer when their gateway fails."""
+registered again only with their password."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from payment_backend.crypto import verify_password
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Payment, Reservation
-from payment_backend.vendors.base import GatewayError, GatewayUnavailable
 
 R = TypeVar("R", Payment, Reservation)
 
@@ -82,12 +81,3 @@ def repeated(existing: list[R], vendor: str, data: dict[str, Any], same: bool, w
         "ALREADY_REGISTERED",
         f"This source or {what} is already registered by another request.",
     )
-
-
-def gateway_failed(exc: GatewayError | GatewayUnavailable) -> ApiError:
-    """The answer when a registration's gateway did not answer (502) or refused (409)."""
-    if isinstance(exc, GatewayUnavailable):
-        return ApiError(
-            502, "GATEWAY_UNAVAILABLE", "The gateway did not answer; retry the same request."
-        )
-    return ApiError(409, "GATEWAY_REFUSED", exc.message, gateway_code=exc.code)

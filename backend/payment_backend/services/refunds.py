@@ -134,22 +134,12 @@ def refund(
         _outcome_unknown(
             locked, actor=actor, reason=reason, refund_id=refund_id, error=str(exc), **attempt
         )
-        raise ApiError(
-            502,
-            "GATEWAY_UNAVAILABLE",
-            "The gateway did not answer; the refund's outcome will be reconciled. "
-            "Retry with the same Idempotency-Key, or read the payment later.",
-        ) from exc
+        raise  # 502 GATEWAY_UNAVAILABLE: the refund's outcome is reconciled; retry with its key
     except GatewayError as exc:
         intents.refused(intent_id, exc)
         if _refused(locked, earlier, actor=actor, amount=amount, refund_id=refund_id, error=exc):
             return locked  # refused because the earlier call of this refund landed meanwhile
-        raise ApiError(
-            409,
-            "GATEWAY_REFUSED",
-            exc.message or "The gateway refused the refund.",
-            gateway_code=exc.code,
-        ) from exc
+        raise  # 409 GATEWAY_REFUSED with the gateway's code
     attributed = intents.attributed_cancel_ids(db.session.get(GatewayIntent, intent_id))
     cancel_id = _new_cancel_id(gp, known, attempt["asked"], attributed)
     intents.done(intent_id, gp, cancel_id)
@@ -295,13 +285,12 @@ def _catch_up(locked: Payment) -> bool:
     whether our record moved."""
     try:
         gp = gateway(locked.vendor).get_payment(locked.vendor_payment_id)
-    except (GatewayError, GatewayUnavailable) as exc:
+    except GatewayError as exc:
         db.session.rollback()
-        raise ApiError(
-            502,
-            "GATEWAY_UNAVAILABLE",
-            "The outcome of an earlier gateway call is not known yet; retry later.",
-        ) from exc
+        raise GatewayUnavailable(f"catching up with {locked.vendor_payment_id}: {exc}") from exc
+    except GatewayUnavailable:
+        db.session.rollback()
+        raise
     return _apply_if_changed(locked, gp)
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from payment_backend.clock import iso, now
+from payment_backend.clock import now
 from payment_backend.crypto import hash_password, sealer
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Reservation
-from payment_backend.schemas.service import VENDOR_CODES
+from payment_backend.models.payments import SEED_VENDOR_CODES, VENDOR_BY_SEED_CODE
 from payment_backend.services import ledger, record_access
-from payment_backend.services.ledger import SEED_VENDOR_CODES
+from payment_backend.services.ledger import SeedSource, SeedVendor
 from payment_backend.vendors import gateway
 from payment_backend.vendors.base import GatewayError, GatewayUnavailable, PaymentNotFound
 from payment_backend.vendors.iamport import customer_card
@@ -86,25 +88,34 @@ def forget(reservation: Reservation | None, reason: str) -> None:
     reservation.deleted_at = now()
 
 
-def view(reservation: Reservation) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ReservationRecord:
+    """The seed's IPaymentReservation; schemas.service dumps it."""
+
+    id: str
+    vendor: SeedVendor
+    source: SeedSource
+    title: str
+    card: dict[str, Any] | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+def view(reservation: Reservation) -> ReservationRecord:
     """The seed's IPaymentReservation."""
-    return {
-        "id": reservation.id,
-        "vendor": {
-            "code": SEED_VENDOR_CODES[reservation.vendor],
-            "store_id": reservation.store_id,
-            "uid": billing_key(reservation),
-        },
-        "source": {
-            "schema": reservation.source_schema,
-            "table": reservation.source_table,
-            "id": reservation.source_id,
-        },
-        "title": reservation.title,
-        "card": reservation.card,
-        "data": sealer().unseal(reservation.sealed_data),
-        "created_at": iso(reservation.created_at),
-    }
+    return ReservationRecord(
+        id=reservation.id,
+        vendor=SeedVendor(
+            SEED_VENDOR_CODES[reservation.vendor], reservation.store_id, billing_key(reservation)
+        ),
+        source=SeedSource(
+            reservation.source_schema, reservation.source_table, reservation.source_id
+        ),
+        title=reservation.title,
+        card=reservation.card,
+        data=sealer().unseal(reservation.sealed_data),
+        created_at=reservation.created_at,
+    )
 
 
 # -- the seed's service API ------------------------------------------------------------------------
@@ -124,7 +135,7 @@ def register(data: dict[str, Any]) -> tuple[Reservation, bool]:
     billing key (or an authKey to exchange) of the customerKey source.id. Repeating the same
     registration returns the stored record; another one for the same source or key is a 409.
     """
-    vendor = VENDOR_CODES[data["vendor"]["code"]]
+    vendor = VENDOR_BY_SEED_CODE[data["vendor"]["code"]]
     uid = data["vendor"]["uid"]
     source = data["source"]
     existing = _registered(vendor, uid, source)
@@ -175,15 +186,12 @@ def _read(
             return uid, uid, customer, customer_card(customer)
         billing = gateway("toss").billing_authorization(uid, source["id"])
         return billing["billingKey"], billing["customerKey"], billing, billing_card(billing)
-    except (GatewayError, GatewayUnavailable) as exc:
-        missing = isinstance(exc, GatewayError) and (
-            isinstance(exc, PaymentNotFound) or exc.status == 404
-        )
-        if missing:
+    except GatewayError as exc:  # GatewayUnavailable rises to the app's handler (502)
+        if isinstance(exc, PaymentNotFound) or exc.status == 404:
             raise ApiError(
                 404, "VENDOR_RESERVATION_NOT_FOUND", f"The gateway has no billing key {uid}."
             ) from exc
-        raise record_access.gateway_failed(exc) from exc
+        raise
 
 
 def _registered(vendor: str, uid: str, source: dict[str, str]) -> list[Reservation]:
