@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numbers
+from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
+
+from payment_backend.clock import iso
 
 # The largest id a database integer column holds (PostgreSQL integer): a larger one is not found.
 MAX_ID = 2**31 - 1
@@ -29,3 +32,15 @@ class MinorUnits(fields.Integer):
         if abs(value) > MAX_AMOUNT:
             raise ValidationError(f"Must be at most {MAX_AMOUNT}.")
         return int(value)
+
+
+class UtcDateTime(fields.DateTime):
+    """A moment answered as ISO 8601 in UTC with "+00:00" (a naive value is taken as UTC).
+
+    A string is passed through as it is: an answer stored for an idempotent replay, dumped once.
+    """
+
+    def _serialize(self, value: datetime | str | None, attr: str | None, obj: Any, **kwargs: Any):
+        if value is None or isinstance(value, str):
+            return value
+        return iso(value)
