@@ -34,7 +34,8 @@ def changed(sub: Subscription, previous: SubscriptionSummary, *, actor: str) -> 
     """Notify and audit a change of the subscription, if anything the subscriber sees changed."""
     db.session.flush()
     current = summary(sub)
-    if current != previous:
+    # Compared as answered (a moment read back naive from SQLite equals the one set aware).
+    if plain(current) != plain(previous):
         emit("subscription.updated", sub, previous, current)
         ledger.audit(
             "subscription.updated",
