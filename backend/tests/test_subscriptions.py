@@ -284,6 +284,11 @@ def test_outbound_webhooks_for_every_change_and_charge(subscriber, merchant):
         r["body"]["source"] == {"schema": "subscriptions", "table": "subscriptions", "id": sub_id}
         for r in received
     )
+    # The webhook's subscription is the API's, without the charges (one format for both).
+    canceled = {k: v for k, v in subscriber.get(sub_id).items() if k != "charges"}
+    assert received[5]["body"]["current"] == canceled
+    charge = received[3]["body"]["current"]
+    assert charge == next(c for c in subscriber.get(sub_id)["charges"] if c["period"] == 2)
     signer = Webhook(subscriber.app.config["PAYMENT_WEBHOOK_SIGNING_SECRET"])
     for request in received:  # signed as the Standard Webhooks library signs (test clock times)
         headers = {k.lower(): v for k, v in request["headers"].items()}

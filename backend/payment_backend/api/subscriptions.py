@@ -57,7 +57,7 @@ def create(body):
 
     An Idempotency-Key header makes a repeat answer the first subscription."""
     sub = subscriptions.create(body["plan_id"], body["vendor"], body["buyer"])
-    return subscriptions.view(sub)
+    return SubscriptionSchema().dump(subscriptions.view(sub))  # stored as answered, for a replay
 
 
 @blp.route("/<sub_id>")
@@ -144,9 +144,8 @@ def list_subscriptions():
 @idempotent("subscriptions.refund", authenticate=require_admin)
 def refund_charge(body, sub_id: str, period: int):
     """Refund a paid period (all that is left, or a part): canceling never refunds by itself."""
-    return subscriptions.view(
-        subscriptions.refund_charge(sub_id, period, body["amount"], body["reason"])
-    )
+    sub = subscriptions.refund_charge(sub_id, period, body["amount"], body["reason"])
+    return SubscriptionSchema().dump(subscriptions.view(sub))  # stored as answered, for a replay
 
 
 @admin_blp.route("/dashboard")

@@ -1,11 +1,12 @@
 """Subscriptions API schemas (browser <-> backend, owner, test clock); amounts in minor units."""
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, fields, post_dump, validate
 
 from payment_backend.schemas.checkout import BuyerSchema
-from payment_backend.schemas.fields import MinorUnits, row_id
-
-VENDORS = ["iamport", "toss"]
+from payment_backend.schemas.fields import MinorUnits, UtcDateTime, row_id
+from payment_backend.vendors import VENDORS
 
 
 class PlanSchema(Schema):
@@ -28,7 +29,7 @@ class CreateSubscriptionSchema(Schema):
     """A new subscription: which plan, through which gateway, for whom."""
 
     plan_id = row_id(required=True)
-    vendor = fields.String(required=True, validate=validate.OneOf(VENDORS))
+    vendor = fields.String(required=True, validate=validate.OneOf(list(VENDORS)))
     buyer = fields.Nested(BuyerSchema, load_default=None)
 
 
@@ -61,7 +62,7 @@ class RetrySchema(Schema):
     """While past_due: how many attempts failed and when the next one runs."""
 
     attempt = fields.Integer(required=True)
-    next_retry_at = fields.String(required=True)
+    next_retry_at = UtcDateTime(required=True)
 
 
 class ChargeSchema(Schema):
@@ -72,11 +73,11 @@ class ChargeSchema(Schema):
     amount = fields.Integer(required=True)
     currency = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": ["scheduled", "paid", "failed"]})
-    due_at = fields.String(allow_none=True, metadata={"description": "when it is (next) tried"})
-    scheduled_at = fields.String(allow_none=True, metadata={"description": "while scheduled"})
-    attempted_at = fields.String(allow_none=True, metadata={"description": "the last attempt"})
-    failed_at = fields.String(allow_none=True, metadata={"description": "while failed"})
-    paid_at = fields.String(allow_none=True)
+    due_at = UtcDateTime(allow_none=True, metadata={"description": "when it is (next) tried"})
+    scheduled_at = UtcDateTime(allow_none=True, metadata={"description": "while scheduled"})
+    attempted_at = UtcDateTime(allow_none=True, metadata={"description": "the last attempt"})
+    failed_at = UtcDateTime(allow_none=True, metadata={"description": "while failed"})
+    paid_at = UtcDateTime(allow_none=True)
     failure = fields.String(allow_none=True)
     attempts = fields.Integer(required=True)
     key_issue = fields.Boolean(
@@ -97,26 +98,36 @@ class SubscriptionSchema(Schema):
     )
     card = fields.Nested(CardSchema, allow_none=True)
     current_period = fields.Integer(allow_none=True)
-    current_period_start = fields.String(allow_none=True)
-    current_period_end = fields.String(allow_none=True)
-    next_charge_at = fields.String(allow_none=True)
+    current_period_start = UtcDateTime(allow_none=True)
+    current_period_end = UtcDateTime(allow_none=True)
+    next_charge_at = UtcDateTime(allow_none=True)
     next_charge_amount = fields.Integer(allow_none=True)
-    access_until = fields.String(allow_none=True)
-    canceled_at = fields.String(allow_none=True)
+    access_until = UtcDateTime(allow_none=True)
+    canceled_at = UtcDateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     retry = fields.Nested(RetrySchema, allow_none=True)
     buyer = fields.Dict(allow_none=True)
     charges = fields.List(fields.Nested(ChargeSchema), required=True)
     setup = fields.Dict(
-        metadata={"description": "while a billing key is to be set up in the browser"}
+        metadata={
+            "description": "while a billing key is to be set up in the browser: what the "
+            "gateway's SDK is handed (per gateway, vendors/<name>/billing.py key_setup)"
+        }
     )
-    created_at = fields.String(required=True)
+    created_at = UtcDateTime(required=True)
+
+    @post_dump
+    def _setup_only_while_open(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """No `setup` key at all once no card window is open (the browser contract)."""
+        if data.get("setup") is None:
+            data.pop("setup", None)
+        return data
 
 
 class SetupSchema(Schema):
     """The setup for a new billing key (same shape as a new subscription's `setup`)."""
 
-    setup = fields.Dict(required=True)
+    setup = fields.Dict(required=True, metadata={"description": "as SubscriptionSchema's"})
 
 
 class SubscriptionListSchema(Schema):

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from payment_backend.clock import now
-from payment_backend.errors import GATEWAY_UNAVAILABLE, ApiError
+from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.jobs import enqueue
 from payment_backend.models import Order, Payment, Product
@@ -40,8 +40,6 @@ MAX_QUANTITY = 100
 
 # A payment the gateway did not answer for is looked up by the worker this much later.
 SETTLE_AFTER_TIMEOUT = timedelta(seconds=30)
-# Still imported by services.subscriptions, until it lets GatewayUnavailable rise to the handler.
-UNAVAILABLE = GATEWAY_UNAVAILABLE
 
 
 def get_order(order_id: str, *, lock: bool = False) -> Order:

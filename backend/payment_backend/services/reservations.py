@@ -20,9 +20,13 @@ from payment_backend.models.payments import SEED_VENDOR_CODES, VENDOR_BY_SEED_CO
 from payment_backend.services import ledger, record_access
 from payment_backend.services.ledger import SeedSource, SeedVendor
 from payment_backend.vendors import gateway
-from payment_backend.vendors.base import GatewayError, GatewayUnavailable, PaymentNotFound
-from payment_backend.vendors.iamport import customer_card
-from payment_backend.vendors.toss import billing_card
+from payment_backend.vendors.base import (
+    BillingKey,
+    BillingKeyNotFound,
+    GatewayError,
+    GatewayUnavailable,
+    PaymentNotFound,
+)
 
 ACTOR = "service-api"
 
@@ -76,10 +80,7 @@ def forget(reservation: Reservation | None, reason: str) -> None:
         return
     key = billing_key(reservation)
     try:
-        if reservation.vendor == "iamport":
-            gateway("iamport").delete_customer(key, reason)
-        else:
-            gateway("toss").delete_billing_key(key)
+        gateway(reservation.vendor).forget_key(key, reason)
     except (GatewayError, GatewayUnavailable) as exc:
         # The key stays at the gateway but nothing of ours charges it any more.
         current_app.logger.warning("billing key %s not deleted: %s", reservation.id, exc)
@@ -141,17 +142,17 @@ def register(data: dict[str, Any]) -> tuple[Reservation, bool]:
     existing = _registered(vendor, uid, source)
     if existing:
         return _repeat(existing, vendor, data), False
-    key, customer_key, gateway_object, card = _read(vendor, uid, source)
-    if key != uid:
-        existing = _registered(vendor, key, source)
+    found = _read(vendor, uid, source)
+    if found.key != uid:
+        existing = _registered(vendor, found.key, source)
         if existing:
             return _repeat(existing, vendor, data), False
     reservation = record(
         vendor,
-        uid=key,
-        customer_key=customer_key,
-        data=gateway_object,
-        card=card,
+        uid=found.key,
+        customer_key=found.customer_key,
+        data=found.raw,
+        card=found.card,
         source=source,
         title=data["title"],
         password=data["password"],
@@ -169,25 +170,19 @@ def register(data: dict[str, Any]) -> tuple[Reservation, bool]:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # registered at the same moment by another request
-        existing = _registered(vendor, key, source)
+        existing = _registered(vendor, found.key, source)
         if not existing:
             raise
         return _repeat(existing, vendor, data), False
     return reservation, True
 
 
-def _read(
-    vendor: str, uid: str, source: dict[str, str]
-) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
-    """(billing key, customer key, the gateway's object, card) as the gateway has them."""
+def _read(vendor: str, uid: str, source: dict[str, str]) -> BillingKey:
+    """The billing key as its gateway has it (the source's id is the customer key)."""
     try:
-        if vendor == "iamport":
-            customer = gateway("iamport").get_customer(uid)
-            return uid, uid, customer, customer_card(customer)
-        billing = gateway("toss").billing_authorization(uid, source["id"])
-        return billing["billingKey"], billing["customerKey"], billing, billing_card(billing)
+        return gateway(vendor).read_key(uid, source["id"])
     except GatewayError as exc:  # GatewayUnavailable rises to the app's handler (502)
-        if isinstance(exc, PaymentNotFound) or exc.status == 404:
+        if isinstance(exc, (PaymentNotFound, BillingKeyNotFound)) or exc.status == 404:
             raise ApiError(
                 404, "VENDOR_RESERVATION_NOT_FOUND", f"The gateway has no billing key {uid}."
             ) from exc

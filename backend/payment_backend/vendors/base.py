@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 # Normalized gateway states (our own payment status is derived from these and the amounts).
 READY = "ready"  # created or authenticating; nothing charged yet
@@ -12,6 +14,11 @@ AWAITING_DEPOSIT = "awaiting_deposit"  # a virtual account was issued
 PAID = "paid"  # charged (possibly partly cancelled since)
 CANCELLED = "cancelled"  # nothing left: fully cancelled, or revoked before any deposit
 FAILED = "failed"  # declined, aborted or expired
+
+# Normalized states of a charge booked ahead at the gateway.
+BOOKED = "booked"  # waiting for its time
+RAN = "ran"  # the gateway ran it (the payment says how it went)
+UNBOOKED = "unbooked"  # revoked, or gone
 
 
 class GatewayError(Exception):
@@ -26,6 +33,10 @@ class GatewayError(Exception):
 
 class PaymentNotFound(GatewayError):
     """The gateway has no such payment."""
+
+
+class BillingKeyNotFound(GatewayError):
+    """The gateway holds no such billing key."""
 
 
 class GatewayUnavailable(Exception):
@@ -62,6 +73,8 @@ class GatewayPayment:
     receipt_url: str | None = None
     failure: str | None = None
     secret: str | None = None  # Toss virtual accounts: authenticates DEPOSIT_CALLBACK
+    billing_customer: str | None = None  # the billing key's customer it was paid with, if any
+    key_usage: str | None = None  # a payment by a key window: "issue" registered the key
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -80,8 +93,8 @@ class RefundAccount:
     tel: str | None = None
 
 
-class Gateway(Protocol):
-    """What the service needs from a gateway."""
+class Payments(Protocol):
+    """The payments capability: read, confirm, cancel with an expected balance, prepare."""
 
     name: str
 
@@ -114,4 +127,134 @@ class Gateway(Protocol):
         """Revoke a virtual account before any deposit (nothing was paid into it)."""
 
     def prepare(self, order_id: str, amount: int, currency: str) -> None:
-        """Pre-register an order's amount so the payment window refuses another (iamport only)."""
+        """Pre-register an order's amount so the payment window refuses another (a no-op if none)."""
+
+
+# -- billing (billing keys, 정기결제) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BillingKey:
+    """A billing key as its gateway holds it."""
+
+    key: str  # what charges it: iamport customer_uid, Toss billingKey
+    customer_key: str  # whose it is: Toss customerKey (iamport: the customer_uid again)
+    card: dict[str, Any]  # {company, number}, masked: the card summary we show
+    raw: dict[str, Any]  # the gateway's object (stored sealed)
+
+
+@dataclass(frozen=True)
+class KeyWindow:
+    """What the browser's billing-key window is opened for."""
+
+    customer_key: str  # ours, random: the customer the key is issued to
+    order_id: str  # what the window pays, where it pays (window_pays)
+    amount: int  # the first period, or 0 for a replacement card
+    currency: str
+    name: str
+
+
+@dataclass(frozen=True)
+class KeyProof:
+    """What the browser brought back from a billing-key window, by meaning (absent: None)."""
+
+    payment_id: str | None = None  # the payment the window made (window_pays)
+    customer_key: str | None = None  # the customer the window says it registered the card for
+    auth: str | None = None  # a one-time authorization to exchange for the key
+
+
+@dataclass(frozen=True)
+class KeyCharge:
+    """One charge with a billing key: at most one payment per order id."""
+
+    key: str
+    customer_key: str
+    order_id: str
+    name: str
+    amount: int
+    currency: str
+    buyer: dict[str, Any] | None = None
+    attempt: int = 1  # the nth try of this order id (keys a gateway's idempotency per try)
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A charge booked ahead at the gateway."""
+
+    status: str  # BOOKED, RAN or UNBOOKED
+    customer_key: str | None = None
+    payment_id: str | None = None  # once it ran
+
+
+class Billing(Protocol):
+    """The billing capability: issue or verify a key, charge with it, book ahead or not, forget it."""
+
+    # The key window makes a payment whose id the browser brings back (iamport: the first period,
+    # or nothing for a new card); else it hands back an authorization for the key (Toss).
+    window_pays: ClassVar[bool]
+    # Each next period is booked at the gateway, which charges it when due (iamport schedules);
+    # else we charge it when due (Toss).
+    books_ahead: ClassVar[bool]
+    # The fields of the browser's proof this gateway requires.
+    proof_fields: ClassVar[tuple[str, ...]]
+
+    def key_setup(self, window: KeyWindow) -> dict[str, Any]:
+        """What the browser hands the gateway's SDK to open the billing-key window."""
+
+    def key_proof(self, proof: Mapping[str, Any]) -> KeyProof:
+        """The browser's answer from the window, by meaning."""
+
+    def issue_key(self, proof: KeyProof, customer_key: str) -> BillingKey:
+        """The key the window's proof stands for: exchanged now, or read (BillingKeyNotFound)."""
+
+    def read_key(self, uid: str, customer_key: str) -> BillingKey:
+        """A key registered elsewhere (the seed's reservations): read, or exchanged for uid."""
+
+    def charge_key(self, charge: KeyCharge) -> GatewayPayment:
+        """Charge now; a decline is a FAILED payment or a GatewayError, never two payments.
+
+        A refusal because an earlier try of the order id went through returns that payment.
+        """
+
+    def book(self, charge: KeyCharge, due_at: datetime) -> None:
+        """Book the charge for due_at at the gateway (books_ahead only)."""
+
+    def booking(self, order_id: str) -> Booking | None:
+        """The charge booked for an order id, if any."""
+
+    def unbook(self, customer_key: str, order_id: str) -> None:
+        """Revoke the charge booked for an order id; nothing left to revoke is fine."""
+
+    def forget_key(self, key: str, reason: str) -> None:
+        """Delete a billing key at the gateway; a key already gone is fine."""
+
+
+class ChargesOnDemand:
+    """Billing of a gateway that books nothing ahead: each period is charged when due."""
+
+    books_ahead: ClassVar[bool] = False
+
+    def book(self, charge: KeyCharge, due_at: datetime) -> None:
+        """Never called: the worker charges when due."""
+        raise NotImplementedError("this gateway books nothing ahead")
+
+    def booking(self, order_id: str) -> Booking | None:
+        """Nothing is ever booked."""
+        return None
+
+    def unbook(self, customer_key: str, order_id: str) -> None:
+        """Nothing is ever booked."""
+
+
+class Gateway(Payments, Billing, Protocol):
+    """What the service needs from a gateway: both capabilities."""
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """A gateway's entry in the registry (vendors/__init__.py)."""
+
+    name: str
+    payment_id: re.Pattern[str]  # what its payment ids look like; anything else never reaches it
+    normalize: Callable[[dict[str, Any]], GatewayPayment]  # its payment object, normalized
+    connect: Callable[[Mapping[str, Any]], Gateway]  # its client, from the app's settings

@@ -19,11 +19,12 @@ def shorten_gateway_timeouts() -> None:
     read = float(os.environ.get("CHAOS_GATEWAY_READ_TIMEOUT") or 0)
     if not read:
         return
-    from payment_backend.vendors import http, toss
+    from payment_backend.vendors import http
+    from payment_backend.vendors.toss import billing as toss_billing
 
     http.TIMEOUT = (CONNECT, read)
     http.GatewayHttp.__init__.__defaults__ = ((CONNECT, read),)
-    toss.BILLING_TIMEOUT = (CONNECT, read + 1)
+    toss_billing.BILLING_TIMEOUT = (CONNECT, read + 1)
 
 
 def main() -> None:

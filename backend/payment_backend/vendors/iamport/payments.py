@@ -1,9 +1,10 @@
-"""PortOne (iamport) V1 REST client."""
+"""PortOne (iamport) V1: the REST client and the payments capability."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +22,7 @@ from payment_backend.vendors.base import (
 from payment_backend.vendors.http import GatewayHttp
 
 TOKEN_MARGIN = 60  # refresh this many seconds before the token expires
+WEBHOOK_PATH = "/payments/webhooks/iamport"  # our route for its webhooks (api/webhooks.py)
 
 
 def _segment(value: str) -> str:
@@ -83,17 +85,23 @@ def normalize(raw: dict[str, Any]) -> GatewayPayment:
         card=card,
         receipt_url=raw.get("receipt_url"),
         failure=raw.get("fail_reason"),
+        billing_customer=raw.get("customer_uid"),
+        key_usage=raw.get("customer_uid_usage"),
         raw=raw,
     )
 
 
-class IamportClient:
+class IamportPayments:
     """Token cached until shortly before expiry, refreshed under a lock, one retry on 401."""
 
     name = "iamport"
 
-    def __init__(self, base_url: str, key: str, secret: str) -> None:
+    def __init__(
+        self, base_url: str, key: str, secret: str, settings: Mapping[str, Any] | None = None
+    ) -> None:
         self.http = GatewayHttp(base_url)
+        # The app's settings, read when used (IAMPORT_PREPARE, IAMPORT_PG, PUBLIC_URL).
+        self.settings: Mapping[str, Any] = settings if settings is not None else {}
         self._key = key
         self._secret = secret
         self._token: str | None = None
@@ -215,8 +223,14 @@ class IamportClient:
             self._call("DELETE", f"/vbanks/{_segment(payment_id)}", safe_to_repeat=False)
         )
 
+    def notice_url(self) -> str:
+        """Where PortOne sends its webhooks: the notice_url of every window and charge."""
+        return str(self.settings.get("PUBLIC_URL", "")).rstrip("/") + WEBHOOK_PATH
+
     def prepare(self, order_id: str, amount: int, currency: str) -> None:
-        """POST /payments/prepare."""
+        """POST /payments/prepare, unless IAMPORT_PREPARE is off."""
+        if not self.settings.get("IAMPORT_PREPARE", True):
+            return
         self._call(
             "POST",
             "/payments/prepare",
@@ -227,120 +241,3 @@ class IamportClient:
                 "currency": currency,
             },
         )
-
-    # -- billing keys and schedules (비인증결제) -------------------------------------------------
-
-    def get_customer(self, customer_uid: str) -> dict[str, Any]:
-        """GET /subscribe/customers/{customer_uid}: the billing key's customer (PaymentNotFound)."""
-        return self._call(
-            "GET", f"/subscribe/customers/{_segment(customer_uid)}", safe_to_repeat=True
-        )
-
-    def delete_customer(self, customer_uid: str, reason: str) -> None:
-        """DELETE /subscribe/customers/{customer_uid}; an unknown customer is already gone."""
-        try:
-            self._call(
-                "DELETE",
-                f"/subscribe/customers/{_segment(customer_uid)}",
-                safe_to_repeat=True,
-                params={"reason": reason},
-            )
-        except PaymentNotFound:
-            return
-
-    def again(
-        self,
-        customer_uid: str,
-        *,
-        merchant_uid: str,
-        amount: int,
-        currency: str,
-        name: str,
-        buyer: dict[str, Any] | None = None,
-        notice_url: str | None = None,
-    ) -> GatewayPayment:
-        """POST /subscribe/payments/again: a decline is a payment with status failed, not an error.
-
-        Never repeated blindly: PortOne refuses a second payment for a merchant_uid already paid,
-        which is what makes a retry after an unknown outcome safe.
-        """
-        body: dict[str, Any] = {
-            "customer_uid": customer_uid,
-            "merchant_uid": merchant_uid,
-            "amount": to_major(amount, currency),
-            "currency": currency,
-            "name": name,
-            **_buyer(buyer),
-        }
-        if notice_url:
-            body["notice_url"] = notice_url
-        return normalize(
-            self._call("POST", "/subscribe/payments/again", safe_to_repeat=False, json=body)
-        )
-
-    def schedule(
-        self,
-        customer_uid: str,
-        *,
-        merchant_uid: str,
-        schedule_at: datetime,
-        amount: int,
-        currency: str,
-        name: str,
-        buyer: dict[str, Any] | None = None,
-        notice_url: str | None = None,
-    ) -> dict[str, Any]:
-        """POST /subscribe/payments/schedule for one charge; returns the schedule result."""
-        entry: dict[str, Any] = {
-            "merchant_uid": merchant_uid,
-            "schedule_at": int(schedule_at.timestamp()),
-            "amount": to_major(amount, currency),
-            "currency": currency,
-            "name": name,
-            **_buyer(buyer),
-        }
-        if notice_url:
-            entry["notice_url"] = notice_url
-        result = self._call(
-            "POST",
-            "/subscribe/payments/schedule",
-            safe_to_repeat=False,  # a repeat is refused as a duplicate merchant_uid anyway
-            json={"customer_uid": customer_uid, "schedules": [entry]},
-        )
-        return result[0] if isinstance(result, list) and result else {}
-
-    def unschedule(self, customer_uid: str, merchant_uids: list[str]) -> list[dict[str, Any]]:
-        """POST /subscribe/payments/unschedule; nothing left to revoke is not an error."""
-        try:
-            result = self._call(
-                "POST",
-                "/subscribe/payments/unschedule",
-                safe_to_repeat=True,
-                json={"customer_uid": customer_uid, "merchant_uid": merchant_uids},
-            )
-        except PaymentNotFound:
-            return []
-        except GatewayError as exc:
-            if exc.status == 200:  # code 1: no schedule matched (already run or revoked)
-                return []
-            raise
-        return result if isinstance(result, list) else []
-
-    def get_schedule(self, merchant_uid: str) -> dict[str, Any] | None:
-        """GET /subscribe/payments/schedule/{merchant_uid}; None when there is none."""
-        try:
-            return self._call(
-                "GET", f"/subscribe/payments/schedule/{_segment(merchant_uid)}", safe_to_repeat=True
-            )
-        except PaymentNotFound:
-            return None
-
-
-def _buyer(buyer: dict[str, Any] | None) -> dict[str, Any]:
-    """buyer_name / buyer_email from our buyer object."""
-    return {f"buyer_{k}": v for k, v in (buyer or {}).items() if k in ("name", "email") and v}
-
-
-def customer_card(customer: dict[str, Any]) -> dict[str, Any]:
-    """The card behind an iamport billing key, as we show it."""
-    return {"company": customer.get("card_name"), "number": customer.get("card_number")}

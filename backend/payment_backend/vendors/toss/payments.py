@@ -1,9 +1,10 @@
-"""Toss Payments V1 REST client."""
+"""Toss Payments V1: the REST client and the payments capability."""
 
 from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -30,8 +31,7 @@ STATES = {
     "ABORTED": base.FAILED,
     "EXPIRED": base.FAILED,
 }
-# A billing charge may take up to 60 s at Toss (reference §7.1).
-BILLING_TIMEOUT = (3.05, 65.0)
+WEBHOOK_PATH = "/payments/webhooks/toss"  # our route for its webhooks (api/webhooks.py)
 METHODS = {"카드": "card", "CARD": "card", "가상계좌": "vbank", "VIRTUAL_ACCOUNT": "vbank"}
 
 
@@ -96,13 +96,17 @@ def normalize(raw: dict[str, Any]) -> GatewayPayment:
     )
 
 
-class TossClient:
+class TossPayments:
     """Basic auth with the secret key; an Idempotency-Key on every POST."""
 
     name = "toss"
 
-    def __init__(self, base_url: str, secret_key: str) -> None:
+    def __init__(
+        self, base_url: str, secret_key: str, settings: Mapping[str, Any] | None = None
+    ) -> None:
         self.http = GatewayHttp(base_url)
+        # The app's settings, read when used (TOSS_CLIENT_KEY).
+        self.settings: Mapping[str, Any] = settings if settings is not None else {}
         token = base64.b64encode(f"{secret_key}:".encode()).decode()
         self.http.session.headers["Authorization"] = f"Basic {token}"
 
@@ -219,75 +223,3 @@ class TossClient:
 
     def prepare(self, order_id: str, amount: int, currency: str) -> None:
         """Toss ties the amount to the payment at the window; nothing to pre-register."""
-
-    # -- billing (자동결제) -------------------------------------------------------------------
-
-    def issue_billing_key(self, auth_key: str, customer_key: str) -> dict[str, Any]:
-        """POST /v1/billing/authorizations/issue: the billing window's authKey for a billing key."""
-        return self._call(
-            "POST",
-            "/v1/billing/authorizations/issue",
-            idempotency_key=f"issue-{auth_key}",
-            json={"authKey": auth_key, "customerKey": customer_key},
-        )
-
-    def billing_authorization(self, key: str, customer_key: str) -> dict[str, Any]:
-        """POST /v1/billing/authorizations/{key}: the seed's read (or issue) of a billing key."""
-        return self._call(
-            "POST",
-            f"/v1/billing/authorizations/{_segment(key)}",
-            idempotency_key=f"authorization-{key}-{customer_key}",
-            json={"customerKey": customer_key},
-        )
-
-    def charge_billing(
-        self,
-        billing_key: str,
-        *,
-        customer_key: str,
-        order_id: str,
-        order_name: str,
-        amount: int,
-        currency: str,
-        idempotency_key: str,
-        buyer: dict[str, Any] | None = None,
-    ) -> GatewayPayment:
-        """POST /v1/billing/{billingKey}; a decline is a GatewayError (4xx), nothing charged."""
-        body: dict[str, Any] = {
-            "customerKey": customer_key,
-            "amount": to_major(amount, currency),
-            "orderId": order_id,
-            "orderName": order_name[:100],
-        }
-        if currency != "KRW":
-            body["currency"] = currency
-        if buyer and buyer.get("email"):
-            body["customerEmail"] = buyer["email"]
-        if buyer and buyer.get("name"):
-            body["customerName"] = buyer["name"]
-        return normalize(
-            self._call(
-                "POST",
-                f"/v1/billing/{_segment(billing_key)}",
-                idempotency_key=idempotency_key,
-                json=body,
-                timeout=BILLING_TIMEOUT,
-            )
-        )
-
-    def delete_billing_key(self, billing_key: str) -> None:
-        """DELETE /v1/billing/{billingKey}; a key already gone is fine."""
-        try:
-            self._call("DELETE", f"/v1/billing/{_segment(billing_key)}")
-        except GatewayError as exc:
-            if exc.status not in (400, 404):
-                raise
-
-
-def billing_card(billing: dict[str, Any]) -> dict[str, Any]:
-    """The card behind a Toss billing key, as we show it."""
-    card = billing.get("card") or {}
-    return {
-        "company": billing.get("cardCompany") or card.get("issuerCode"),
-        "number": card.get("number") or billing.get("cardNumber"),
-    }
