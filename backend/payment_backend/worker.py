@@ -20,9 +20,9 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from sqlalchemy import Engine, func, or_, select, update
-from sqlalchemy.exc import OperationalError
 
 from payment_backend.clock import now
+from payment_backend.database import writing
 from payment_backend.extensions import db
 from payment_backend.jobs import HANDLERS, GiveUp, Handler, Retry
 from payment_backend.logs import request_id
@@ -93,15 +93,7 @@ def claim() -> int | None:
     marked dead here instead of being run again.
     """
     while True:
-        try:
-            claimed = _lease_next()
-        except OperationalError:
-            if _on_postgres():
-                raise
-            # SQLite: another process is writing (claiming the same job); take it up next pass.
-            db.session.rollback()
-            log.debug("claim skipped: the database is busy", exc_info=True)
-            return None
+        claimed = _lease_next()
         if claimed is None:
             return None
         if claimed.failures < MAX_FAILURES:
@@ -134,6 +126,8 @@ def _lease_next() -> OutboxJob | None:
     if _on_postgres():
         # Rows another worker is claiming are skipped, never waited for nor taken twice.
         statement = statement.with_for_update(skip_locked=True)
+    # On SQLite the claim's transaction holds the write lock from its BEGIN IMMEDIATE (run_due_jobs
+    # runs inside database.writing()): another process claims after this one commits.
     claimed = db.session.scalars(statement).first()
     if claimed is None:
         db.session.rollback()
@@ -251,7 +245,7 @@ def run_due_jobs(app: Flask, limit: int = 20) -> int:
     """Claim and run up to limit due jobs, one at a time, in a fresh app context; returns how
     many ran."""
     load_handlers()
-    with app.app_context():
+    with app.app_context(), writing():
         try:
             ran = 0
             while ran < limit and (job_id := claim()) is not None:
@@ -266,7 +260,7 @@ def sweep(app: Flask) -> int:
     """Queue a check_order job for each live order due for a look; returns how many."""
     from payment_backend.services.checkout import queue_due_looks
 
-    with app.app_context():
+    with app.app_context(), writing():
         try:
             queued = queue_due_looks()
         except Exception:  # a sweep must never stop the worker
@@ -298,7 +292,8 @@ def run_forever(
     while not stop.is_set():
         if chores and not once and time.monotonic() - last_purge >= PURGE_EVERY:
             last_purge = time.monotonic()
-            idempotency.purge_in(app)  # logs its errors, never raises
+            with writing():
+                idempotency.purge_in(app)  # logs its errors, never raises
         if chores and not once and time.monotonic() - last_sweep >= SWEEP_EVERY:
             last_sweep = time.monotonic()
             sweep(app)

@@ -6,11 +6,11 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import Session, SessionTransaction, lazyload
 
-from payment_backend import row_locks, vendors
+from payment_backend import vendors
 from payment_backend.clock import iso, now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
@@ -21,15 +21,18 @@ from payment_backend.vendors.base import GatewayPayment
 
 SEED_VENDOR_CODES = {"iamport": "iamport", "toss": "toss.payments"}
 
+LOCKED = "ledger_locked_rows"  # session.info: the rows lock() took in this transaction
 M = TypeVar("M", bound=Base)
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
 def lock(model: type[M], key: Any) -> M | None:
-    """Load a row locked until the transaction ends (SELECT ... FOR UPDATE; see row_locks)."""
+    """Load a row locked until the transaction ends: SELECT ... FOR UPDATE on PostgreSQL; on
+    SQLite the transaction holds the database's write lock from its BEGIN IMMEDIATE (see
+    payment_backend.database), and the row is noted for intents.begin, which re-takes it."""
     if db.session.get_bind().dialect.name == "sqlite":
-        row_locks.hold(db.session(), f"{model.__tablename__}:{key}")
+        db.session.info.setdefault(LOCKED, {})[(model, key)] = None
     # Related rows are loaded afterwards, not joined: after waiting for the lock, PostgreSQL
     # re-reads only the locked row, so a joined row committed meanwhile (an order's payment, a
     # subscription's card) would be missing from the answer.
@@ -40,6 +43,17 @@ def lock(model: type[M], key: Any) -> M | None:
         .with_for_update(of=model)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
+
+
+def locked_rows() -> list[tuple[type[Base], Any]]:
+    """The rows lock() took in this transaction, in order (SQLite only)."""
+    return list(db.session.info.get(LOCKED, {}))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locked(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(LOCKED, None)
 
 
 def once_more_on_conflict(action: Callable[[], T]) -> T:
