@@ -8,8 +8,9 @@ before its first read, so what it read cannot change before it commits, and two 
 each other (the busy timeout) instead of deadlocking. That lock is what SELECT ... FOR UPDATE is on
 PostgreSQL, for the whole database. A read-only request (GET, HEAD, OPTIONS) begins deferred: in
 WAL mode it reads a snapshot and never waits for a writer. A deferred transaction that writes
-after all stays correct (SQLite refuses a write on a stale snapshot: "database is locked", a
-transient error), it only fails where an IMMEDIATE one would have waited.
+after all stays serializable: SQLite refuses its write if another writer committed since its
+snapshot ("database is locked", a transient error: payment_backend.transient), where an
+IMMEDIATE one would have waited.
 """
 
 from __future__ import annotations
@@ -83,8 +84,6 @@ def has_written(connection: Any) -> bool:
 
 def _connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # the driver emits no BEGIN; _begin does
-    if getattr(dbapi_connection, "in_transaction", False):
-        return
     # Readers see a snapshot and never block the writer (nor it them); kept in the file once set.
     cursor = dbapi_connection.cursor()
     try:
@@ -99,6 +98,6 @@ def _begin(connection: Any) -> None:
 
 
 def _note_write(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
-    verb = statement.lstrip()[:9].split(None, 1)[0].upper() if statement.strip() else ""
-    if verb not in NOT_WRITES:
+    words = statement.split(None, 1)
+    if not words or words[0].upper() not in NOT_WRITES:
         connection.info[WROTE] = True

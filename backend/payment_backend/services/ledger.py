@@ -59,8 +59,9 @@ def _forget_locked(session: Session, transaction: SessionTransaction) -> None:
 def once_more_on_conflict(action: Callable[[], T]) -> T:
     """Run action; if a concurrent writer inserted the same row first, roll back and run it again.
 
-    PostgreSQL's row locks keep this from happening; SQLite has none, so a completion and its
-    webhook can both try to record the same payment. The second run sees the first one's row.
+    A completion and its webhook can both try to record the same payment where no lock orders
+    them (on SQLite, a transaction begun deferred: payment_backend.database). The second run sees
+    the first one's row.
     """
     try:
         return action()
