@@ -31,7 +31,8 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NOT_WRITES = frozenset({"SELECT", "BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE"})
 
 WROTE = "sqlite_wrote"  # Connection.info: this transaction has written
-_writing: ContextVar[bool] = ContextVar("sqlite_writing", default=False)
+# Set by writing() / reading(); None: decided by the request's method.
+_expected: ContextVar[bool | None] = ContextVar("sqlite_expected_write", default=None)
 
 
 class LockInterrupted(RuntimeError):
@@ -49,21 +50,31 @@ def connect_args(url: str | URL) -> dict[str, Any]:
     return {"timeout": BUSY_TIMEOUT_SECONDS} if is_sqlite(url) else {}
 
 
-@contextlib.contextmanager
-def writing() -> Iterator[None]:
+def writing() -> contextlib.AbstractContextManager[None]:
     """Transactions begun inside take SQLite's write lock first (the worker's jobs; requests
     other than GET, HEAD and OPTIONS do so without this)."""
-    token = _writing.set(True)
+    return _expecting(write=True)
+
+
+def reading() -> contextlib.AbstractContextManager[None]:
+    """Transactions begun inside only read, whatever the request: they never wait for a writer."""
+    return _expecting(write=False)
+
+
+@contextlib.contextmanager
+def _expecting(*, write: bool) -> Iterator[None]:
+    token = _expected.set(write)
     try:
         yield
     finally:
-        _writing.reset(token)
+        _expected.reset(token)
 
 
 def will_write() -> bool:
     """Whether a transaction begun now is expected to write."""
-    if _writing.get():
-        return True
+    expected = _expected.get()
+    if expected is not None:
+        return expected
     return has_request_context() and request.method not in READ_ONLY_METHODS
 
 
