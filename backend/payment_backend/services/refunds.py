@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import g
 
+from payment_backend.database import LockInterrupted
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import GatewayIntent, Order, Payment
@@ -28,6 +29,8 @@ from payment_backend.vendors.base import (
 log = logging.getLogger(__name__)
 
 REFUNDABLE = ("paid", "partially_refunded")
+# SQLite: how often one refund's check may be cut short by other writers (each made progress).
+INTERRUPTIONS = 5
 UNKNOWN_ACTION = "payment.refund_unknown"
 DONE_ACTION = retries.DONE_ACTION
 
@@ -45,16 +48,34 @@ def refund(
 
     The payment row stays locked from the balance check to the recorded answer, and the gateway
     checks the balance too (iamport `checksum`, Toss `refundableAmount`). Before the call an
-    intent is committed on a connection of its own (services.intents), so a crash between the
+    intent is committed (services.intents.begin), so a crash between the
     gateway's cancel and our commit leaves a trace the worker resolves from the gateway.
     refund_id names this refund for the gateway (Toss Idempotency-Key); by default it comes from
     the request's own Idempotency-Key, so a retried request cannot refund twice. A retry of a
     refund whose earlier call got no answer is reported done only when that very refund is seen
-    at the gateway.
+    at the gateway. On SQLite, a refund whose payment changed while its intent was committed
+    (LockInterrupted) is checked again from the start.
     """
     if amount is not None and amount <= 0:
         raise ApiError(422, "INVALID_AMOUNT", "The refund amount must be greater than zero.")
     refund_id = refund_id or g.get("idempotency_id") or new_id()
+    for _ in range(INTERRUPTIONS - 1):
+        try:
+            return _refund(payment, amount, reason, actor, refund_account, refund_id)
+        except LockInterrupted:
+            log.info("refund %s: the payment changed before the call; checking again", refund_id)
+    return _refund(payment, amount, reason, actor, refund_account, refund_id)
+
+
+def _refund(
+    payment: Payment,
+    amount: int | None,
+    reason: str,
+    actor: str,
+    refund_account: RefundAccount | None,
+    refund_id: str,
+) -> Payment:
+    """One try of refund(): resume, check, call the gateway, record."""
     locked, earlier, gateway_key, done = _resume(payment, refund_id, refund_account, actor)
     if done:
         db.session.commit()
@@ -91,7 +112,7 @@ def _resume(
     if failed_before:
         earlier = None
     if (locked.outcome_unknown or earlier is not None) and retries.catch_up(locked):
-        db.session.commit()  # SQLite: the intent below is written on another connection
+        db.session.commit()  # the intent below commits first (SQLite: it joins written work)
         locked = _lock(payment)
     if earlier is not None:
         cancel_id = retries.earlier_landed(locked, earlier, refund_account)
