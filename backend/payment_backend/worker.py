@@ -28,6 +28,7 @@ from payment_backend.handlers import chores
 from payment_backend.jobs import HANDLERS, GiveUp, Retry
 from payment_backend.logs import request_id
 from payment_backend.models import OutboxJob
+from payment_backend.services.circuits import claimable
 
 log = logging.getLogger(__name__)
 
@@ -108,13 +109,15 @@ def _lease_next() -> OutboxJob | None:
             OutboxJob.due_at <= moment,
             OutboxJob.kind.in_(list(HANDLERS)),
             or_(OutboxJob.leased_until.is_(None), OutboxJob.leased_until < db_now),
+            claimable(moment, db_now),
         )
-        .order_by(OutboxJob.due_at, OutboxJob.id)
+        # Priority first: a month of renewals falling due waits behind webhooks.
+        .order_by(OutboxJob.priority, OutboxJob.due_at, OutboxJob.id)
         .limit(1)
     )
     if _on_postgres():
         # Rows another worker is claiming are skipped, never waited for nor taken twice.
-        statement = statement.with_for_update(skip_locked=True)
+        statement = statement.with_for_update(skip_locked=True, of=OutboxJob)
     claimed = db.session.scalars(statement).first()
     if claimed is None:
         db.session.rollback()
