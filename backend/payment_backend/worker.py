@@ -28,7 +28,7 @@ from payment_backend.handlers import chores
 from payment_backend.jobs import HANDLERS, GiveUp, Retry
 from payment_backend.logs import request_id
 from payment_backend.models import OutboxJob
-from payment_backend.services.circuits import claimable
+from payment_backend.services.circuits import claimable, slot_taken
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 MAX_FAILURES = 10
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Claims in a row one call makes before it gives up for this pass.
+CLAIM_TRIES = 20
 
 
 def backoff(failures: int) -> timedelta:
@@ -74,7 +76,7 @@ def claim() -> int | None:
     whose handler kills the process keeps its failures, and after MAX_FAILURES of them it is
     marked dead here instead of being run again.
     """
-    while True:
+    for _ in range(CLAIM_TRIES):
         try:
             claimed = _lease_next()
         except OperationalError:
@@ -86,6 +88,10 @@ def claim() -> int | None:
             return None
         if claimed is None:
             return None
+        full = claimed.destination and _on_postgres()
+        if full and slot_taken(claimed.destination, claimed.id, database_now()):
+            db.session.rollback()  # another claim filled it meanwhile; the next pass skips it
+            continue
         if claimed.failures < MAX_FAILURES:
             claimed.attempts += 1
             claimed.failures += 1
@@ -98,6 +104,7 @@ def claim() -> int | None:
         claimed.leased_until = None
         db.session.commit()
         log.error("job %s %s is dead: %d runs never finished", claimed.id, claimed.kind, runs)
+    return None
 
 
 def _lease_next() -> OutboxJob | None:

@@ -21,8 +21,8 @@ from payment_backend.clock import now
 from payment_backend.extensions import db
 from payment_backend.models import DeliveryCircuit, OutboxJob
 
-# Jobs of one destination running at once (WORKER_DESTINATION_IN_FLIGHT overrides). A soft
-# bound: two workers claiming at the same instant may each see one slot left.
+# Jobs of one destination running at once (WORKER_DESTINATION_IN_FLIGHT overrides); on
+# PostgreSQL the claim re-counts under the circuit row's lock (slot_taken), so it holds exactly.
 IN_FLIGHT = 4
 # Failed deliveries in a row that open the circuit (WEBHOOK_CIRCUIT_FAILURES overrides).
 FAILURES_TO_OPEN = 5
@@ -92,6 +92,26 @@ def claimable(moment: datetime, db_now: Any) -> ColumnElement[bool]:
             ),
         ),
     )
+
+
+def slot_taken(destination: str, job_id: int, db_now: Any) -> bool:
+    """Whether destination is full without job_id, counted under its circuit row's lock.
+
+    Two claims for one destination at the same instant each see the other's lease only once
+    it is committed; locking the circuit row until the claim commits puts them one after the
+    other (PostgreSQL), so the limit holds exactly.
+    """
+    circuit = _locked(destination)
+    running = db.session.scalar(
+        select(func.count()).where(
+            OutboxJob.destination == destination,
+            OutboxJob.id != job_id,
+            OutboxJob.status == "pending",
+            OutboxJob.leased_until.is_not(None),
+            OutboxJob.leased_until >= db_now,
+        )
+    )
+    return running >= (1 if circuit.state == "open" else in_flight_limit())
 
 
 def record(destination: str | None, ok: bool, error: str | None = None) -> DeliveryCircuit | None:
