@@ -26,6 +26,23 @@ Handler = Callable[[OutboxJob], None]
 # A job that found the gateway unreachable runs again after this long.
 GATEWAY_RETRY = timedelta(minutes=1)
 
+# Among due jobs the lower priority runs first: what a merchant or a gateway waits for, then
+# checks and reconciliation, then chores, then renewals (a month boundary queues thousands).
+PRIORITIES: dict[str, int] = {
+    "process_webhook": 0,
+    "deliver_webhook": 0,
+    "cancel_forgery": 0,
+    "refund_surplus": 1,
+    "resolve_intent": 1,
+    "reconcile_payment": 1,
+    "check_order": 1,
+    "settle_order": 1,
+    "sweep_orders": 2,
+    "purge_idempotency": 2,
+    "charge_subscription": 3,
+}
+DEFAULT_PRIORITY = 2
+
 # kind -> handler; filled by @job when the handler modules are imported (handlers.load()).
 HANDLERS: dict[str, Handler] = {}
 
@@ -72,12 +89,15 @@ def enqueue(
     due_in: timedelta = timedelta(0),
     due_at: datetime | None = None,
     rearm: bool = False,
+    destination: str | None = None,
     session: Session | None = None,
 ) -> OutboxJob:
     """Add a job to the caller's transaction (the caller commits); returns it.
 
     unique_key makes this idempotent: if a job with that key exists it is returned as it is, or
     with rearm it becomes pending again, due at the new time. due_at (app clock) wins over due_in.
+    destination: where the job sends something (services.circuits.destination_of), so that one
+    slow or failing destination delays only its own jobs.
     """
     session = session or db.session
     when = due_at if due_at is not None else now() + due_in
@@ -97,6 +117,8 @@ def enqueue(
         attempts=0,
         failures=0,
         created_at=now(),
+        priority=PRIORITIES.get(kind, DEFAULT_PRIORITY),
+        destination=destination,
     )
     session.add(queued)
     return queued

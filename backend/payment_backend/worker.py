@@ -28,6 +28,7 @@ from payment_backend.handlers import chores
 from payment_backend.jobs import HANDLERS, GiveUp, Retry
 from payment_backend.logs import request_id
 from payment_backend.models import OutboxJob
+from payment_backend.services.circuits import claimable, slot_taken
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 MAX_FAILURES = 10
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Claims in a row one call makes before it gives up for this pass.
+CLAIM_TRIES = 20
 
 
 def backoff(failures: int) -> timedelta:
@@ -73,10 +76,14 @@ def claim() -> int | None:
     whose handler kills the process keeps its failures, and after MAX_FAILURES of them it is
     marked dead here instead of being run again.
     """
-    while True:
+    for _ in range(CLAIM_TRIES):
         claimed = _lease_next()
         if claimed is None:
             return None
+        full = claimed.destination and _on_postgres()
+        if full and slot_taken(claimed.destination, claimed.id, database_now()):
+            db.session.rollback()  # another claim filled it meanwhile; the next pass skips it
+            continue
         if claimed.failures < MAX_FAILURES:
             claimed.attempts += 1
             claimed.failures += 1
@@ -89,6 +96,7 @@ def claim() -> int | None:
         claimed.leased_until = None
         db.session.commit()
         log.error("job %s %s is dead: %d runs never finished", claimed.id, claimed.kind, runs)
+    return None
 
 
 def _lease_next() -> OutboxJob | None:
@@ -100,13 +108,15 @@ def _lease_next() -> OutboxJob | None:
             OutboxJob.due_at <= moment,
             OutboxJob.kind.in_(list(HANDLERS)),
             or_(OutboxJob.leased_until.is_(None), OutboxJob.leased_until < db_now),
+            claimable(moment, db_now),
         )
-        .order_by(OutboxJob.due_at, OutboxJob.id)
+        # Priority first: a month of renewals falling due waits behind webhooks.
+        .order_by(OutboxJob.priority, OutboxJob.due_at, OutboxJob.id)
         .limit(1)
     )
     if _on_postgres():
         # Rows another worker is claiming are skipped, never waited for nor taken twice.
-        statement = statement.with_for_update(skip_locked=True)
+        statement = statement.with_for_update(skip_locked=True, of=OutboxJob)
     # On SQLite the claim's transaction holds the write lock from its BEGIN IMMEDIATE (run_due_jobs
     # runs inside database.writing()): another process claims after this one commits.
     claimed = db.session.scalars(statement).first()

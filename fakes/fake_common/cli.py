@@ -6,7 +6,8 @@ import argparse
 from collections.abc import Callable, Sequence
 
 from flask import Flask
-from werkzeug.serving import run_simple
+
+from fake_common.server import KEEP_ALIVE_THREADS, keep_alive_server
 
 
 def main(
@@ -16,11 +17,21 @@ def main(
     default_port: int,
     argv: Sequence[str] | None = None,
 ) -> None:
-    """Parse --host, --port and --webhook-url, then serve the fake until interrupted."""
+    """Parse --host, --port, --threads and --webhook-url, then serve the fake until interrupted.
+
+    The server keeps connections alive (HTTP/1.1, as real gateways do), in one process so the
+    fake's state stays whole.
+    """
     parser = argparse.ArgumentParser(prog=f"python -m {name}", description=f"Run the {name} fake.")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument(
         "--port", type=int, default=default_port, help=f"port (default {default_port})"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=KEEP_ALIVE_THREADS,
+        help=f"requests served at once (default {KEEP_ALIVE_THREADS})",
     )
     parser.add_argument(
         "--webhook-url", default=None, help="where webhooks go when a payment names no URL"
@@ -30,5 +41,11 @@ def main(
     if args.webhook_url:
         config["WEBHOOK_URL"] = args.webhook_url
     app = create_app(config)
-    print(f"{name} listening on http://{args.host}:{args.port}", flush=True)
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False, use_debugger=False)
+    server = keep_alive_server(app, args.host, args.port, threads=args.threads)
+    print(f"{name} listening on http://{args.host}:{server.bind_addr[1]}", flush=True)
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()

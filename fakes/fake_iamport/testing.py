@@ -104,7 +104,7 @@ class IamportTestClient(ControlClient):
 def running_fake_iamport(config: dict | None = None) -> Iterator[IamportTestClient]:
     """Start a fresh fake on a free port, as a test client with .app and .server; stop it after."""
     app = create_app(config)
-    server = serve_in_thread(app)
+    server = serve_in_thread(app, keep_alive=True)
     client = IamportTestClient(server.url, app=app, server=server)
     try:
         yield client

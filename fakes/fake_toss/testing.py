@@ -148,7 +148,7 @@ def redirect_of(response: requests.Response) -> dict:
 def running_fake_toss(config: dict | None = None) -> Iterator[TossTestClient]:
     """Start a fresh fake on a free port, as a test client with .app and .server; stop it after."""
     app = create_app(config)
-    server = serve_in_thread(app)
+    server = serve_in_thread(app, keep_alive=True)
     client = TossTestClient(server.url, app=app, server=server)
     try:
         yield client

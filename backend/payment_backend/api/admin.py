@@ -1,4 +1,5 @@
-"""Owner routes for outbound webhooks: list deliveries with their attempts, replay one."""
+"""Owner routes for outbound webhooks: list deliveries with their attempts, replay one, see each
+destination's circuit breaker."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from payment_backend.schemas.admin import (
     DeliveryQuerySchema,
     ReplaySchema,
 )
-from payment_backend.services import deliveries
+from payment_backend.schemas.circuits import DestinationListSchema
+from payment_backend.services import circuits, deliveries
 
 blp = Blueprint(
     "admin", __name__, url_prefix="/api/admin", description="Owner: outbound webhook deliveries"
@@ -46,3 +48,12 @@ def retry_delivery(delivery_id: str):
         raise ApiError(404, "DELIVERY_NOT_FOUND", f"No delivery {delivery_id}.")
     delivery, result = replayed
     return {"delivered": result.ok, "attempt": result.attempt, "delivery": delivery}
+
+
+@blp.route("/destinations")
+@blp.response(200, DestinationListSchema)
+@blp.alt_response(401, **ERRORS)
+@blp.doc(security=ADMIN_SECURITY)
+def list_destinations():
+    """Webhook destinations with their circuit breakers: open ones hold their deliveries back."""
+    return {"destinations": circuits.circuits()}

@@ -6,6 +6,7 @@ from payment_backend.clock import now
 from payment_backend.extensions import db
 from payment_backend.jobs import GiveUp, Retry, job
 from payment_backend.models import OutboxJob, WebhookDelivery
+from payment_backend.services import circuits
 from payment_backend.services.deliveries import deliver, retry_at
 from payment_backend.services.ledger import lock
 
@@ -17,6 +18,9 @@ def deliver_webhook(outbox_job: OutboxJob) -> None:
     if delivery is None or delivery.status != "pending":
         return  # deleted, or delivered by a replay meanwhile
     result = deliver(delivery)
+    if not result.permanent:  # a refused URL says nothing about the endpoint's health
+        destination = outbox_job.destination or circuits.destination_of(delivery.url)
+        circuits.record(destination, result.ok, result.describe())
     delivery = lock(WebhookDelivery, delivery.id)
     if delivery.status == "delivered":
         return

@@ -5,7 +5,7 @@ from payment_backend.models.base import Base
 from payment_backend.models.catalog import Product
 from payment_backend.models.intents import GatewayIntent
 from payment_backend.models.orders import Order, SurplusPayment
-from payment_backend.models.outbox import OutboxJob
+from payment_backend.models.outbox import DeliveryCircuit, OutboxJob
 from payment_backend.models.payments import Payment, PaymentCancel
 from payment_backend.models.subscriptions import (
     ChargeAttempt,
@@ -22,6 +22,7 @@ __all__ = [
     "Base",
     "ChargeAttempt",
     "DeliveryAttempt",
+    "DeliveryCircuit",
     "GatewayIntent",
     "IdempotencyKey",
     "InboundWebhook",

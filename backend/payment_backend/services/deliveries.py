@@ -25,6 +25,7 @@ from payment_backend.crypto import sealer, seed_cipher, sign_webhook
 from payment_backend.extensions import db
 from payment_backend.logs import REQUEST_ID_HEADER, request_id
 from payment_backend.models import DeliveryAttempt, WebhookDelivery
+from payment_backend.services import circuits
 from payment_backend.services.ledger import lock
 from payment_backend.services.urls import (
     UrlPolicy,
@@ -200,6 +201,8 @@ def replay(delivery_id: str) -> tuple[WebhookDelivery, AttemptResult] | None:
     if delivery is None:
         return None
     result = deliver(delivery)
+    if not result.permanent:  # the owner's replay is a probe too: a success closes the circuit
+        circuits.record(circuits.destination_of(delivery.url), result.ok, result.describe())
     delivery = lock(WebhookDelivery, delivery_id)
     if result.ok and delivery.status != "delivered":
         delivery.status = "delivered"

@@ -11,6 +11,7 @@ from payment_backend.jobs import enqueue
 from payment_backend.logs import request_id
 from payment_backend.models import Payment, WebhookDelivery
 from payment_backend.models.payments import new_id
+from payment_backend.services.circuits import destination_of
 
 
 def notify(
@@ -61,5 +62,9 @@ def notify_event(
     )
     db.session.add(delivery)
     # The worker restores the request id, so logs and the webhook carry it on.
-    enqueue("deliver_webhook", {"delivery_id": delivery_id, "request_id": request_id.get()})
+    enqueue(
+        "deliver_webhook",
+        {"delivery_id": delivery_id, "request_id": request_id.get()},
+        destination=destination_of(url),
+    )
     return delivery
