@@ -14,7 +14,7 @@ from sqlalchemy import select
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import GatewayIntent, Payment
-from payment_backend.services import intents, ledger
+from payment_backend.services import cancels, intents, ledger
 from payment_backend.vendors import gateway
 from payment_backend.vendors.base import (
     GatewayCancel,
@@ -26,7 +26,7 @@ from payment_backend.vendors.base import (
 
 log = logging.getLogger(__name__)
 
-DONE_ACTION = intents.REFUND_DONE_ACTION
+DONE_ACTION = cancels.REFUND_DONE_ACTION
 
 
 def latest_attempt(payment_id: str, refund_id: str) -> GatewayIntent | None:
@@ -53,7 +53,7 @@ def earlier_landed(
     way the earlier call can no longer land later: its balance check (iamport `checksum`, Toss
     `refundableAmount`) fails once any other cancel landed.
     """
-    attributed = intents.attributed_cancel_ids(earlier)
+    attributed = cancels.attributed_cancel_ids(earlier)
     if locked.vendor == "toss" and earlier.gateway_key:
         try:
             gp = gateway(locked.vendor).cancel(
@@ -74,7 +74,7 @@ def earlier_landed(
         cancel_id = new_cancel_id(gp, earlier.known_cancel_ids, earlier.asked, attributed)
         intents.done(earlier.id, gp, cancel_id)
         return cancel_id or "unnamed"
-    cancel_id = intents.landed_cancel(earlier, current(locked), attributed)
+    cancel_id = cancels.landed_cancel(earlier, current(locked), attributed)
     if cancel_id is not None:
         intents.done(earlier.id, current(locked), cancel_id)
     return cancel_id
@@ -178,7 +178,7 @@ def refused(
     if gp is not None:
         apply_if_changed(locked, gp)
         if earlier is not None and earlier.open:
-            cancel_id = intents.landed_cancel(earlier, gp, intents.attributed_cancel_ids(earlier))
+            cancel_id = cancels.landed_cancel(earlier, gp, cancels.attributed_cancel_ids(earlier))
             if cancel_id is not None:
                 intents.done(earlier.id, gp, cancel_id)
                 record_done(locked, earlier, actor=actor, refund_id=refund_id, cancel_id=cancel_id)

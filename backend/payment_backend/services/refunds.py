@@ -14,7 +14,7 @@ from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import GatewayIntent, Order, Payment
 from payment_backend.models.payments import new_id
-from payment_backend.services import intents, ledger
+from payment_backend.services import cancels, intents, ledger
 from payment_backend.services import refund_retries as retries
 from payment_backend.services.notifications import notify
 from payment_backend.services.reconciliation import mark_unknown
@@ -189,26 +189,18 @@ def _cancel_at_gateway(locked: Payment, call: RefundCall) -> Payment:
         )
     except GatewayUnavailable as exc:
         intents.unknown(intent_id, str(exc))
-        _outcome_unknown(
-            locked,
-            actor=call.actor,
-            reason=call.reason,
-            refund_id=call.refund_id,
-            error=str(exc),
-            **attempt,
-        )
+        _outcome_unknown(locked, call, str(exc), attempt)
         raise  # 502 GATEWAY_UNAVAILABLE: the refund's outcome is reconciled; retry with its key
     except GatewayError as exc:
         intents.refused(intent_id, exc)
-        refused = retries.refused(
+        if retries.refused(
             locked,
             call.earlier,
             actor=call.actor,
             amount=call.amount,
             refund_id=call.refund_id,
             error=exc,
-        )
-        if refused:
+        ):
             return locked  # refused because the earlier call of this refund landed meanwhile
         raise  # 409 GATEWAY_REFUSED with the gateway's code
     _record_answer(locked, gp, call, previous, attempt)
@@ -224,7 +216,7 @@ def _record_answer(
 ) -> None:
     """Record the gateway's answer to this refund call, notify, audit; commits."""
     intent_id = attempt["intent_id"]
-    attributed = intents.attributed_cancel_ids(db.session.get(GatewayIntent, intent_id))
+    attributed = cancels.attributed_cancel_ids(db.session.get(GatewayIntent, intent_id))
     cancel_id = retries.new_cancel_id(gp, attempt["known_cancel_ids"], attempt["asked"], attributed)
     intents.done(intent_id, gp, cancel_id)
     ledger.apply_gateway(locked, gp)
@@ -255,17 +247,17 @@ def _lock(payment: Payment) -> Payment:
 
 
 def _outcome_unknown(
-    locked: Payment, *, actor: str, reason: str, refund_id: str, error: str, **attempt: object
+    locked: Payment, call: RefundCall, error: str, attempt: dict[str, Any]
 ) -> None:
     """Mark the payment unknown, queue its reconciliation and record what was asked, in one
     transaction (a retry of this refund tells from its intent whether the call landed)."""
-    mark_unknown(locked, f"refund {refund_id}: {error[:200]}", due_in=timedelta())
+    mark_unknown(locked, f"refund {call.refund_id}: {error[:200]}", due_in=timedelta())
     ledger.audit(
         UNKNOWN_ACTION,
-        actor=actor,
+        actor=call.actor,
         payment_id=locked.id,
-        reason=reason,
-        refund_id=refund_id,
+        reason=call.reason,
+        refund_id=call.refund_id,
         refunded_before=locked.refunded,
         error=error[:500],
         **attempt,
