@@ -13,6 +13,7 @@ from flask_smorest import Api
 from payment_backend.clock import register_clock
 from payment_backend.config import load_settings
 from payment_backend.devtools import register_devtools
+from payment_backend.docs import register_docs, swagger_ui_settings
 from payment_backend.errors import register_error_handlers
 from payment_backend.extensions import db, migrate
 from payment_backend.frontend import register_frontend
@@ -37,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_devtools(app)
     register_limits(app)
     register_error_handlers(app)
+    register_docs(app)
     register_frontend(app)
     register_database_errors(app)
     register_commands(app)
@@ -52,8 +54,7 @@ def register_settings(app: Flask, config: Mapping[str, Any] | None) -> None:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        **swagger_ui_settings(),
         JSON_SORT_KEYS=False,
     )
 
