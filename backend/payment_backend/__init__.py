@@ -19,6 +19,7 @@ from payment_backend.extensions import db, migrate
 from payment_backend.frontend import register_frontend
 from payment_backend.limits import register_limits
 from payment_backend.logs import register_logging
+from payment_backend.metrics import register_metrics
 from payment_backend.transient import register_database_errors
 from payment_backend.worker import register_commands
 
@@ -38,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_devtools(app)
     register_limits(app)
     register_error_handlers(app)
+    register_metrics(app)
     register_docs(app)
     register_frontend(app)
     register_database_errors(app)

@@ -93,7 +93,7 @@ class IamportClient:
     name = "iamport"
 
     def __init__(self, base_url: str, key: str, secret: str) -> None:
-        self.http = GatewayHttp(base_url)
+        self.http = GatewayHttp(base_url, vendor=self.name)
         self._key = key
         self._secret = secret
         self._token: str | None = None

@@ -102,7 +102,7 @@ class TossClient:
     name = "toss"
 
     def __init__(self, base_url: str, secret_key: str) -> None:
-        self.http = GatewayHttp(base_url)
+        self.http = GatewayHttp(base_url, vendor=self.name)
         token = base64.b64encode(f"{secret_key}:".encode()).decode()
         self.http.session.headers["Authorization"] = f"Basic {token}"
 
