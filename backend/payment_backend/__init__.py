@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
+from payment_backend.cli import register_owner_commands
 from payment_backend.clock import register_clock
 from payment_backend.config import load_settings
 from payment_backend.devtools import register_devtools
@@ -44,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_frontend(app)
     register_database_errors(app)
     register_commands(app)
+    register_owner_commands(app)
     return app
 
 
@@ -78,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
         checkout,
         monitors,
         service,
+        settlement,
         subscriptions,
         webhooks,
     )
@@ -92,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
         admin.blp,
         subscriptions.blp,
         subscriptions.admin_blp,
+        settlement.blp,
     ):
         app.extensions["api"].register_blueprint(blueprint)
     service.register_schemas(app.extensions["api"].spec)
