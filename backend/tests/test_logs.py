@@ -69,6 +69,7 @@ def test_configure_logging_writes_the_chosen_format(fmt, stream_type):
     root = logging.getLogger()
     saved, level = root.handlers[:], root.level
     stream = stream_type()
+    root.handlers = []  # an app made earlier in this process may have configured it already
     try:
         configure_logging(fmt, stream)
         logging.getLogger("payment_backend.test").info("hello")
