@@ -32,7 +32,7 @@ migrate: $(STAMPS)/python
 	cd backend && PAYMENT_MODE=$${PAYMENT_MODE:-local} ../$(BIN)/flask --app payment_backend db upgrade
 
 run: install frontend migrate
-	@PORT=$(PORT) BIN=$(BIN) ./scripts/run-demo.sh
+	@PORT=$(PORT) BIN=$(BIN) exec ./scripts/run-demo.sh
 
 # The browser suites need a Chromium: the system's, else Debian's (as root), else Playwright's.
 browser: $(STAMPS)/python

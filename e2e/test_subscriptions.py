@@ -200,3 +200,25 @@ def test_a_declining_card_is_past_due_and_a_new_card_recovers_it(
     expect(subscriber.charge(3)).to_contain_text("Paid")
     screenshot()
     subscriber.cancel()
+
+
+def test_the_test_clock_moves_a_calendar_month_and_resets(subscriber, system, screenshot):
+    page = subscriber.page
+    subscriber.subscribe("iamport")
+    clock = page.get_by_role("region", name="Test clock")
+    expect(clock.get_by_role("button", name="Reset clock")).to_be_disabled()  # at real time
+    subscriber.advance("1 month")
+    expect(clock.get_by_text(re.compile(r"\(\d+ days ahead\)"))).to_be_visible()
+    moved = [
+        requests.get(f"{f.url}/__control/clock", timeout=10).json()
+        for f in (system.iamport, system.toss)
+    ]
+    assert all(27 * 86400 < fake["offset"] < 32 * 86400 for fake in moved)
+
+    clock.get_by_role("button", name="Reset clock").click()
+    expect(clock.get_by_text(re.compile("^Clock reset to real time"))).to_be_visible(timeout=30_000)
+    expect(clock.get_by_text("days ahead")).to_have_count(0)
+    expect(clock.get_by_role("button", name="Reset clock")).to_be_disabled()
+    for fake in (system.iamport, system.toss):
+        assert abs(requests.get(f"{fake.url}/__control/clock", timeout=10).json()["offset"]) < 5
+    screenshot()

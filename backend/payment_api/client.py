@@ -343,10 +343,14 @@ class PaymentClient:
         body: bytes | str,
         *,
         tolerance: float | None = TOLERANCE_SECONDS,
+        now: float | None = None,
     ) -> Notification:
         """Check and read a notification the service sent (payment_api.webhooks.verify_webhook,
-        able to read the seed-compatible encrypted bodies with this client's key)."""
-        return verify_webhook(secret, headers, body, tolerance=tolerance, cipher=self.cipher)
+        able to read the seed-compatible encrypted bodies with this client's key); `now` is the
+        receiver's UNIX time (default: time.time(); a test clock's time in local mode)."""
+        return verify_webhook(
+            secret, headers, body, tolerance=tolerance, now=now, cipher=self.cipher
+        )
 
     # -- transport -----------------------------------------------------------------------------
 

@@ -10,15 +10,18 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
+from payment_backend.cli import register_owner_commands
 from payment_backend.clock import register_clock
 from payment_backend.config import load_settings
 from payment_backend.database import configure as configure_database
 from payment_backend.devtools import register_devtools
+from payment_backend.docs import register_docs, swagger_ui_settings
 from payment_backend.errors import register_error_handlers
 from payment_backend.extensions import db, migrate
 from payment_backend.frontend import register_frontend
 from payment_backend.limits import register_limits
 from payment_backend.logs import register_logging
+from payment_backend.metrics import register_metrics
 from payment_backend.transient import register_database_errors
 from payment_backend.worker import register_commands
 
@@ -38,9 +41,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_devtools(app)
     register_limits(app)
     register_error_handlers(app)
+    register_metrics(app)
+    register_docs(app)
     register_frontend(app)
     register_database_errors(app)
     register_commands(app)
+    register_owner_commands(app)
     return app
 
 
@@ -53,8 +59,7 @@ def register_settings(app: Flask, config: Mapping[str, Any] | None) -> None:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        **swagger_ui_settings(),
         JSON_SORT_KEYS=False,
     )
 
@@ -79,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
         checkout,
         monitors,
         service,
+        settlement,
         subscriptions,
         webhooks,
     )
@@ -93,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
         admin.blp,
         subscriptions.blp,
         subscriptions.admin_blp,
+        settlement.blp,
     ):
         app.extensions["api"].register_blueprint(blueprint)
     service.register_schemas(app.extensions["api"].spec)

@@ -8,6 +8,7 @@ part belongs to this process only; tests move it directly (advance, set).
 
 from __future__ import annotations
 
+import calendar
 import logging
 import threading
 import time
@@ -198,6 +199,14 @@ def clock() -> Clock:
 def now() -> datetime:
     """The app clock's current time."""
     return clock().now()
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """moment plus whole calendar months, the day clamped to the month's end (Jan 31 + 1 = Feb 28)."""
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from payment_backend.database import BUSY_TIMEOUT_SECONDS
+from payment_backend.logs import LOG_FORMATS
 
 MODES = ("local", "test", "real")
 # Without PAYMENT_MODE the service runs for real: it then needs every secret, so it fails closed.
@@ -185,7 +186,8 @@ def load_settings(
         "WEBHOOK_ALLOWLIST": "",
         "FRONTEND_DIST": str(Path(__file__).resolve().parents[2] / "frontend" / "dist"),
         "GIT_COMMIT": "unknown",
-        "LOG_FORMAT": "text" if mode == "test" else "json",
+        # auto: plain lines on a terminal, JSON lines elsewhere; tests leave logging to pytest.
+        "LOG_FORMAT": "none" if mode == "test" else "auto",
         "IAMPORT_PG": "html5_inicis",
         "IAMPORT_OVERSEAS_PG": "eximbay",
         "MAX_CONTENT_LENGTH": 2**20,
@@ -210,6 +212,9 @@ def load_settings(
             "IAMPORT_SDK_URL", settings["IAMPORT_API_URL"].rstrip("/") + "/sdk/iamport.js"
         )
         settings.setdefault("TOSS_SDK_URL", settings["TOSS_API_URL"].rstrip("/") + "/sdk/toss.js")
+    settings["LOG_FORMAT"] = str(settings["LOG_FORMAT"]).strip().lower()
+    if settings["LOG_FORMAT"] not in LOG_FORMATS:
+        raise SettingsError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
     for key in BOOLEAN_SETTINGS:
         settings[key] = _as_bool(settings[key])
     for key in INTEGER_SETTINGS:

@@ -32,6 +32,12 @@ class Clock:
             self._offset = float(now) - time.time()
         self._notify()
 
+    def set_offset(self, offset: float) -> None:
+        """Set how far the clock is from real time (negative or zero too) and run due work."""
+        with self._lock:
+            self._offset = float(offset)
+        self._notify()
+
     def reset(self) -> None:
         """Return to real time (without running anything)."""
         with self._lock:

@@ -38,10 +38,13 @@ def register_control(
 
     @bp.post("/clock")
     def move_clock():
-        """Advance ({"advance": seconds}) or set ({"now": unix_seconds}) the clock; due work runs."""
+        """Advance ({"advance": seconds}), set ({"now": unix_seconds}) or shift ({"offset":
+        seconds from real time}, 0 = real time again) the clock; due work runs."""
         body = request.get_json(silent=True) or {}
         try:
-            if "now" in body:
+            if "offset" in body:
+                clock.set_offset(float(body["offset"]))
+            elif "now" in body:
                 clock.set(float(body["now"]))
             elif "advance" in body:
                 seconds = float(body["advance"])
@@ -49,7 +52,8 @@ def register_control(
                     return jsonify({"error": "advance must not be negative"}), 400
                 clock.advance(seconds)
             else:
-                return jsonify({"error": 'give {"advance": seconds} or {"now": unix_seconds}'}), 400
+                hint = 'give {"advance": seconds}, {"now": unix_seconds} or {"offset": seconds}'
+                return jsonify({"error": hint}), 400
         except (TypeError, ValueError):
             return jsonify({"error": "advance and now are numbers"}), 400
         return jsonify(clock.to_dict())

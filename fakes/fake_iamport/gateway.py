@@ -82,6 +82,10 @@ def json_text(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+# GET /payments/status/{status}: which time from/to filter on, per status asked for.
+STATUS_TIMES = {"paid": "paid_at", "failed": "failed_at", "cancelled": "cancelled_at"}
+
+
 class IamportGateway:
     """Everything the fake iamport knows, behind one lock."""
 
@@ -194,10 +198,12 @@ class IamportGateway:
         limit = min(max(1, limit), 1000)
         with self.lock:
             found = [p for p in self.payments.values() if status == "all" or p.status == status]
+            # from/to apply to the time of the status asked for (PortOne: paid -> paid_at, ...).
+            field = STATUS_TIMES.get(status, "started_at")
             if since is not None:
-                found = [p for p in found if p.started_at >= since]
+                found = [p for p in found if getattr(p, field) >= since]
             if until is not None:
-                found = [p for p in found if p.started_at <= until]
+                found = [p for p in found if getattr(p, field) <= until]
             found = self._sorted(found, sorting)
             chunk = found[(page - 1) * limit : page * limit]
             last_page = (len(found) + limit - 1) // limit

@@ -28,6 +28,7 @@ from fake_toss.models import (
     new_secret,
     new_transaction_key,
     random_text,
+    transactions_of,
 )
 from fake_toss.money import check_currency, parse_amount
 
@@ -165,6 +166,22 @@ class TossGateway:
         with self._lock:
             self.expire_due()
             return self._json(self._get(payment_key))
+
+    def transactions(
+        self, start: float, end: float, starting_after: str | None = None, limit: int = 100
+    ) -> list[dict]:
+        """GET /v1/transactions: approvals and cancels between start and end, oldest first."""
+        with self._lock:
+            self.expire_due()
+            entries = [t for p in self._payments.values() for t in transactions_of(p)]
+        entries = sorted(
+            (t for t in entries if start <= t["_at"] <= end),
+            key=lambda t: (t["_at"], t["transactionKey"]),
+        )
+        if starting_after:
+            keys = [t["transactionKey"] for t in entries]
+            entries = entries[keys.index(starting_after) + 1 :] if starting_after in keys else []
+        return [{k: v for k, v in t.items() if k != "_at"} for t in entries[:limit]]
 
     def payment_by_order(self, order_id: str) -> dict:
         """GET /v1/payments/orders/{orderId}: the latest payment for the order."""
@@ -617,6 +634,7 @@ class TossGateway:
         payment.status = "DONE"
         payment.approved_at = now
         payment.last_transaction_key = new_transaction_key()
+        payment.approval_transaction_key = payment.last_transaction_key
         if payment.card is not None:
             payment.card["approveNo"] = random_text(8, "0123456789")
 

@@ -121,6 +121,7 @@ class Payment:
     approved_at: float | None = None
     authenticated_at: float | None = None
     last_transaction_key: str | None = None
+    approval_transaction_key: str | None = None  # GET /v1/transactions lists the approval by it
     card: dict | None = None
     card_digits: str | None = None
     card_outcome: str | None = None
@@ -293,3 +294,42 @@ class AuthKey:
     expiry: tuple[int, int]
     created_at: float
     used: bool = False
+
+
+def transactions_of(payment: Payment) -> list[dict]:
+    """GET /v1/transactions entries of a payment: its approval (deposit), then each cancel."""
+    if payment.approved_at is None:
+        return []
+    cur = payment.currency
+    common = {
+        "mId": MID,
+        "paymentKey": payment.payment_key,
+        "orderId": payment.order_id,
+        "method": payment.method,
+        "customerKey": None,
+        "useEscrow": False,
+        "receiptUrl": f"{payment.origin}/receipt/{payment.payment_key}",
+        "currency": cur,
+    }
+    entries = [
+        {
+            **common,
+            "transactionKey": payment.approval_transaction_key,
+            "status": "DONE",
+            "transactionAt": iso(payment.approved_at),
+            "amount": amount_json(payment.total, cur),
+            "_at": payment.approved_at,
+        }
+    ]
+    for cancel in payment.cancels:
+        entries.append(
+            {
+                **common,
+                "transactionKey": cancel.transaction_key,
+                "status": "CANCELED" if cancel.refundable_after == 0 else "PARTIAL_CANCELED",
+                "transactionAt": iso(cancel.canceled_at),
+                "amount": amount_json(cancel.amount, cur),
+                "_at": cancel.canceled_at,
+            }
+        )
+    return entries

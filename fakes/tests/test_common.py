@@ -114,6 +114,11 @@ def test_faults_installed_on_an_app_and_control_api():
             "now"
         ] == pytest.approx(1_900_000_000, abs=2)
         assert requests.post(f"{url}/__control/clock", json={}).status_code == 400
+        shifted = requests.post(f"{url}/__control/clock", json={"offset": 3600}).json()
+        assert shifted["offset"] == 3600 and shifted["now"] == pytest.approx(
+            time.time() + 3600, abs=2
+        )
+        assert requests.post(f"{url}/__control/clock", json={"offset": 0}).json()["offset"] == 0
         assert requests.post(f"{url}/__control/reset").json()["reset"] is True
         assert resets == [1]
         assert requests.get(f"{url}/__control/clock").json()["offset"] == 0

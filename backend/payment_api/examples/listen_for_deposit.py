@@ -32,10 +32,11 @@ class WebhookListener:
     """A small HTTP server on a free loopback port that verifies what the service POSTs.
 
     A notification with a good signature is answered 204 and queued; anything else is answered
-    401, so the service keeps retrying a delivery it could not have made.
+    401, so the service keeps retrying a delivery it could not have made. `clock_skew` is how far
+    the service's (test) clock is ahead of ours: its signed timestamps are checked against it.
     """
 
-    def __init__(self, client: PaymentClient, secret: str) -> None:
+    def __init__(self, client: PaymentClient, secret: str, clock_skew: float = 0.0) -> None:
         self.received: queue.Queue[Notification] = queue.Queue()
         listener = self
 
@@ -43,7 +44,9 @@ class WebhookListener:
             def do_POST(self) -> None:  # noqa: N802 (the http.server naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
-                    notification = client.verify_webhook(secret, dict(self.headers), body)
+                    notification = client.verify_webhook(
+                        secret, dict(self.headers), body, now=time.time() + clock_skew
+                    )
                 except errors.WebhookVerificationError as error:
                     print(f"refused a webhook: {error.message}")
                     self.send_response(401)
@@ -95,7 +98,10 @@ def run(env: Environment, timeout: float = 30.0) -> Notification:
     source = Source(schema="shop", table="orders", id=order_id)
     with (
         PaymentClient(env.api_url, env.key, env.iv) as client,
-        WebhookListener(client, env.webhook_secret) as listener,
+        # In local mode the service signs on its test clock, which the fake gateway shares.
+        WebhookListener(
+            client, env.webhook_secret, buyer.gateway_now(env.iamport_url) - time.time()
+        ) as listener,
     ):
         account = buyer.iamport_virtual_account(
             env, order_id, price, "Example order", notice_url=env.notice_url

@@ -13,6 +13,8 @@ def register_devtools(app: Flask) -> None:
     if app.config["PAYMENT_MODE"] == "real":
         return
     from payment_backend.devtools.api import clock_blp, deposits_blp
+    from payment_backend.devtools.cli import register_clock_commands
 
     for blueprint in (clock_blp, deposits_blp):
         app.extensions["api"].register_blueprint(blueprint)
+    register_clock_commands(app)

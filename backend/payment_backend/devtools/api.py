@@ -9,7 +9,7 @@ from payment_backend.devtools import clock, deposits
 from payment_backend.errors import ERRORS, ApiError
 from payment_backend.limits import rate_limited
 from payment_backend.schemas.checkout import OrderSchema
-from payment_backend.schemas.subscriptions import AdvanceSchema, ClockSchema
+from payment_backend.schemas.devtools import ClockMoveSchema, ClockStateSchema
 from payment_backend.services import checkout
 from payment_backend.services.orders_view import order_view
 
@@ -38,18 +38,28 @@ deposits_blp.before_request(_never_in_real_mode)
 
 
 @clock_blp.route("")
-@clock_blp.response(200, ClockSchema)
+@clock_blp.response(200, ClockStateSchema)
 def get_clock():
     """The backend's time and how far it was moved."""
     return clock.state()
 
 
 @clock_blp.route("", methods=["POST"])
-@clock_blp.arguments(AdvanceSchema)
-@clock_blp.response(200, ClockSchema)
+@clock_blp.arguments(ClockMoveSchema)
+@clock_blp.response(200, ClockStateSchema)
 def advance_clock(body):
-    """Move the backend's and the fakes' clocks forward; what became due runs before the answer."""
+    """Move the backend's and the fakes' clocks forward (seconds, or calendar months); what
+    became due runs before the answer."""
+    if "months" in body:
+        return clock.advance(clock.month_seconds(body["months"]))
     return clock.advance(body["advance"])
+
+
+@clock_blp.route("/reset", methods=["POST"])
+@clock_blp.response(200, ClockStateSchema)
+def reset_clock():
+    """Back to wall-clock time: the backend's clock and both fakes' clocks."""
+    return clock.reset()
 
 
 @deposits_blp.route("/orders/<order_id>/simulate-deposit", methods=["POST"])

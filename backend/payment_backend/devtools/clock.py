@@ -14,7 +14,7 @@ from typing import Any
 import requests
 from flask import Flask, current_app
 
-from payment_backend.clock import clock, iso
+from payment_backend.clock import add_months, clock, iso
 from payment_backend.extensions import db
 from payment_backend.worker import run_due_jobs
 
@@ -35,6 +35,12 @@ def state() -> dict[str, Any]:
     }
 
 
+def month_seconds(months: int) -> float:
+    """How many seconds from now to the same moment `months` calendar months later."""
+    moment = clock().now()
+    return (add_months(moment, months) - moment).total_seconds()
+
+
 def advance(seconds: float) -> dict[str, Any]:
     """Move the clock forward, the fakes' clocks to the same time, and run what became due."""
     db.session.commit()  # this request holds no transaction while the clock and the jobs run
@@ -52,26 +58,45 @@ def advance(seconds: float) -> dict[str, Any]:
     return {**state(), "ran": {"jobs": jobs}, "fakes": fakes}
 
 
+def reset() -> dict[str, Any]:
+    """Back to wall-clock time: the backend's shared offset and both fakes' clocks."""
+    db.session.commit()
+    clock().reset()
+    return {**state(), "ran": {"jobs": 0}, "fakes": push_offset()}
+
+
+def push_offset() -> dict[str, dict[str, Any]]:
+    """Set each fake's clock to the backend's offset (at start-up, after a reset); runs nothing here."""
+    offset = clock().offset().total_seconds()
+    return {vendor: _move_fake(vendor, {"offset": offset}) for vendor in FAKE_URL_SETTINGS}
+
+
 def sync_fakes() -> dict[str, dict[str, Any]]:
     """Set each fake's clock to ours (its due work runs) and wait for its webhooks to land."""
-    moment = clock().now().timestamp()
-    result: dict[str, dict[str, Any]] = {}
-    for vendor, setting in FAKE_URL_SETTINGS.items():
-        base_url = current_app.config[setting].rstrip("/")
-        try:
-            moved = requests.post(f"{base_url}/__control/clock", json={"now": moment}, timeout=30)
-            moved.raise_for_status()
+    offset = clock().offset().total_seconds()
+    return {
+        vendor: _move_fake(vendor, {"offset": offset}, wait=WEBHOOK_WAIT)
+        for vendor in FAKE_URL_SETTINGS
+    }
+
+
+def _move_fake(vendor: str, body: dict[str, float], wait: float = 0.0) -> dict[str, Any]:
+    """POST the fake's /__control/clock; with wait, also count its webhooks once delivered."""
+    base_url = current_app.config[FAKE_URL_SETTINGS[vendor]].rstrip("/")
+    try:
+        moved = requests.post(f"{base_url}/__control/clock", json=body, timeout=30)
+        moved.raise_for_status()
+        result: dict[str, Any] = {"now": moved.json().get("iso")}
+        if wait:
             log_answer = requests.get(
-                f"{base_url}/__control/webhooks",
-                params={"wait": WEBHOOK_WAIT},
-                timeout=WEBHOOK_WAIT + 10,
+                f"{base_url}/__control/webhooks", params={"wait": wait}, timeout=wait + 10
             )
             log_answer.raise_for_status()
-            result[vendor] = {"now": moved.json().get("iso"), "webhooks": len(log_answer.json())}
-        except (requests.RequestException, ValueError) as exc:
-            log.warning("test clock: fake %s not moved: %s", vendor, exc)
-            result[vendor] = {"error": str(exc)[:200]}
-    return result
+            result["webhooks"] = len(log_answer.json())
+        return result
+    except (requests.RequestException, ValueError) as exc:
+        log.warning("test clock: fake %s not moved: %s", vendor, exc)
+        return {"error": str(exc)[:200]}
 
 
 def run_all_due(app: Flask) -> int:

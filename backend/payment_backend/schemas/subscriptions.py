@@ -160,23 +160,6 @@ class DashboardSchema(Schema):
     months = fields.List(fields.Nested(MonthSchema), required=True)
 
 
-class ClockSchema(Schema):
-    """The backend's test clock."""
-
-    now = fields.String(required=True)
-    offset_seconds = fields.Float(required=True)
-    ran = fields.Dict(metadata={"description": "what ran after moving: {jobs}"})
-    fakes = fields.Dict(metadata={"description": "each fake gateway's clock after syncing"})
-
-
-class AdvanceSchema(Schema):
-    """How far to move the test clock."""
-
-    advance = fields.Float(
-        required=True, validate=validate.Range(min=0, max=366 * 86400), metadata={"example": 86400}
-    )
-
-
 class RefundChargeSchema(Schema):
     """The owner's refund of a paid period: all that is left, or `amount`."""
 

@@ -129,6 +129,12 @@ class Payments(Protocol):
     def prepare(self, order_id: str, amount: int, currency: str) -> None:
         """Pre-register an order's amount so the payment window refuses another (a no-op if none)."""
 
+    def list_transactions(
+        self, start: datetime, end: datetime, *, also: tuple[str, ...] = ()
+    ) -> list[GatewayTransaction]:
+        """Every approval and refund between start and end as the gateway lists them (settlement);
+        `also`: payment ids to re-read besides, where the gateway's listing cannot show them."""
+
 
 # -- billing (billing keys, 정기결제) -----------------------------------------------------------
 
@@ -258,3 +264,54 @@ class Vendor:
     payment_id: re.Pattern[str]  # what its payment ids look like; anything else never reaches it
     normalize: Callable[[dict[str, Any]], GatewayPayment]  # its payment object, normalized
     connect: Callable[[Mapping[str, Any]], Gateway]  # its client, from the app's settings
+
+
+@dataclass(frozen=True)
+class GatewayTransaction:
+    """One money movement as a gateway lists it for a day: a payment approved, or a refund."""
+
+    vendor: str
+    kind: str  # payment | refund
+    transaction_id: str  # payment: the payment id; refund: the gateway's cancel id
+    payment_id: str
+    order_id: str
+    method: str  # card | vbank | other
+    currency: str
+    amount: int  # minor units, positive for both kinds
+    status: str  # the payment's normalized status as listed
+    at: datetime
+
+
+def transactions_of(gp: GatewayPayment, start: datetime, end: datetime) -> list[GatewayTransaction]:
+    """A payment's approval and refunds that fall in [start, end), as transactions."""
+    common = {
+        "vendor": gp.vendor,
+        "payment_id": gp.payment_id,
+        "order_id": gp.order_id,
+        "method": gp.method,
+        "currency": gp.currency,
+        "status": gp.status,
+    }
+    found = []
+    if gp.paid_at is not None and start <= gp.paid_at < end:
+        found.append(
+            GatewayTransaction(
+                kind="payment",
+                transaction_id=gp.payment_id,
+                amount=gp.amount,
+                at=gp.paid_at,
+                **common,
+            )
+        )
+    for cancel in gp.cancels:
+        if cancel.amount > 0 and start <= cancel.cancelled_at < end:
+            found.append(
+                GatewayTransaction(
+                    kind="refund",
+                    transaction_id=cancel.vendor_cancel_id,
+                    amount=cancel.amount,
+                    at=cancel.cancelled_at,
+                    **common,
+                )
+            )
+    return found

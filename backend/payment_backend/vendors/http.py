@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any
 
 import requests
 
 from payment_backend.logs import REQUEST_ID_HEADER, request_id
+from payment_backend.metrics import observe_gateway_call
 from payment_backend.transient import note_outside_effect
 from payment_backend.vendors.base import GatewayUnavailable
 
@@ -21,8 +23,11 @@ TIMEOUT = (3.05, 15.0)
 class GatewayHttp:
     """A requests session bound to one gateway's base URL."""
 
-    def __init__(self, base_url: str, timeout: tuple[float, float] = TIMEOUT) -> None:
+    def __init__(
+        self, base_url: str, timeout: tuple[float, float] = TIMEOUT, *, vendor: str = "unknown"
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.vendor = vendor  # the label of its calls in /metrics
         self.timeout = timeout
         self.session = requests.Session()
         # The environment (proxies, CA bundle) read once, not scanned again on every call.
@@ -53,14 +58,17 @@ class GatewayHttp:
             kwargs["headers"] = {**kwargs.get("headers", {}), REQUEST_ID_HEADER: rid}
         last: Exception | None = None
         for attempt in range(attempts):
+            started = time.perf_counter()
             try:
                 response = self.session.request(
                     method, self.base_url + path, timeout=timeout or self.timeout, **kwargs
                 )
             except requests.RequestException as exc:
+                observe_gateway_call(self.vendor, method, started, None)
                 last = exc
                 log.warning("gateway %s %s failed (attempt %d): %s", method, path, attempt + 1, exc)
                 continue
+            observe_gateway_call(self.vendor, method, started, response.status_code)
             if response.status_code >= 500:
                 last = GatewayUnavailable(f"{method} {path} answered {response.status_code}")
                 log.warning("gateway %s %s answered %d", method, path, response.status_code)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from datetime import datetime
+
+from flask import jsonify, request
 
 from fake_toss.api import body, gateway, origin, v1_blueprint
+from fake_toss.errors import TossError
+from fake_toss.models import KST
+
+MAX_TRANSACTIONS = 10000
 
 bp = v1_blueprint("toss_payments", __name__)
 
@@ -53,3 +59,25 @@ def cancel(payment_key: str):
 def virtual_accounts():
     """Issue a virtual account for a deposit."""
     return jsonify(gateway().virtual_account(body(), origin()))
+
+
+def _date_arg(name: str) -> float:
+    """startDate / endDate: yyyy-MM-ddTHH:mm:ss in KST (an offset, if given, is honoured)."""
+    value = request.args.get(name, "")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise TossError("INVALID_REQUEST", f"{name} 값이 올바르지 않습니다.") from exc
+    return (moment if moment.tzinfo else moment.replace(tzinfo=KST)).timestamp()
+
+
+@bp.get("/transactions")
+def transactions():
+    """Approvals and cancels between startDate and endDate, oldest first; startingAfter (a
+    transactionKey) and limit (at most 10,000, default 100) page through them."""
+    start, end = _date_arg("startDate"), _date_arg("endDate")
+    limit = request.args.get("limit", 100, type=int)
+    if not 1 <= limit <= MAX_TRANSACTIONS:
+        raise TossError("INVALID_REQUEST", "limit 값이 올바르지 않습니다.")
+    found = gateway().transactions(start, end, request.args.get("startingAfter"), limit)
+    return jsonify(found)

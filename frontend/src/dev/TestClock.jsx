@@ -4,27 +4,27 @@ import { Outcome, Progress } from '../components/notices.jsx'
 import { useLoad } from '../hooks/useLoad.js'
 import { formatTime } from '../lib/format.js'
 import { errorText } from '../lib/messages.js'
-import { advanceTestClock, getTestClock } from './api.js'
+import { advanceTestClock, advanceTestClockMonths, getTestClock, resetTestClock } from './api.js'
 
 const DAY = 86400
 
-/** The clock's time and "Advance 1 day / 1 month"; `onAdvanced` refreshes what the page shows. */
+/** The clock's time, "Advance 1 day / 1 month" and "Reset"; `onAdvanced` refreshes the page. */
 export function TestClock({ onAdvanced }) {
   // A failed load leaves the buttons working; only the time is not shown.
   const { data: clock, setData: setClock } = useLoad(getTestClock)
   const [busy, setBusy] = useState(false)
   const [result, setResult] = useState(null)
 
-  async function advance(seconds, label) {
+  async function move(call, label) {
     setBusy(true)
     setResult(null)
     try {
-      const answer = await advanceTestClock(seconds)
+      const answer = await call()
       setClock(answer)
       await onAdvanced().catch(() => {}) // the 2 s poll catches up otherwise
       const jobs = answer.ran?.jobs ?? 0
       setResult({
-        ok: `Advanced ${label}; now ${formatTime(answer.now)}. ${jobs} job${jobs === 1 ? '' : 's'} ran.`,
+        ok: `${label}; now ${formatTime(answer.now)}. ${jobs} job${jobs === 1 ? '' : 's'} ran.`,
       })
     } catch (err) {
       setResult({ error: errorText(err) })
@@ -39,7 +39,7 @@ export function TestClock({ onAdvanced }) {
       <h2 id="clock-heading">Test clock</h2>
       <p className="muted small">
         Test mode only: moves the backend&apos;s and both fake gateways&apos; clocks forward, then
-        runs the renewals and retries that fall due.
+        runs the renewals and retries that fall due. Reset returns all three to real time.
       </p>
       {clock && (
         <p>
@@ -53,11 +53,26 @@ export function TestClock({ onAdvanced }) {
         </p>
       )}
       <div className="row">
-        <button type="button" onClick={() => advance(DAY, '1 day')} disabled={busy}>
+        <button
+          type="button"
+          onClick={() => move(() => advanceTestClock(DAY), 'Advanced 1 day')}
+          disabled={busy}
+        >
           Advance 1 day
         </button>
-        <button type="button" onClick={() => advance(31 * DAY, '1 month')} disabled={busy}>
+        <button
+          type="button"
+          onClick={() => move(() => advanceTestClockMonths(1), 'Advanced 1 month')}
+          disabled={busy}
+        >
           Advance 1 month
+        </button>
+        <button
+          type="button"
+          onClick={() => move(resetTestClock, 'Clock reset to real time')}
+          disabled={busy || !clock?.offset_seconds}
+        >
+          Reset clock
         </button>
       </div>
       {busy && <Progress>Advancing the clock…</Progress>}

@@ -10,3 +10,9 @@ export const getTestClock = () => request('GET', '/api/test/clock')
 
 export const advanceTestClock = (seconds) =>
   request('POST', '/api/test/clock', { body: { advance: seconds } })
+
+/** Calendar months: from Jan 31, one month later is Feb 28 (or 29). */
+export const advanceTestClockMonths = (months) =>
+  request('POST', '/api/test/clock', { body: { months } })
+
+export const resetTestClock = () => request('POST', '/api/test/clock/reset')

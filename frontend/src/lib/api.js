@@ -124,3 +124,7 @@ export const listSubscriptions = () =>
 
 export const getSubscriptionDashboard = () =>
   request('GET', '/api/admin/subscriptions/dashboard', { admin: true })
+
+/** The owner's daily settlement of a day (YYYY-MM-DD, Korean time). */
+export const getSettlement = (day) =>
+  request('GET', `/api/admin/settlement?date=${encodeURIComponent(day)}`, { admin: true })

@@ -4,6 +4,7 @@ import { AdminControls } from '../components/AdminControls.jsx'
 import { ConfigGate } from '../components/ConfigProvider.jsx'
 import { DataTable } from '../components/DataTable.jsx'
 import { Outcome } from '../components/notices.jsx'
+import { SettlementSection } from '../components/SettlementSection.jsx'
 import { useLoad } from '../hooks/useLoad.js'
 import { getGatewayView, listOrders, refundOrder } from '../lib/api.js'
 import { exponentOf, formatMoney, toDecimalString, toMinor } from '../lib/format.js'
@@ -58,6 +59,7 @@ function Admin({ config }) {
           ))}
         </DataTable>
       )}
+      <SettlementSection />
     </div>
   )
 }

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from payment_backend.clock import now
+from payment_backend.clock import add_months, now
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.jobs import enqueue
@@ -34,14 +33,6 @@ SUBSCRIPTION_SOURCE = {"schema": "subscriptions", "table": "subscriptions"}
 ORDER_ID = re.compile(r"^(sub_[0-9a-f]{20})_([pc])(\d+)$")
 LIVE = ("active", "past_due")
 CHARGE_JOB = "charge_subscription"
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """moment plus whole months, the day clamped to the month's end (Jan 31 + 1 = Feb 28)."""
-    month0 = moment.month - 1 + months
-    year, month = moment.year + month0 // 12, month0 % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 def period_start(sub: Subscription, period: int) -> datetime:

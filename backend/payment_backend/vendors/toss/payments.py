@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +15,7 @@ from payment_backend.vendors.base import (
     GatewayCancel,
     GatewayError,
     GatewayPayment,
+    GatewayTransaction,
     GatewayUnavailable,
     PaymentNotFound,
     RefundAccount,
@@ -32,6 +33,8 @@ STATES = {
     "EXPIRED": base.FAILED,
 }
 WEBHOOK_PATH = "/payments/webhooks/toss"  # our route for its webhooks (api/webhooks.py)
+KST = timezone(timedelta(hours=9), "KST")  # Toss's dates without an offset are Korean time
+TRANSACTIONS_PAGE = 10000  # GET /v1/transactions' largest page
 METHODS = {"카드": "card", "CARD": "card", "가상계좌": "vbank", "VIRTUAL_ACCOUNT": "vbank"}
 
 
@@ -104,7 +107,7 @@ class TossPayments:
     def __init__(
         self, base_url: str, secret_key: str, settings: Mapping[str, Any] | None = None
     ) -> None:
-        self.http = GatewayHttp(base_url)
+        self.http = GatewayHttp(base_url, vendor=self.name)
         # The app's settings, read when used (TOSS_CLIENT_KEY).
         self.settings: Mapping[str, Any] = settings if settings is not None else {}
         token = base64.b64encode(f"{secret_key}:".encode()).decode()
@@ -223,3 +226,44 @@ class TossPayments:
 
     def prepare(self, order_id: str, amount: int, currency: str) -> None:
         """Toss ties the amount to the payment at the window; nothing to pre-register."""
+
+    # -- settlement ----------------------------------------------------------------------------
+
+    def list_transactions(
+        self, start: datetime, end: datetime, *, also: tuple[str, ...] = ()
+    ) -> list[GatewayTransaction]:
+        """GET /v1/transactions (startDate/endDate in KST, inclusive), every page: each approval
+        and each cancel is listed on its own, so `also` is not needed here."""
+        params: dict[str, Any] = {
+            "startDate": start.astimezone(KST).strftime("%Y-%m-%dT%H:%M:%S"),
+            "endDate": (end - timedelta(seconds=1)).astimezone(KST).strftime("%Y-%m-%dT%H:%M:%S"),
+            "limit": TRANSACTIONS_PAGE,
+        }
+        found: list[GatewayTransaction] = []
+        while True:
+            page = self._call("GET", "/v1/transactions", params=params)
+            if not isinstance(page, list):
+                raise GatewayUnavailable("/v1/transactions: not a list")
+            found += [t for raw in page if start <= (t := _transaction(raw)).at < end]
+            if len(page) < TRANSACTIONS_PAGE:
+                return found
+            params["startingAfter"] = page[-1]["transactionKey"]
+
+
+def _transaction(raw: dict[str, Any]) -> GatewayTransaction:
+    """One entry of GET /v1/transactions."""
+    currency = raw.get("currency") or "KRW"
+    status = raw.get("status") or ""
+    refund = status in ("CANCELED", "PARTIAL_CANCELED")
+    return GatewayTransaction(
+        vendor="toss",
+        kind="refund" if refund else "payment",
+        transaction_id=str(raw["transactionKey"]) if refund else raw["paymentKey"],
+        payment_id=raw["paymentKey"],
+        order_id=raw.get("orderId") or "",
+        method=METHODS.get(raw.get("method") or "", raw.get("method") or "card"),
+        currency=currency,
+        amount=to_minor(raw.get("amount") or 0, currency),
+        status=STATES.get(status, base.READY),
+        at=_time(raw.get("transactionAt")) or datetime.now(UTC),
+    )
