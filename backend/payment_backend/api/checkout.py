@@ -24,6 +24,7 @@ from payment_backend.services import checkout
 from payment_backend.services.idempotency import idempotent
 from payment_backend.services.ledger import once_more_on_conflict
 from payment_backend.services.orders_view import order_view
+from payment_backend.vendors.base import RefundAccount
 
 blp = Blueprint("checkout", __name__, url_prefix="/api/checkout", description="Browser checkout")
 
@@ -58,7 +59,6 @@ def config():
 @rate_limited("checkout")
 @blp.arguments(CreateOrderSchema)
 @blp.response(201, OrderSchema)
-@blp.alt_response(422, **ERRORS)
 @blp.alt_response(502, **ERRORS)
 def create_order(body):
     """Create an order priced by the server (iamport: also pre-registered at the gateway)."""
@@ -115,7 +115,12 @@ def fail(body, order_id: str):
 @idempotent("checkout.refund", authenticate=require_admin)
 def refund(body, order_id: str):
     """Refund all that is left, or a part; never more than is left (409 OVER_REFUND)."""
+    account = body["refund_account"]
     order = checkout.refund_order(
-        checkout.get_order(order_id), body["amount"], body["reason"], actor="owner"
+        checkout.get_order(order_id),
+        body["amount"],
+        body["reason"],
+        actor="owner",
+        refund_account=RefundAccount(**account) if account else None,
     )
     return order_view(order)
