@@ -255,4 +255,7 @@ def test_screenshots_of_every_page(lang, width, shop, admin_token):
             expect(page.get_by_role("heading", level=1)).to_be_visible()
         page.wait_for_load_state("networkidle")
         assert fits_the_screen(page), f"{name} scrolls sideways at {width} px"
+        if name == "admin" and width == 1440:
+            table = page.locator(".table-scroll")
+            assert table.evaluate("t => t.scrollWidth <= t.clientWidth"), "the table scrolls"
         page.screenshot(path=str(folder / f"{name}-{lang}-{width}.png"), full_page=True)

@@ -157,7 +157,7 @@ function OrderRow({ order, onChange }) {
         {order.buyer?.name || '—'}
         {order.buyer?.email && <div className="muted small">{order.buyer.email}</div>}
       </td>
-      <td className="nowrap">{formatTime(order.created_at)}</td>
+      <td>{formatTime(order.created_at)}</td>
       <td>{vendorName(order.vendor)}</td>
       <td>{methodName(order.method)}</td>
       <td className="num">{money(order.amount)}</td>
