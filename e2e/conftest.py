@@ -31,7 +31,10 @@ ORDER_URL = re.compile(r"/orders/(ord_[0-9a-f]+)$")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Keep a failing test's trace even without the Makefile's flags."""
+    """Keep a failing test's trace even without the Makefile's flags; the `english` marker."""
+    config.addinivalue_line(
+        "markers", "english: the demo in English (its language switch) instead of Korean"
+    )
     if config.getoption("--tracing", default=None) == "off":
         config.option.tracing = "retain-on-failure"
     if config.getoption("--output", default=None) == "test-results":
@@ -260,12 +263,67 @@ def add_fault() -> Iterator:
 # -- the shop, driven as a buyer and an owner do ------------------------------------------------
 
 
-class Shop:
-    """The demo's pages, used by role and accessible name."""
+# What the driver clicks and reads, in the demo's two languages (frontend/src/lib/texts.*.js).
+TEXTS = {
+    "ko": {
+        "quantity_of": "{product} 수량",
+        "gateway": "결제대행사",
+        "method": "결제수단",
+        "PortOne": "포트원",
+        "Toss Payments": "토스페이먼츠",
+        "Card": "카드",
+        "Virtual account": "가상계좌",
+        "tamper": "금액 변조: 더 적은 금액으로 결제 (데모)",
+        "pay": "결제하기",
+        "view_order": "주문 {order_id} 보기",
+        "orders": "주문 관리",
+        "admin_token": "관리자 토큰",
+        "save_token": "토큰 저장",
+        "order_status": "주문 상태",
+    },
+    "en": {
+        "quantity_of": "Quantity of {product}",
+        "gateway": "Gateway",
+        "method": "Payment method",
+        "PortOne": "PortOne",
+        "Toss Payments": "Toss Payments",
+        "Card": "Card",
+        "Virtual account": "Virtual account",
+        "tamper": "Tamper: pay a lower amount (demo)",
+        "pay": "Pay",
+        "view_order": "View order {order_id}",
+        "orders": "Orders",
+        "admin_token": "Admin token",
+        "save_token": "Save token",
+        "order_status": "Order status",
+    },
+}
+WINDOW_PAY = "결제하기"  # the fake payment windows' Pay button ("결제하기 Pay")
 
-    def __init__(self, page: Page, system: System) -> None:
+
+def use_language(page: Page, lang: str) -> None:
+    """Open every page of this browser page in `lang` (the demo keeps the choice in localStorage)."""
+    page.add_init_script(f"window.localStorage.setItem('lang', '{lang}')")
+
+
+@pytest.fixture()
+def language(request: pytest.FixtureRequest) -> str:
+    """Korean, the demo's default; English for tests marked `english` (a deliberate switch)."""
+    return "en" if request.node.get_closest_marker("english") else "ko"
+
+
+class Shop:
+    """The demo's pages, used by role and accessible name, in the test's language."""
+
+    def __init__(self, page: Page, system: System, lang: str = "ko") -> None:
         self.page = page
         self.system = system
+        self.lang = lang
+        self.texts = TEXTS[lang]
+
+    def text(self, key: str, **values: str) -> str:
+        """One of the driver's texts in the page's language."""
+        return self.texts[key].format(**values)
 
     def fill_cart(
         self,
@@ -279,15 +337,19 @@ class Shop:
         """Open the shop, put quantity of a product in the cart and choose how to pay."""
         page = self.page
         page.goto("/")
-        page.get_by_label(f"Quantity of {product}", exact=True).fill(str(quantity))
-        page.get_by_role("group", name="Gateway").get_by_role("radio", name=gateway).check()
-        page.get_by_role("group", name="Payment method").get_by_role("radio", name=method).check()
+        page.get_by_label(self.text("quantity_of", product=product), exact=True).fill(str(quantity))
+        page.get_by_role("group", name=self.text("gateway")).get_by_role(
+            "radio", name=self.text(gateway)
+        ).check()
+        page.get_by_role("group", name=self.text("method")).get_by_role(
+            "radio", name=self.text(method)
+        ).check()
         if tamper:
-            page.get_by_label("Tamper: pay a lower amount (demo)").check()
+            page.get_by_label(self.text("tamper")).check()
 
     def pay_button(self):
         """The shop's Pay button."""
-        return self.page.get_by_role("button", name="Pay", exact=True)
+        return self.page.get_by_role("button", name=self.text("pay"), exact=True)
 
     def open_portone_window(self) -> Page:
         """Press Pay; returns the PortOne payment popup once it shows the order."""
@@ -304,7 +366,7 @@ class Shop:
         if card is not None:
             window.get_by_label("Card number").fill(card)
         with window.expect_event("close"):
-            window.get_by_role("button", name="Pay", exact=True).click()
+            window.get_by_role("button", name=WINDOW_PAY).click()
 
     def open_toss_window(self) -> None:
         """Press Pay; the page itself goes to the Toss payment window."""
@@ -318,7 +380,7 @@ class Shop:
             page.get_by_label("Bank").select_option(index=1)
         else:
             page.get_by_label("Card number").fill(card)
-        page.get_by_role("button", name="Pay", exact=True).click()
+        page.get_by_role("button", name=WINDOW_PAY).click()
 
     def order_id_from_url(self) -> str:
         """Wait for the order page and return its order id."""
@@ -327,21 +389,25 @@ class Shop:
 
     def order_id_from_link(self) -> str:
         """The order id of the "View order ..." link a failure shows."""
-        link = self.page.get_by_role("link", name=re.compile(r"^View order ord_"))
+        link = self.page.get_by_role("link", name=re.compile(r"(ord_[0-9a-f]+)"))
         expect(link).to_be_visible()
-        return link.inner_text().removeprefix("View order ").strip()
+        return re.search(r"ord_[0-9a-f]+", link.inner_text()).group(0)
+
+    def order_link(self, order_id: str):
+        """The "View order …" link of an order."""
+        return self.page.get_by_role("link", name=self.text("view_order", order_id=order_id))
 
     def status(self):
         """The order page's status badge."""
-        return self.page.get_by_role("status", name="Order status")
+        return self.page.get_by_role("status", name=self.text("order_status"))
 
     def open_admin(self, token: str) -> None:
         """Open the owner's page and give it the admin token (test mode needs one)."""
         page = self.page
         page.goto("/admin")
-        expect(page.get_by_role("heading", name="Orders", exact=True)).to_be_visible()
-        page.get_by_label("Admin token").fill(token)
-        page.get_by_role("button", name="Save token").click()
+        expect(page.get_by_role("heading", name=self.text("orders"), exact=True)).to_be_visible()
+        page.get_by_label(self.text("admin_token")).fill(token)
+        page.get_by_role("button", name=self.text("save_token")).click()
 
     def admin_row(self, order_id: str):
         """The owner's table row of one order."""
@@ -351,7 +417,32 @@ class Shop:
 
 
 @pytest.fixture()
-def shop(page: Page, system: System) -> Shop:
-    """The demo shop in a fresh browser page."""
+def shop(page: Page, system: System, language: str) -> Shop:
+    """The demo shop in a fresh browser page, in the test's language."""
     page.set_default_timeout(10_000)  # every step is local: fail in seconds, not 30
-    return Shop(page, system)
+    use_language(page, language)
+    return Shop(page, system, language)
+
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
+
+
+@pytest.fixture()
+def phone(browser, system: System) -> Iterator[Shop]:
+    """The shop on a phone: 390 px wide, a mobile browser (gateways redirect, no popups)."""
+    context = browser.new_context(
+        base_url=system.url,
+        user_agent=IPHONE,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    use_language(page, "ko")
+    yield Shop(page, system, "ko")
+    context.close()

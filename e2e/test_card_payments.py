@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+# The texts below are the demo's English ones: these tests switch the language on purpose.
+pytestmark = pytest.mark.english
+
 TEA = "Jeju green tea, 100 g"  # 15,000 KRW
 GIFT_CARD = "Overseas gift card"  # $12.50
 
@@ -24,7 +27,9 @@ def test_portone_card(shop, backend_db, fake_iamport, screenshot):
     shop.pay_portone_window(window)
 
     order_id = shop.order_id_from_url()
-    expect(page.get_by_role("heading", name=f"Order {order_id}")).to_be_visible()
+    # The page leads with what happened, then the order number.
+    expect(page.get_by_role("heading", name="Payment complete")).to_be_visible()
+    expect(page.get_by_text(f"Order number {order_id}")).to_be_visible()
     expect(shop.status()).to_have_text("Paid")
     receipt = page.get_by_role("region", name="Receipt")
     expect(receipt).to_contain_text("30,000원")
@@ -53,9 +58,12 @@ def test_toss_card(shop, backend_db, fake_toss, screenshot):
     shop.pay_toss_window()
 
     order_id = shop.order_id_from_url()
-    expect(page.get_by_role("heading", name=f"Order {order_id}")).to_be_visible()
+    expect(page.get_by_role("heading", name="Payment complete")).to_be_visible()
+    expect(page.get_by_text(f"Order number {order_id}")).to_be_visible()
     expect(shop.status()).to_have_text("Paid")
     expect(page.get_by_role("region", name="Receipt")).to_contain_text("15,000원")
+    # Toss reports the card company as a code (issuerCode 41): the receipt names it.
+    expect(page.get_by_role("region", name="Receipt")).to_contain_text("Shinhan Card")
 
     order = backend_db.order(order_id)
     assert (order.status, order.vendor, order.amount) == ("paid", "toss", 15000)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 from playwright.sync_api import expect
 
 from fake_common.window_client import iamport_pay
+
+# The texts below are the demo's English ones: these tests switch the language on purpose.
+pytestmark = pytest.mark.english
 
 TEA = "Jeju green tea, 100 g"  # 15,000 KRW; tampered: 14,000 KRW
 MISMATCH = "The amount paid did not match the order; the payment was cancelled."

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Route, expect
+
+# The texts below are the demo's English ones: these tests switch the language on purpose.
+pytestmark = pytest.mark.english
 
 TEA = "Jeju green tea, 100 g"  # 15,000 KRW
 
@@ -37,7 +41,8 @@ def test_paid_through_the_webhook_when_the_completion_is_lost(
 
     page.unroute("**/api/checkout/complete")
     page.goto(f"/orders/{order_id}")  # the buyer comes back later
-    expect(page.get_by_role("heading", name=f"Order {order_id}")).to_be_visible()
+    expect(page.get_by_role("heading", name="Payment complete")).to_be_visible()
+    expect(page.get_by_text(f"Order number {order_id}")).to_be_visible()
     expect(shop.status()).to_have_text("Paid")
     expect(page.get_by_role("region", name="Receipt")).to_contain_text(
         order.payment.vendor_payment_id

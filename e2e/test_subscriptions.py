@@ -105,6 +105,8 @@ class Subscriber:
 def subscriber(page: Page, system: System) -> Iterator[Subscriber]:
     """The pages in a fresh browser page; the clocks back at wall time afterwards."""
     page.set_default_timeout(10_000)
+    # The texts below are the demo's English ones: these tests switch the language on purpose.
+    page.add_init_script("window.localStorage.setItem('lang', 'en')")
     yield Subscriber(page, system)
     system.backend_app.extensions["clock"].reset()
     for fake in (system.iamport, system.toss):

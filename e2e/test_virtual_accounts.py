@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
+
+# The texts below are the demo's English ones: these tests switch the language on purpose.
+pytestmark = pytest.mark.english
 
 NOTEBOOK = "Hanji notebook"  # 9,900 KRW
 

@@ -82,6 +82,70 @@ def test_unpaid_orders_cannot_be_refunded(shop, client, owner):
     assert response.status_code == 409 and response.get_json()["code"] == "NOT_REFUNDABLE"
 
 
+def deposited_order(shop, client, vendor: str) -> dict:
+    order = shop.create_order(vendor, method="vbank")
+    payment_id, _ = shop.pay(order, method="vbank")
+    assert shop.complete(order, payment_id).status_code == 200
+    deposited = client.post(f"/api/checkout/orders/{order['order_id']}/simulate-deposit")
+    assert deposited.get_json()["status"] == "paid", deposited.get_json()
+    return deposited.get_json()
+
+
+# Each gateway's own bank code for 신한은행 (Toss two characters, PortOne V1 three digits).
+SHINHAN = {"iamport": "088", "toss": "88"}
+
+
+@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+def test_a_deposited_virtual_account_is_refunded_to_the_account_the_owner_gives(
+    shop, client, owner, vendor
+):
+    order = deposited_order(shop, client, vendor)
+    url = f"/api/checkout/orders/{order['order_id']}/refund"
+
+    missing = client.post(url, json={"amount": 5000, "reason": "no account"}, headers=owner)
+    assert missing.status_code == 422
+    assert missing.get_json()["code"] == "REFUND_ACCOUNT_REQUIRED"
+    for wrong in (
+        {"bank": "신한", "account": "110-123-456789", "holder": "홍길동"},  # a name, not a code
+        {"bank": SHINHAN[vendor], "account": "110-12a-456789", "holder": "홍길동"},
+        {"bank": SHINHAN[vendor], "account": "12-34", "holder": "홍길동"},  # too few digits
+        {"bank": SHINHAN[vendor], "account": "110-123-456789", "holder": "  "},
+        {"bank": SHINHAN[vendor], "account": "110-123-456789"},
+    ):
+        refused = client.post(
+            url, json={"reason": "bad account", "refund_account": wrong}, headers=owner
+        )
+        assert refused.status_code == 422, wrong
+    assert gateway_refunded(shop, order) == 0
+
+    account = {"bank": SHINHAN[vendor], "account": "110-123-456789", "holder": "홍길동"}
+    part = client.post(
+        url, json={"amount": 5000, "reason": "one back", "refund_account": account}, headers=owner
+    )
+    assert part.status_code == 200, part.get_json()
+    assert (part.get_json()["status"], part.get_json()["refunded"]) == ("partially_refunded", 5000)
+    rest = client.post(url, json={"reason": "the rest", "refund_account": account}, headers=owner)
+    assert rest.status_code == 200, rest.get_json()
+    assert (rest.get_json()["status"], rest.get_json()["refundable"]) == ("refunded", 0)
+    assert gateway_refunded(shop, order) == order["amount"]
+    if vendor == "toss":
+        raw = shop.toss_payment(order["payment"]["payment_id"])
+        assert raw["virtualAccount"]["refundReceiveAccount"]["bankCode"] == "88"
+        assert raw["virtualAccount"]["refundReceiveAccount"]["accountNumber"] == "110123456789"
+
+
+def test_a_card_refund_ignores_a_refund_account(shop, client, owner):
+    order = paid_order(shop, "iamport")
+    account = {"bank": "088", "account": "110-123-456789", "holder": "홍길동"}
+    response = client.post(
+        f"/api/checkout/orders/{order['order_id']}/refund",
+        json={"amount": 1000, "reason": "card", "refund_account": account},
+        headers=owner,
+    )
+    assert response.status_code == 200, response.get_json()
+    assert "refund_bank" not in str(shop.iamport_payment(order["payment"]["payment_id"]))
+
+
 def test_confirm_that_fails_at_the_gateway_is_settled_later_by_the_worker(worker_app, fakes):
     client = worker_app.test_client()
     order = client.post(

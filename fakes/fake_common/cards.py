@@ -135,6 +135,15 @@ def lookup(number: str | None) -> Card:
     )
 
 
+def installment_months(value: object) -> int:
+    """The window's 할부 choice: 0 (일시불) or 2 to 12 months; anything else is 일시불."""
+    try:
+        months = int(str(value or 0))
+    except ValueError:
+        return 0
+    return months if 2 <= months <= 12 else 0
+
+
 def parse_expiry(value: object) -> tuple[int, int] | None:
     """(year, month) of an expiry written YYYY-MM, YYYYMM, MM/YYYY, MM/YY or MMYY; else None."""
     digits = re.sub(r"\D", "", str(value or ""))

@@ -902,6 +902,7 @@ class IamportGateway:
                 )
             else:
                 card = cards.lookup(form.get("card_number"))
+                payment.card_quota = cards.installment_months(form.get("card_quota"))
                 self._charge(payment, card, form.get("expiry"), later=False)
             return self.window_result(payment)
 

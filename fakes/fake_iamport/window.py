@@ -19,9 +19,9 @@ from fake_iamport.models import Payment
 bp = Blueprint("iamport_window", __name__, template_folder="templates")
 SDK_SOURCE = Path(__file__).with_name("static").joinpath("iamport.js")
 METHOD_LABELS = {
-    "card": "Card",
-    "vbank": "Virtual account (bank deposit)",
-    "trans": "Bank transfer",
+    "card": "신용·체크카드 (Card)",
+    "vbank": "가상계좌 (Virtual account)",
+    "trans": "실시간 계좌이체 (Bank transfer)",
 }
 
 
@@ -81,6 +81,9 @@ def open_window():
         method_label=METHOD_LABELS.get(payment.pay_method, payment.pay_method),
         banks=BANKS,
         test_cards=TABLE,
+        # The card-company picker: one test card per company (it fills in the number).
+        companies={card.issuer_name: card for card in reversed(TABLE)},
+        installments=payment.currency == "KRW",
     )
 
 

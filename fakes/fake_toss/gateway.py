@@ -200,7 +200,13 @@ class TossGateway:
     # -- payment window and confirm ------------------------------------------------------------
 
     def authenticate(
-        self, request: PaymentRequest, *, card_number: str = "", bank: str = "", origin: str
+        self,
+        request: PaymentRequest,
+        *,
+        card_number: str = "",
+        bank: str = "",
+        origin: str,
+        installment_months: int = 0,
     ) -> dict:
         """The buyer paid in the window: an IN_PROGRESS payment waiting 10 minutes for confirm."""
         now = self.clock.now()
@@ -210,6 +216,7 @@ class TossGateway:
             if request.method == CARD:
                 card, digits = checked_card(card_number, None, now)
                 self._attach_card(payment, card, digits)
+                payment.installment_months = installment_months
             else:
                 payment.bank_code = find_bank(bank).code
             payment.authenticated_at = now

@@ -131,6 +131,7 @@ def _card_table() -> list[dict]:
             "number": card.number,
             "outcome": card.outcome.replace("_", " "),
             "reason": card.reason,
+            "reason_ko": card.reason_ko,
             "issuer": card.issuer_name,
         }
         for card in cards.TABLE
@@ -199,7 +200,10 @@ def payment_window() -> Response:
         "card_number": "",
     }
     if request.method == "GET":
-        return Response(render_template("toss_window.html", **context))
+        window = Response(render_template("toss_window.html", **context))
+        # Back from the shop asks again, so a paid order's window is refused, never replayed.
+        window.headers["Cache-Control"] = "no-store"
+        return window
     if request.form.get("action") != "pay":
         return flow.cancel(order_id)
     card_number = request.form.get("cardNumber", "")
@@ -212,7 +216,11 @@ def payment_window() -> Response:
         return Response(render_template("toss_window.html", **context), status=200)
     try:
         payment = gateway().authenticate(
-            payment_request, card_number=card_number, bank=bank, origin=origin()
+            payment_request,
+            card_number=card_number,
+            bank=bank,
+            origin=origin(),
+            installment_months=cards.installment_months(request.form.get("installment")),
         )
     except TossError as error:
         return flow.fail(error.code, error.message(), payment_request.order_id)

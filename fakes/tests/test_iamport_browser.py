@@ -85,11 +85,15 @@ def test_card_payment_in_popup(page, shop, iamport):
     assert popup.get_by_test_id("order-amount").text_content() == "15,000 KRW"
     assert popup.get_by_test_id("order-name").text_content() == "Blue shoes"
     assert popup.get_by_role("table", name="Test cards").is_visible()
-    popup.get_by_label("Card number").fill("4242 4242 4242 4242")
+    # The card-company picker fills in that company's test card; 할부 months go to card_quota.
+    popup.get_by_label("Card company").select_option(label="신한카드")
+    assert popup.get_by_label("Card number").input_value() == "4242 4242 4242 4242"
+    popup.get_by_label("Instalments").select_option("3")
     submit(popup, "Pay")
 
     rsp = callback_rsp(page)
     assert rsp["success"] is True and rsp["error_code"] is None
+    assert rsp["card_quota"] == 3
     assert rsp["merchant_uid"] == "web-card-1" and rsp["paid_amount"] == 15000
     assert rsp["status"] == "paid" and rsp["pay_method"] == "card" and rsp["currency"] == "KRW"
     assert (
@@ -179,7 +183,30 @@ def test_billing_key_window_and_prepared_amount(page, shop, iamport):
     assert rsp["success"] is False and rsp["imp_uid"] is None and "10,000 KRW" in rsp["error_msg"]
 
 
-def test_redirect_mode(page, shop, iamport):
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_m_redirect_url_is_for_phones_a_pc_gets_the_popup(page, shop, iamport):
+    popup = buy_in_popup(
+        page,
+        shop,
+        pay_method="card",
+        merchant_uid="web-pc-redirect",
+        name="Mug",
+        amount=8000,
+        m_redirect_url=f"{shop}/return",
+    )
+    popup.get_by_label("Card number").fill("4242424242424242")
+    submit(popup, "Pay")
+    assert callback_rsp(page)["success"] is True
+
+
+def test_redirect_mode(browser, shop, iamport):
+    context = browser.new_context(user_agent=IPHONE, viewport={"width": 390, "height": 844})
+    page = context.new_page()
     buy(
         page,
         shop,
@@ -212,6 +239,7 @@ def test_redirect_mode(page, shop, iamport):
     assert query["imp_success"] == ["false"] and query["error_code"] == ["F400"]
     assert query["error_msg"] == ["사용자가 결제를 취소하셨습니다"]
     assert query["imp_uid"][0].startswith("imp_")
+    context.close()
 
 
 def test_blocked_popup_falls_back_to_redirect(page, shop, iamport):

@@ -87,7 +87,7 @@ def test_card_payment_redirects_to_success_url(page, toss, shop):
     assert page.get_by_text("15,000 KRW").is_visible()
     assert page.get_by_role("table", name="Test cards").is_visible()
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
-    page.get_by_role("button", name="Pay", exact=True).click()
+    page.get_by_role("button", name="결제하기").click()
     page.wait_for_url(shop + "/success?*")
     query = query_of(page.url)
     assert query["orderId"] == "order-browser-1"
@@ -104,7 +104,7 @@ def test_declined_card_redirects_to_fail_url(page, toss, shop):
     page.goto(shop + "/?orderId=order-browser-2")
     page.get_by_role("button", name="Pay with redirect").click()
     page.get_by_label("Card number").fill("4000 0000 0000 9995")
-    page.get_by_role("button", name="Pay", exact=True).click()
+    page.get_by_role("button", name="결제하기").click()
     page.wait_for_url(shop + "/fail?*")
     query = query_of(page.url)
     assert query["code"] == "REJECT_CARD_PAYMENT"
@@ -124,7 +124,7 @@ def test_virtual_account_in_the_window(page, toss, shop):
     page.goto(shop + "/?method=가상계좌&orderId=order-browser-va&amount=19900")
     page.get_by_role("button", name="Pay with redirect").click()
     page.get_by_label("Bank").select_option(label="신한 (SHINHAN)")
-    page.get_by_role("button", name="Pay", exact=True).click()
+    page.get_by_role("button", name="결제하기").click()
     page.wait_for_url(shop + "/success?*")
     query = query_of(page.url)
     issued = toss.post(
@@ -157,7 +157,7 @@ def test_promise_mode_resolves_through_a_popup_in_dollars(page, toss, shop):
     popup.wait_for_load_state()
     assert popup.get_by_text("$12.50").is_visible()
     popup.get_by_label("Card number").fill("4111 1111 1111 1111")
-    popup.get_by_role("button", name="Pay", exact=True).click()
+    popup.get_by_role("button", name="결제하기").click()
     result = page.locator("#result")
     result.filter(has_text="paymentKey").wait_for()
     payment = json.loads(result.text_content())

@@ -40,8 +40,18 @@ def test_window_shows_the_order_the_cards_and_the_inputs(toss):
     assert "Coffee beans 1kg" in html
     assert "15,000 KRW" in html
     assert "4242 4242 4242 4242" in html and "4000 0000 0000 9995" in html
-    assert '<label for="card-number">Card number</label>' in html
-    assert ">Pay</button>" in html and ">Cancel</button>" in html
+    # Korean first, the English word beside it for people who do not read Korean.
+    assert '<html lang="ko">' in html
+    assert '<label for="card-number">카드번호 <span class="en">Card number</span></label>' in html
+    assert '결제하기 <span class="en">Pay</span></button>' in html
+    assert '취소 <span class="en">Cancel</span></button>' in html
+    # What the real window has: a card-company picker and instalment months (할부).
+    assert '<label for="card-company">카드사' in html and ">KB국민카드</option>" in html
+    assert '<select id="installment" name="installment">' in html and ">12개월</option>" in html
+    # Which card for which scenario (0341 cannot start a Toss subscription).
+    assert "0341로는 구독을 시작할 수 없습니다" in html
+    # Back from a paid order asks the fake again instead of showing a cached window.
+    assert page.headers["Cache-Control"] == "no-store"
 
 
 def test_window_amount_in_dollars_and_bank_select_for_virtual_accounts(toss):
@@ -50,8 +60,17 @@ def test_window_amount_in_dollars_and_bank_select_for_virtual_accounts(toss):
     )
     assert "$12.50" in usd.text
     va = requests.get(toss.url + "/window?" + window_query(toss, method="가상계좌"), timeout=5).text
-    assert '<label for="bank">Bank</label>' in va
+    assert '<label for="bank">입금 은행 <span class="en">Bank</span></label>' in va
     assert 'value="88"' in va
+
+
+def test_the_instalment_months_chosen_in_the_window_are_the_payments(toss):
+    for chosen, months in (("3", 3), ("0", 0), ("13", 0)):
+        order_id = f"order-installment-{chosen}"
+        outcome = toss.pay_in_window(order_id=order_id, installment=chosen)
+        assert outcome["path"] == "/success", outcome
+        payment = toss.get(f"/v1/payments/{outcome['query']['paymentKey']}").json()
+        assert payment["card"]["installmentPlanMonths"] == months
 
 
 def test_window_refuses_an_unknown_client_key(toss):
@@ -170,8 +189,8 @@ def test_billing_window_page_and_cancel(toss):
         }
     )
     page = requests.get(toss.url + "/billing-window?" + query, timeout=5).text
-    assert '<label for="expiry">Expiry</label>' in page
-    assert ">Register card</button>" in page
+    assert '<label for="expiry">유효기간 <span class="en">Expiry</span></label>' in page
+    assert '카드 등록 <span class="en">Register card</span></button>' in page
     response = requests.post(
         toss.url + "/billing-window?" + query,
         data={"action": "cancel"},

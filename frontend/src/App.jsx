@@ -1,9 +1,14 @@
+import { useState } from 'react'
 import { Link, NavLink, Route, Routes, useLocation } from 'react-router-dom'
 import { ConfigProvider } from './components/ConfigProvider.jsx'
+import { LanguageSwitch } from './components/LanguageSwitch.jsx'
 import { useConfig } from './hooks/useConfig.js'
+import { usePageTitle } from './hooks/usePageTitle.js'
+import { getLanguage, setLanguage, t } from './lib/i18n.js'
 import AdminPage from './pages/AdminPage.jsx'
 import AdminSubscriptionsPage from './pages/AdminSubscriptionsPage.jsx'
 import OrderPage from './pages/OrderPage.jsx'
+import PortOneReturnPage from './pages/PortOneReturnPage.jsx'
 import ShopPage from './pages/ShopPage.jsx'
 import SubscribePage from './pages/SubscribePage.jsx'
 import SubscriptionPage from './pages/SubscriptionPage.jsx'
@@ -15,15 +20,16 @@ import TossSuccessPage from './pages/TossSuccessPage.jsx'
 function ModeBadge() {
   const { config } = useConfig()
   if (!config) return null
-  return <span className="mode">{config.mode} mode</span>
+  return <span className="mode">{t('app.mode', { mode: config.mode })}</span>
 }
 
 function NotFound() {
+  usePageTitle(t('notFound.title'))
   return (
     <>
-      <h1>Page not found</h1>
+      <h1>{t('notFound.title')}</h1>
       <p>
-        <Link to="/">Back to products</Link>
+        <Link to="/">{t('links.backToProducts')}</Link>
       </p>
     </>
   )
@@ -35,35 +41,45 @@ function SubscriptionsLink() {
   const here = pathname === '/subscribe' || pathname.startsWith('/subscriptions/')
   return (
     <NavLink to="/subscribe" className={here ? 'active' : undefined}>
-      Subscriptions
+      {t('nav.subscriptions')}
     </NavLink>
   )
 }
 
 export default function App() {
+  // Every text is read through t() while rendering: a new language re-renders the whole tree.
+  const [lang, setLang] = useState(getLanguage)
+
+  function changeLanguage(next) {
+    setLanguage(next)
+    setLang(next)
+  }
+
   return (
     <ConfigProvider>
       <header className="topbar">
         <Link to="/" className="brand">
-          Checkout demo
+          {t('app.brand')}
         </Link>
-        <nav aria-label="Main">
+        <nav aria-label={t('nav.main')}>
           <NavLink to="/" end>
-            Shop
+            {t('nav.shop')}
           </NavLink>
           <SubscriptionsLink />
           <NavLink to="/admin" end>
-            Orders (owner)
+            {t('nav.orders')}
           </NavLink>
-          <NavLink to="/admin/subscriptions">Subscribers (owner)</NavLink>
+          <NavLink to="/admin/subscriptions">{t('nav.subscribers')}</NavLink>
         </nav>
         <ModeBadge />
+        <LanguageSwitch lang={lang} onChange={changeLanguage} />
       </header>
-      <main>
+      <main lang={lang}>
         <Routes>
           <Route path="/" element={<ShopPage />} />
           <Route path="/checkout/toss/success" element={<TossSuccessPage />} />
           <Route path="/checkout/toss/fail" element={<TossFailPage />} />
+          <Route path="/checkout/portone/return" element={<PortOneReturnPage />} />
           <Route path="/orders/:orderId" element={<OrderPage />} />
           <Route path="/subscribe" element={<SubscribePage />} />
           <Route path="/subscriptions/toss/success" element={<SubscriptionTossSuccessPage />} />

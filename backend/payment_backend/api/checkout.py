@@ -24,6 +24,7 @@ from payment_backend.services import checkout, refunds
 from payment_backend.services.idempotency import idempotent
 from payment_backend.services.ledger import once_more_on_conflict
 from payment_backend.services.orders_view import order_view
+from payment_backend.vendors.base import RefundAccount
 
 blp = Blueprint("checkout", __name__, url_prefix="/api/checkout", description="Browser checkout")
 blp.record_once(lambda state: document_admin_security(state.app))
@@ -120,7 +121,12 @@ def fail(body, order_id: str):
 @idempotent("checkout.refund", authenticate=require_admin)
 def refund(body, order_id: str):
     """Refund all that is left, or a part; never more than is left (409 OVER_REFUND)."""
+    account = body["refund_account"]
     order = refunds.refund_order(
-        checkout.get_order(order_id), body["amount"], body["reason"], actor="owner"
+        checkout.get_order(order_id),
+        body["amount"],
+        body["reason"],
+        actor="owner",
+        refund_account=RefundAccount(**account) if account else None,
     )
     return OrderSchema().dump(order_view(order))  # stored as it is answered, for a replay

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from marshmallow import Schema, fields, post_dump, validate
+from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
 from payment_backend.schemas.fields import MinorUnits, UtcDateTime, row_id
 
@@ -107,8 +107,34 @@ class FailSchema(Schema):
     )
 
 
+def _account_digits(value: str) -> None:
+    """6 to 20 digits, hyphens allowed between them (Toss takes at most 20 digits)."""
+    if not 6 <= sum(c.isdigit() for c in value) <= 20:
+        raise ValidationError("An account number has 6 to 20 digits.")
+
+
+class BankAccountSchema(Schema):
+    """The buyer's bank account for a virtual-account refund (passed on, never stored)."""
+
+    bank = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[0-9A-Za-z]{2,3}$", error="A bank code of the order's gateway."
+        ),
+        metadata={"description": "the gateway's bank code (Toss `88`, PortOne V1 `088`)"},
+    )
+    account = fields.String(
+        required=True,
+        validate=[validate.Regexp(r"^\d+(-\d+)*$", error="Digits and hyphens."), _account_digits],
+    )
+    holder = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=50), validate.Regexp(r"^\s*\S", error="A name.")],
+    )
+
+
 class RefundSchema(Schema):
-    """A full (no amount) or partial refund."""
+    """A full (no amount) or partial refund; a virtual-account order also names the account."""
 
     amount = MinorUnits(
         load_default=None,
@@ -116,6 +142,11 @@ class RefundSchema(Schema):
         metadata={"description": "minor units; omitted = the rest"},
     )
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    refund_account = fields.Nested(
+        BankAccountSchema,
+        load_default=None,
+        metadata={"description": "required for a deposited virtual account"},
+    )
 
 
 class OrderLineSchema(Schema):

@@ -265,11 +265,32 @@ def _outcome_unknown(
     db.session.commit()
 
 
-def refund_order(order: Order, amount: int | None, reason: str, *, actor: str) -> Order:
-    """Refund part or all of an order's payment; the order follows the payment's status."""
+def refund_order(
+    order: Order,
+    amount: int | None,
+    reason: str,
+    *,
+    actor: str,
+    refund_account: RefundAccount | None = None,
+) -> Order:
+    """Refund part or all of an order's payment; the order follows the payment's status.
+
+    A deposited virtual account is refunded by bank transfer, so it needs the buyer's account
+    (422 REFUND_ACCOUNT_REQUIRED without one); other payments ignore it.
+    """
     if order.payment is None or order.status not in ("paid", "partially_refunded"):
         raise ApiError(
             409, "NOT_REFUNDABLE", f"Order {order.id} is {order.status}; nothing to refund."
         )
-    refund(order.payment, amount, reason, actor=actor)  # the order follows its payment
+    if order.payment.method != "vbank":
+        refund_account = None
+    elif refund_account is None:
+        raise ApiError(
+            422,
+            "REFUND_ACCOUNT_REQUIRED",
+            "A virtual-account payment is refunded to the buyer's bank account: "
+            "give refund_account {bank, account, holder}.",
+        )
+    # the order follows its payment
+    refund(order.payment, amount, reason, actor=actor, refund_account=refund_account)
     return db.session.get(Order, order.id)

@@ -31,10 +31,16 @@
     };
   }
 
+  // As the real SDK: a phone's browser goes to the window and back by m_redirect_url; a PC opens
+  // a popup and answers the callback (m_redirect_url is ignored there).
+  function isMobile() {
+    return /Android|iPhone|iPad|iPod|Mobile/i.test(navigator.userAgent || "");
+  }
+
   function requestPay(params, callback) {
     params = params || {};
     callback = typeof callback === "function" ? callback : function () {};
-    if (params.m_redirect_url) {
+    if (params.m_redirect_url && isMobile()) {
       location.href = windowUrl(params, "redirect", params.m_redirect_url);
       return;
     }

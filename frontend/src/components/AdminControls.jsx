@@ -2,6 +2,7 @@
 import { errorText } from '../lib/messages.js'
 import { ErrorNotice } from './notices.jsx'
 import TokenForm from './TokenForm.jsx'
+import { t } from '../lib/i18n.js'
 
 /** The token form (outside local mode), the Refresh button and the last load's error. */
 export function AdminControls({ config, loading, error, onRefresh }) {
@@ -10,7 +11,7 @@ export function AdminControls({ config, loading, error, onRefresh }) {
       {config.mode !== 'local' && <TokenForm onSaved={onRefresh} />}
       <p>
         <button type="button" onClick={onRefresh} disabled={loading}>
-          Refresh
+          {t('admin.refresh')}
         </button>
       </p>
       {error && <ErrorNotice text={errorText(error)} />}

@@ -1,6 +1,7 @@
 // What the shop's checkout and the subscribe form both ask: the gateway and the buyer
 // (their state: hooks/useCheckoutChoices.js).
-import { VENDOR_NAMES } from '../lib/messages.js'
+import { t } from '../lib/i18n.js'
+import { vendorName } from '../lib/messages.js'
 
 /** A radio button inside its label; other props go to the <input>. */
 export function RadioChoice({
@@ -30,7 +31,7 @@ export function RadioChoice({
 export function GatewayFieldset({ vendors, vendor, onChange }) {
   return (
     <fieldset>
-      <legend>Gateway</legend>
+      <legend>{t('shop.gateway')}</legend>
       {vendors.map((v) => (
         <RadioChoice
           key={v}
@@ -39,18 +40,19 @@ export function GatewayFieldset({ vendors, vendor, onChange }) {
           checked={vendor === v}
           onSelect={() => onChange(v)}
         >
-          {VENDOR_NAMES[v]}
+          {vendorName(v)}
         </RadioChoice>
       ))}
     </fieldset>
   )
 }
 
-export function BuyerFields({ buyer, onChange }) {
+/** Name and email; with `withTel` the phone number PGs ask for (buyer_tel). */
+export function BuyerFields({ buyer, onChange, withTel = false }) {
   return (
     <div className="fields">
       <label>
-        Buyer name
+        {t('shop.buyerName')}
         <input
           value={buyer.name}
           autoComplete="name"
@@ -58,7 +60,7 @@ export function BuyerFields({ buyer, onChange }) {
         />
       </label>
       <label>
-        Buyer email
+        {t('shop.buyerEmail')}
         <input
           type="email"
           value={buyer.email}
@@ -66,6 +68,18 @@ export function BuyerFields({ buyer, onChange }) {
           onChange={(e) => onChange({ ...buyer, email: e.target.value })}
         />
       </label>
+      {withTel && (
+        <label>
+          {t('shop.buyerTel')}
+          <input
+            type="tel"
+            value={buyer.tel}
+            autoComplete="tel"
+            inputMode="tel"
+            onChange={(e) => onChange({ ...buyer, tel: e.target.value })}
+          />
+        </label>
+      )}
     </div>
   )
 }

@@ -3,6 +3,7 @@ import { useConfig } from '../hooks/useConfig.js'
 import { useLoad } from '../hooks/useLoad.js'
 import { ConfigContext, loadConfig } from '../lib/config.js'
 import { ErrorNotice } from './notices.jsx'
+import { t } from '../lib/i18n.js'
 
 export function ConfigProvider({ children }) {
   const { data: config, error, loading, reload } = useLoad(loadConfig)
@@ -16,14 +17,13 @@ export function ConfigProvider({ children }) {
 /** What a page shows instead of itself while the config loads or when it cannot. */
 export function ConfigGate({ children }) {
   const { config, error, loading, reload } = useConfig()
-  if (loading) return <p role="status">Loading…</p>
+  if (loading) return <p role="status">{t('common.loading')}</p>
   if (error || !config) {
     return (
       <ErrorNotice
         text={
           <>
-            <strong>Cannot reach the payment service.</strong> The shop needs the backend at /api;
-            please try again in a moment.
+            <strong>{t('config.unreachable')}</strong> {t('config.unreachableHint')}
           </>
         }
         onRetry={reload}

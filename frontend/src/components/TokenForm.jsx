@@ -1,6 +1,7 @@
 // The owner's admin token (kept in localStorage), asked for outside local mode.
 import { useState } from 'react'
 import { getAdminToken, setAdminToken } from '../lib/api.js'
+import { t } from '../lib/i18n.js'
 
 export default function TokenForm({ onSaved }) {
   const [token, setToken] = useState(getAdminToken)
@@ -14,7 +15,7 @@ export default function TokenForm({ onSaved }) {
   return (
     <form onSubmit={save} className="row token-form">
       <label>
-        Admin token
+        {t('admin.token')}
         <input
           type="password"
           autoComplete="off"
@@ -22,7 +23,7 @@ export default function TokenForm({ onSaved }) {
           onChange={(e) => setToken(e.target.value)}
         />
       </label>
-      <button type="submit">Save token</button>
+      <button type="submit">{t('admin.saveToken')}</button>
     </form>
   )
 }

@@ -1,13 +1,16 @@
 // The links between the buyer's pages: an order or a subscription, and the way back.
 import { Link } from 'react-router-dom'
 import { orderPath, subscriptionPath } from '../lib/paths.js'
+import { t } from '../lib/i18n.js'
 
 export function OrderLink({ orderId }) {
-  return <Link to={orderPath(orderId)}>View order {orderId}</Link>
+  return <Link to={orderPath(orderId)}>{t('links.viewOrder', { id: orderId })}</Link>
 }
 
 export function SubscriptionLink({ subscriptionId }) {
-  return <Link to={subscriptionPath(subscriptionId)}>View subscription {subscriptionId}</Link>
+  return <Link to={subscriptionPath(subscriptionId)}>
+      {t('links.viewSubscription', { id: subscriptionId })}
+    </Link>
 }
 
 /** The way back, after a link to the order or subscription when there is one. */
@@ -29,7 +32,7 @@ function BackLinks({ item, to, children }) {
 export function BackToProducts({ orderId }) {
   return (
     <BackLinks item={orderId && <OrderLink orderId={orderId} />} to="/">
-      Back to products
+      {t('links.backToProducts')}
     </BackLinks>
   )
 }
@@ -41,7 +44,7 @@ export function BackToPlans({ subscriptionId }) {
       item={subscriptionId && <SubscriptionLink subscriptionId={subscriptionId} />}
       to="/subscribe"
     >
-      Back to plans
+      {t('links.backToPlans')}
     </BackLinks>
   )
 }

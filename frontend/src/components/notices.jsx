@@ -1,4 +1,5 @@
 // What the pages tell the user: errors, work under way, the outcome of an action, a status.
+import { t } from '../lib/i18n.js'
 
 /** An error box: its text, then what `children` add, then a "Try again" button for onRetry. */
 export function ErrorNotice({ text, onRetry, children }) {
@@ -8,7 +9,7 @@ export function ErrorNotice({ text, onRetry, children }) {
       {children}
       {onRetry && (
         <button type="button" onClick={onRetry}>
-          Try again
+          {t('common.tryAgain')}
         </button>
       )}
     </div>
@@ -46,7 +47,7 @@ export function Outcome({ ok, error }) {
 export function StatusLine({ label, badge, children }) {
   return (
     <p className="status-line">
-      Status{' '}
+      {t('common.status')}{' '}
       <span role="status" aria-label={label} className={`badge ${badge}`}>
         {children}
       </span>

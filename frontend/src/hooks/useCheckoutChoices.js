@@ -1,18 +1,31 @@
 // The gateway and buyer chosen in the shop's checkout and the subscribe form.
 import { useEffect, useState } from 'react'
 import { loadScript } from '../lib/gateways.js'
-import { VENDOR_NAMES } from '../lib/messages.js'
+import { getLanguage, t } from '../lib/i18n.js'
+import { VENDORS } from '../lib/messages.js'
 
-const DEFAULT_BUYER = { name: 'Hong Gildong', email: 'buyer@example.com' }
+// The demo's buyer: 홍길동 with a test phone number (PGs require buyer_tel).
+const DEFAULT_NAMES = ['홍길동', 'Hong Gildong']
+const defaultBuyer = () => ({
+  name: t('shop.defaultBuyer'),
+  email: 'buyer@example.com',
+  tel: '010-1234-5678',
+})
 
 /**
  * The gateways of the config that the demo knows, the one chosen and the buyer. Loads every
  * SDK early, so that the vendor's window opens soon after the click.
  */
 export function useCheckoutChoices(config) {
-  const vendors = Object.keys(config.vendors || {}).filter((v) => VENDOR_NAMES[v])
+  const vendors = Object.keys(config.vendors || {}).filter((v) => VENDORS.includes(v))
   const [vendor, setVendor] = useState(vendors[0] || 'iamport')
-  const [buyer, setBuyer] = useState(DEFAULT_BUYER)
+  const [buyer, setBuyer] = useState(defaultBuyer)
+  const [lang, setLang] = useState(getLanguage)
+  // The untouched default buyer follows a switch of language (홍길동 <-> Hong Gildong).
+  if (lang !== getLanguage()) {
+    setLang(getLanguage())
+    setBuyer((b) => (DEFAULT_NAMES.includes(b.name) ? { ...b, name: t('shop.defaultBuyer') } : b))
+  }
 
   useEffect(() => {
     for (const v of Object.values(config.vendors || {})) loadScript(v.sdk_url).catch(() => {})

@@ -69,8 +69,13 @@ export function setAdminToken(token) {
 
 export const getConfig = () => request('GET', '/api/checkout/config')
 
+// The backend keeps the buyer's name and email; the phone number goes to the gateway only.
+const buyerRecord = (buyer) => buyer && { name: buyer.name, email: buyer.email }
+
 export const createOrder = ({ vendor, method, items, buyer }) =>
-  request('POST', '/api/checkout/orders', { body: { vendor, method, items, buyer } })
+  request('POST', '/api/checkout/orders', {
+    body: { vendor, method, items, buyer: buyerRecord(buyer) },
+  })
 
 export const completePayment = ({ orderId, vendor, paymentId, amount }) =>
   request('POST', '/api/checkout/complete', {
@@ -82,9 +87,14 @@ export const failOrder = (orderId, { code, message }) =>
 
 export const getOrder = (orderId) => request('GET', `/api/checkout/orders/${enc(orderId)}`)
 
-export const refundOrder = (orderId, { amount, reason }, idempotencyKey) =>
+/** A refund; `refundAccount` {bank, account, holder} for a deposited virtual account. */
+export const refundOrder = (orderId, { amount, reason, refundAccount }, idempotencyKey) =>
   request('POST', `/api/checkout/orders/${enc(orderId)}/refund`, {
-    body: amount === undefined ? { reason } : { amount, reason },
+    body: {
+      reason,
+      ...(amount === undefined ? {} : { amount }),
+      ...(refundAccount ? { refund_account: refundAccount } : {}),
+    },
     headers: { 'Idempotency-Key': idempotencyKey },
     admin: true,
   })
@@ -100,7 +110,9 @@ export const getGatewayView = (orderId) =>
 export const listPlans = () => request('GET', '/api/subscriptions/plans')
 
 export const createSubscription = ({ planId, vendor, buyer }) =>
-  request('POST', '/api/subscriptions', { body: { plan_id: planId, vendor, buyer } })
+  request('POST', '/api/subscriptions', {
+    body: { plan_id: planId, vendor, buyer: buyerRecord(buyer) },
+  })
 
 export const activateSubscription = (subscriptionId, proof) =>
   request('POST', `/api/subscriptions/${enc(subscriptionId)}/activate`, { body: proof })

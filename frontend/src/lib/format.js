@@ -1,5 +1,9 @@
 // Display formats. Amounts are integers in the currency's minor unit (KRW: won, USD: cents);
-// conversions to and from decimal strings work on digits, never by float arithmetic.
+// conversions to and from decimal strings work on digits, never by float arithmetic. Times show
+// in Korea's time zone, in the current language's locale (ko-KR: 2026. 11. 29. 오후 3:04).
+import { locale, t } from './i18n.js'
+
+const TIME_ZONE = 'Asia/Seoul'
 
 const DEFAULT_EXPONENTS = { KRW: 0, USD: 2 }
 let exponents = { ...DEFAULT_EXPONENTS }
@@ -62,18 +66,23 @@ export function formatTime(iso) {
   if (!iso) return ''
   const date = new Date(iso)
   if (Number.isNaN(date.getTime())) return iso
-  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+  return date.toLocaleString(locale(), {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    timeZone: TIME_ZONE,
+  })
 }
 
-const INTERVALS = { month: 'per month', year: 'per year', week: 'per week', day: 'per day' }
+const INTERVALS = ['month', 'year', 'week', 'day']
 
-/** A plan's interval as the price reads it: "month" -> "per month". */
-export const perInterval = (interval) => INTERVALS[interval] || `per ${interval}`
+/** A plan's interval as the price reads it: "month" -> "매월" ("per month"). */
+export const perInterval = (interval) =>
+  INTERVALS.includes(interval) ? t(`interval.${interval}`) : t('interval.other', { interval })
 
-/** The date alone: "Jul 22, 2026". */
+/** The date alone: "2026. 7. 22." ("Jul 22, 2026"). */
 export function formatDate(iso) {
   if (!iso) return ''
   const date = new Date(iso)
   if (Number.isNaN(date.getTime())) return iso
-  return date.toLocaleDateString(undefined, { dateStyle: 'medium' })
+  return date.toLocaleDateString(locale(), { dateStyle: 'medium', timeZone: TIME_ZONE })
 }

@@ -55,8 +55,22 @@ async function openPortOne(vendor, params) {
   return { ok: true, paymentId: rsp.imp_uid, paidAmount: rsp.paid_amount }
 }
 
-/** Open the PortOne (iamport) payment window for an order (see openPortOne for the answer). */
+const RETURN_PATH = '/checkout/portone/return'
+const asked = (orderId) => `portone-amount:${orderId}`
+
+/** The amount the window was asked for, kept for the redirect return (sessionStorage). */
+export function askedAmount(orderId) {
+  const value = sessionStorage.getItem(asked(orderId))
+  return value === null ? null : Number(value)
+}
+
+/**
+ * Open the PortOne (iamport) payment window for an order (see openPortOne for the answer). On a
+ * phone the SDK sends the whole page to the window instead, which comes back by m_redirect_url
+ * to /checkout/portone/return (PortOneReturnPage); then the promise never settles.
+ */
 export function payWithPortOne(vendor, order, amount, buyer) {
+  sessionStorage.setItem(asked(order.order_id), String(amount))
   const params = {
     // The order carries the PG for its currency (overseas cards for USD) and our webhook URL.
     pg: order.pg || vendor.pg,
@@ -67,6 +81,8 @@ export function payWithPortOne(vendor, order, amount, buyer) {
     currency: order.currency,
     buyer_name: buyer.name,
     buyer_email: buyer.email,
+    buyer_tel: buyer.tel,
+    m_redirect_url: `${window.location.origin}${RETURN_PATH}`,
   }
   if (order.notice_url) params.notice_url = order.notice_url
   return openPortOne(vendor, params)
@@ -110,6 +126,7 @@ export async function payWithToss(vendor, order, amount, buyer) {
     orderName: order.name,
     customerName: buyer.name,
     customerEmail: buyer.email,
+    customerMobilePhone: (buyer.tel || '').replace(/\D/g, '') || undefined,
     currency: order.currency,
     successUrl: `${origin}/checkout/toss/success`,
     failUrl: `${origin}/checkout/toss/fail`,

@@ -1,36 +1,74 @@
-// What the buyer and the owner read for each order status and each failure.
+// What the buyer and the owner read for each order status and each failure, in the current
+// language (i18n.js). Gateway codes map to the demo's own words; the gateway's text only follows
+// in brackets when the demo has no words for the code.
 import { formatMoney, formatTime } from './format.js'
+import { t } from './i18n.js'
 
-export const STATUS_LABELS = {
-  pending: 'Pending',
-  awaiting_deposit: 'Awaiting deposit',
-  paid: 'Paid',
-  partially_refunded: 'Partially refunded',
-  refunded: 'Refunded',
-  rejected: 'Rejected',
-  failed: 'Failed',
-  expired: 'Expired',
-  cancelled: 'Cancelled',
-}
+const ORDER_STATUSES = [
+  'pending',
+  'awaiting_deposit',
+  'paid',
+  'partially_refunded',
+  'refunded',
+  'rejected',
+  'failed',
+  'expired',
+  'cancelled',
+]
 
-export const statusLabel = (status) => STATUS_LABELS[status] || status
+export const ORDER_STATUS_LIST = ORDER_STATUSES
 
-const METHOD_NAMES = { card: 'Card', vbank: 'Virtual account' }
+export const statusLabel = (status) =>
+  ORDER_STATUSES.includes(status) ? t(`status.${status}`) : status
 
-export const methodName = (method) => METHOD_NAMES[method] || method
+/** What happened to an order, as a page's heading: "결제가 완료되었습니다". */
+export const statusHeadline = (status) =>
+  ORDER_STATUSES.includes(status) ? t(`headline.${status}`) : t('order.title')
 
-export const UNCONFIRMED_PAYMENT =
-  'We could not confirm your payment yet. It may have gone through: open your order before paying again.'
-export const WINDOW_CLOSED = 'The payment window was closed before paying.'
+export const methodName = (method) =>
+  method === 'card' || method === 'vbank' ? t(`method.${method}`) : method
 
-const TEXTS = {
-  AMOUNT_MISMATCH: 'The amount paid did not match the order; the payment was cancelled.',
-  GATEWAY_UNAVAILABLE: 'The payment gateway is unreachable. Please try again in a moment.',
-  SERVICE_UNREACHABLE: 'Cannot reach the payment service. Please try again in a moment.',
-  BAD_RESPONSE: 'Cannot reach the payment service. Please try again in a moment.',
-  UNAUTHORIZED: 'The admin token is missing or wrong.',
-  ADMIN_TOKEN_REQUIRED: 'The admin token is missing or wrong.',
-  ORDER_EXPIRED: 'The order was not paid in time. Please order again.',
+export const VENDORS = ['iamport', 'toss']
+
+export const vendorName = (vendor) => (VENDORS.includes(vendor) ? t(`vendor.${vendor}`) : vendor)
+
+export const unconfirmedPayment = () => t('error.unconfirmed')
+
+// Our own codes and the gateways' documented ones the demo has words for (Toss's error codes;
+// PortOne V1 reports a PG's own code and text, so its declines are recognised by their text).
+const OWN_WORDS = new Set([
+  'AMOUNT_MISMATCH',
+  'GATEWAY_UNAVAILABLE',
+  'SERVICE_UNREACHABLE',
+  'UNAUTHORIZED',
+  'ORDER_EXPIRED',
+  'NOT_REFUNDABLE',
+  'REFUND_ACCOUNT_REQUIRED',
+  'VALIDATION_ERROR',
+  'REJECT_CARD_COMPANY',
+  'REJECT_CARD_PAYMENT',
+  'INVALID_CARD_NUMBER',
+  'INVALID_CARD_EXPIRATION',
+  'INVALID_STOPPED_CARD',
+  'INVALID_CARD_LOST_OR_STOLEN',
+  'INVALID_REJECT_CARD',
+  'BELOW_MINIMUM_AMOUNT',
+  'DUPLICATED_ORDER_ID',
+  'ALREADY_PROCESSED_PAYMENT',
+  'PAY_PROCESS_ABORTED',
+  'INVALID_REFUND_ACCOUNT_INFO',
+  'INVALID_REFUND_ACCOUNT_NUMBER',
+  'INVALID_BANK',
+  'NOT_CANCELABLE_AMOUNT',
+  'NOT_CANCELABLE_PAYMENT',
+  'ALREADY_CANCELED_PAYMENT',
+  'PROVIDER_ERROR',
+])
+const SAME_WORDS = {
+  BAD_RESPONSE: 'SERVICE_UNREACHABLE',
+  ADMIN_TOKEN_REQUIRED: 'UNAUTHORIZED',
+  INVALID_CARD_EXPIRATION: 'INVALID_CARD_EXPIRATION',
+  EXCEED_MAX_CARD_INSTALLMENT_PLAN: 'REJECT_CARD_PAYMENT',
 }
 
 // Toss failUrl / SDK codes for a buyer who closed the window; the iamport SDK reports a user
@@ -38,62 +76,63 @@ const TEXTS = {
 const CLOSED_CODES = new Set(['PAY_PROCESS_CANCELED', 'USER_CANCEL', 'WINDOW_CLOSED'])
 const CLOSED_MESSAGE =
   /사용자가 결제를 취소|사용자에 의해 결제가 취소|user cancel|window (was )?closed/i
+// A PG's decline as PortOne V1 passes it on (its codes are the PG's own).
+const DECLINE_MESSAGE = /거절|한도|잔액|유효기간|카드번호|declin|insufficient|expired/i
 
 export function isWindowClosed(code, message) {
   return CLOSED_CODES.has(code) || CLOSED_MESSAGE.test(message || '')
 }
 
-/** The text to show for an error or an order's failure ({code, message}). */
+function withDetail(text, detail) {
+  return detail ? t('error.withDetail', { text: text.replace(/\.$/, ''), detail }) : text
+}
+
+/** The text to show for an error or an order's failure ({code, message, gateway_code?}). */
 export function errorText(error) {
   if (!error) return ''
-  const { code, message } = error
-  if (TEXTS[code]) return TEXTS[code]
-  if (code === 'CHARGE_DECLINED') {
-    const reason = message && message !== code ? ` (${message.replace(/\.$/, '')})` : ''
-    return `The card was declined${reason}. Please try another card.`
+  const { message } = error
+  const code = SAME_WORDS[error.code] || error.code
+  const gatewayCode = error.gateway_code ?? error.body?.gateway_code
+  if (code === 'GATEWAY_REFUSED' && gatewayCode && OWN_WORDS.has(gatewayCode)) {
+    return t(`error.${gatewayCode}`)
   }
-  if (isWindowClosed(code, message)) return WINDOW_CLOSED
-  return message || 'Something went wrong. Please try again.'
+  if (OWN_WORDS.has(code)) return t(`error.${code}`)
+  if (isWindowClosed(code, message)) return t('error.windowClosed')
+  const detail = message && message !== code ? message.replace(/\.$/, '') : ''
+  if (code === 'CHARGE_DECLINED' || DECLINE_MESSAGE.test(message || '')) {
+    return withDetail(t('error.cardDeclined'), detail)
+  }
+  if (code === 'GATEWAY_REFUSED') return withDetail(t('error.GATEWAY_REFUSED'), detail)
+  return withDetail(t('error.generic'), detail)
 }
 
 // Subscriptions: the subscriber's and the owner's labels.
 
-export const VENDOR_NAMES = { iamport: 'PortOne', toss: 'Toss Payments' }
+const SUBSCRIPTION_STATUSES = ['incomplete', 'active', 'past_due', 'canceled']
 
-export const vendorName = (vendor) => VENDOR_NAMES[vendor] || vendor
+export const subscriptionStatusLabel = (status) =>
+  SUBSCRIPTION_STATUSES.includes(status) ? t(`sub.status.${status}`) : status
 
-const SUBSCRIPTION_LABELS = {
-  incomplete: 'Incomplete',
-  active: 'Active',
-  past_due: 'Past due',
-  canceled: 'Canceled',
-}
-
-export const subscriptionStatusLabel = (status) => SUBSCRIPTION_LABELS[status] || status
-
-const CHARGE_LABELS = { paid: 'Paid', failed: 'Failed', scheduled: 'Scheduled' }
-
-export const chargeStatusLabel = (status) => CHARGE_LABELS[status] || status
+export const chargeStatusLabel = (status) =>
+  ['paid', 'failed', 'scheduled'].includes(status) ? t(`charge.${status}`) : status
 
 /** The next charge's time and amount; `incomplete`: what to say before a card exists. */
 export function nextChargeText(sub, incomplete = '—') {
-  if (sub.status === 'canceled') return 'No further charges'
+  if (sub.status === 'canceled') return t('sub.noFurther')
   if (!sub.next_charge_at) return sub.status === 'incomplete' ? incomplete : '—'
   const amount = sub.next_charge_amount ?? sub.plan.amount
   return `${formatTime(sub.next_charge_at)} · ${formatMoney(amount, sub.plan.currency)}`
 }
 
-export const CARD_WINDOW_CLOSED = 'The card window was closed before the card was registered.'
-
 /** errorText for the billing-key windows, whose closing registers no card rather than no payment. */
 export function cardErrorText(error) {
-  if (error && isWindowClosed(error.code, error.message)) return CARD_WINDOW_CLOSED
+  if (error && isWindowClosed(error.code, error.message)) return t('error.cardWindowClosed')
   return errorText(error)
 }
 
 /** What the subscriber reads once a new card is in place. */
 export function cardReplacedText(wasPastDue, updated) {
-  if (!wasPastDue) return 'Card replaced.'
-  if (updated?.status === 'active') return 'Card replaced; the overdue payment went through.'
-  return 'Card replaced, but the overdue payment did not go through yet.'
+  if (!wasPastDue) return t('sub.replaced')
+  if (updated?.status === 'active') return t('sub.replacedPaid')
+  return t('sub.replacedUnpaid')
 }

@@ -4,33 +4,41 @@ import { AdminControls } from '../components/AdminControls.jsx'
 import { ConfigGate } from '../components/ConfigProvider.jsx'
 import { DataTable } from '../components/DataTable.jsx'
 import { Outcome } from '../components/notices.jsx'
+import { RefundForm } from '../components/RefundForm.jsx'
 import { SettlementSection } from '../components/SettlementSection.jsx'
 import { useLoad } from '../hooks/useLoad.js'
-import { getGatewayView, listOrders, refundOrder } from '../lib/api.js'
-import { exponentOf, formatMoney, toDecimalString, toMinor } from '../lib/format.js'
-import { errorText, methodName, statusLabel, vendorName } from '../lib/messages.js'
+import { usePageTitle } from '../hooks/usePageTitle.js'
+import { getGatewayView, listOrders } from '../lib/api.js'
+import { formatMoney, formatTime } from '../lib/format.js'
+import { t } from '../lib/i18n.js'
+import {
+  errorText,
+  methodName,
+  ORDER_STATUS_LIST,
+  statusLabel,
+  vendorName,
+} from '../lib/messages.js'
 import { orderPath } from '../lib/paths.js'
 
-const ORDER_COLUMNS = [
-  'Order',
-  'Vendor',
-  'Method',
-  'Amount',
-  'Refunded',
-  'Remaining',
-  'Status',
-  'Actions',
+const PAGE_SIZE = 10
+const COLUMNS = [
+  'order',
+  'buyer',
+  'date',
+  'vendor',
+  'method',
+  'amount',
+  'refunded',
+  'remaining',
+  'status',
+  'actions',
 ]
 
-function newIdempotencyKey() {
-  // randomUUID exists only in secure contexts (https or localhost).
-  return crypto.randomUUID?.() ?? `${Date.now()}-${Math.random().toString(36).slice(2)}`
-}
-
 export default function AdminPage() {
+  usePageTitle(t('admin.title'))
   return (
     <>
-      <h1>Orders</h1>
+      <h1>{t('admin.title')}</h1>
       <ConfigGate>{(config) => <Admin config={config} />}</ConfigGate>
     </>
   )
@@ -40,27 +48,100 @@ async function loadOrders() {
   return (await listOrders()).orders
 }
 
+/** Whether an order matches the owner's search: order id, product, buyer name or email. */
+function matches(order, query) {
+  if (!query) return true
+  const haystack = [order.order_id, order.name, order.buyer?.name, order.buyer?.email]
+  return haystack.some((text) => text && text.toLowerCase().includes(query))
+}
+
 function Admin({ config }) {
   const { data: orders, error, loading, reload, setData: setOrders } = useLoad(loadOrders)
+  const [status, setStatus] = useState('')
+  const [search, setSearch] = useState('')
+  const [page, setPage] = useState(1)
 
   function replaceOrder(updated) {
     setOrders((list) => list.map((o) => (o.order_id === updated.order_id ? updated : o)))
   }
 
+  const query = search.trim().toLowerCase()
+  const shown = (orders || []).filter(
+    (o) => (!status || o.status === status) && matches(o, query),
+  )
+  const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE))
+  const current = Math.min(page, pages)
+  const rows = shown.slice((current - 1) * PAGE_SIZE, current * PAGE_SIZE)
+
   return (
     <div className="admin">
       <AdminControls config={config} loading={loading} error={error} onRefresh={reload} />
-      {loading && !orders && <p role="status">Loading orders…</p>}
-      {orders && orders.length === 0 && <p>No orders yet.</p>}
+      {loading && !orders && <p role="status">{t('admin.loading')}</p>}
+      {orders && orders.length === 0 && <p>{t('admin.none')}</p>}
       {orders && orders.length > 0 && (
-        <DataTable caption="Every order with its refunds" columns={ORDER_COLUMNS}>
-          {orders.map((order) => (
-            <OrderRow key={order.order_id} order={order} onChange={replaceOrder} />
-          ))}
-        </DataTable>
+        <>
+          <div className="row filters">
+            <label>
+              {t('admin.filterStatus')}
+              <select
+                value={status}
+                onChange={(e) => {
+                  setStatus(e.target.value)
+                  setPage(1)
+                }}
+              >
+                <option value="">{t('admin.all')}</option>
+                {ORDER_STATUS_LIST.map((s) => (
+                  <option key={s} value={s}>
+                    {statusLabel(s)}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="search">
+              {t('admin.search')}
+              <input
+                type="search"
+                value={search}
+                onChange={(e) => {
+                  setSearch(e.target.value)
+                  setPage(1)
+                }}
+              />
+            </label>
+          </div>
+          {shown.length === 0 ? (
+            <p>{t('admin.noneMatch')}</p>
+          ) : (
+            <DataTable
+              caption={t('admin.caption')}
+              columns={COLUMNS.map((c) => t(`admin.col.${c}`))}
+              className="orders"
+            >
+              {rows.map((order) => (
+                <OrderRow key={order.order_id} order={order} onChange={replaceOrder} />
+              ))}
+            </DataTable>
+          )}
+          <Pagination page={current} pages={pages} count={shown.length} onPage={setPage} />
+        </>
       )}
       <SettlementSection />
     </div>
+  )
+}
+
+function Pagination({ page, pages, count, onPage }) {
+  return (
+    <nav aria-label={t('admin.pagination')} className="row pagination">
+      <button type="button" onClick={() => onPage(page - 1)} disabled={page <= 1}>
+        {t('admin.previous')}
+      </button>
+      <span role="status">{t('admin.page', { page, pages, count })}</span>
+      <button type="button" onClick={() => onPage(page + 1)} disabled={page >= pages}>
+        {t('admin.next')}
+      </button>
+    </nav>
   )
 }
 
@@ -74,6 +155,11 @@ function OrderRow({ order, onChange }) {
         </Link>
         <div className="muted small">{order.name}</div>
       </th>
+      <td>
+        {order.buyer?.name || '—'}
+        {order.buyer?.email && <div className="muted small">{order.buyer.email}</div>}
+      </td>
+      <td>{formatTime(order.created_at)}</td>
       <td>{vendorName(order.vendor)}</td>
       <td>{methodName(order.method)}</td>
       <td className="num">{money(order.amount)}</td>
@@ -88,84 +174,6 @@ function OrderRow({ order, onChange }) {
         <GatewayView orderId={order.order_id} />
       </td>
     </tr>
-  )
-}
-
-function RefundForm({ order, onChange }) {
-  const [amountText, setAmountText] = useState('')
-  const [reason, setReason] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [result, setResult] = useState(null)
-  const money = (amount) => formatMoney(amount, order.currency)
-  const exponent = exponentOf(order.currency)
-  const remaining = toDecimalString(order.refundable, order.currency)
-
-  async function submit(event) {
-    event.preventDefault()
-    let amount
-    if (amountText.trim() !== '') {
-      amount = toMinor(amountText, order.currency)
-      if (!amount) {
-        setResult({
-          error: `Enter an amount such as ${remaining}, or leave it empty to refund the rest.`,
-        })
-        return
-      }
-    }
-    setBusy(true)
-    setResult(null)
-    try {
-      const updated = await refundOrder(
-        order.order_id,
-        { amount, reason: reason.trim() || 'Refund by the shop owner' },
-        newIdempotencyKey(),
-      )
-      setResult({
-        ok: `Refunded ${money(updated.refunded - order.refunded)}. Remaining: ${money(updated.refundable)}.`,
-      })
-      setAmountText('')
-      setReason('')
-      onChange(updated)
-    } catch (err) {
-      const left = err.body?.remaining
-      setResult({
-        error:
-          err.code === 'OVER_REFUND' && left !== undefined
-            ? `Refund refused: only ${money(left)} can still be refunded.`
-            : errorText(err),
-      })
-    } finally {
-      setBusy(false)
-    }
-  }
-
-  return (
-    <form onSubmit={submit} className="refund-form">
-      <label>
-        Refund amount
-        <input
-          type="number"
-          inputMode="decimal"
-          min="0"
-          step={exponent === 0 ? '1' : String(10 ** -exponent)}
-          placeholder={remaining}
-          value={amountText}
-          onChange={(e) => setAmountText(e.target.value)}
-          aria-describedby={`refund-hint-${order.order_id}`}
-        />
-      </label>
-      <label>
-        Reason
-        <input value={reason} onChange={(e) => setReason(e.target.value)} />
-      </label>
-      <button type="submit" disabled={busy || order.refundable <= 0}>
-        Refund
-      </button>
-      <span id={`refund-hint-${order.order_id}`} className="hint muted small">
-        Amount in {order.currency}; empty refunds the rest.
-      </span>
-      <Outcome ok={result?.ok} error={result?.error} />
-    </form>
   )
 }
 
@@ -184,11 +192,13 @@ function GatewayView({ orderId }) {
 
   return (
     <details onToggle={toggle} className="gateway-view">
-      <summary>Gateway view</summary>
-      {state.loading && <p role="status">Asking the gateway…</p>}
+      <summary>{t('gatewayView.summary')}</summary>
+      {state.loading && <p role="status">{t('gatewayView.loading')}</p>}
       <Outcome error={state.error} />
       {state.data && (
-        <pre aria-label={`Gateway view of ${orderId}`}>{JSON.stringify(state.data, null, 2)}</pre>
+        <pre aria-label={t('gatewayView.label', { id: orderId })}>
+          {JSON.stringify(state.data, null, 2)}
+        </pre>
       )}
     </details>
   )

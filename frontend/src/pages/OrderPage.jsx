@@ -1,13 +1,17 @@
 import { useLocation, useParams } from 'react-router-dom'
+import { CopyButton } from '../components/CopyButton.jsx'
 import { BackToProducts } from '../components/links.jsx'
 import { ErrorNotice, StatusLine } from '../components/notices.jsx'
 import { DevOnly } from '../dev/DevOnly.jsx'
 import { SimulateDeposit } from '../dev/SimulateDeposit.jsx'
 import { useLoad } from '../hooks/useLoad.js'
+import { usePageTitle } from '../hooks/usePageTitle.js'
 import { usePolling } from '../hooks/usePolling.js'
 import { getOrder } from '../lib/api.js'
+import { bankName, cardCompanyName } from '../lib/codes.js'
 import { formatMoney, formatTime } from '../lib/format.js'
-import { errorText, methodName, statusLabel, vendorName } from '../lib/messages.js'
+import { t } from '../lib/i18n.js'
+import { errorText, methodName, statusHeadline, statusLabel, vendorName } from '../lib/messages.js'
 
 const POLL_MS = 1000
 
@@ -31,23 +35,23 @@ function Order({ orderId }) {
 
   // The order's own failure outlives a reload; the router state covers the moment before it is set.
   const failure = order?.failure || location.state?.error
+  // The page leads with what happened; the order number follows.
+  const headline = order ? statusHeadline(order.status) : t('order.title')
+  usePageTitle(headline)
 
   return (
     <>
-      <h1>Order {orderId}</h1>
+      <h1>{headline}</h1>
+      <p className="muted order-number">{t('order.number', { id: orderId })}</p>
       {loadError && (
         <ErrorNotice
-          text={
-            loadError.code === 'ORDER_NOT_FOUND'
-              ? 'There is no order with this id.'
-              : errorText(loadError)
-          }
+          text={loadError.code === 'ORDER_NOT_FOUND' ? t('order.notFound') : errorText(loadError)}
         />
       )}
-      {!order && !loadError && <p role="status">Loading the order…</p>}
+      {!order && !loadError && <p role="status">{t('order.loading')}</p>}
       {order && (
         <>
-          <StatusLine label="Order status" badge={`badge-${order.status}`}>
+          <StatusLine label={t('order.statusLabel')} badge={`badge-${order.status}`}>
             {statusLabel(order.status)}
           </StatusLine>
           {failure && <ErrorNotice text={errorText(failure)} />}
@@ -56,9 +60,9 @@ function Order({ orderId }) {
               {order.notice}
             </p>
           )}
-          <OrderDetails order={order} />
           {order.payment?.vbank && <VirtualAccount order={order} onChange={setOrder} />}
           {order.payment?.card && <CardReceipt order={order} />}
+          <OrderDetails order={order} />
           <Refunds order={order} />
         </>
       )}
@@ -82,13 +86,19 @@ function OrderDetails({ order }) {
         ))}
       </ul>
       <dl className="facts">
-        <dt>Amount</dt>
+        <dt>{t('order.amount')}</dt>
         <dd>{formatMoney(order.amount, order.currency)}</dd>
-        <dt>Gateway</dt>
+        <dt>{t('order.gateway')}</dt>
         <dd>{vendorName(order.vendor)}</dd>
-        <dt>Method</dt>
+        <dt>{t('order.method')}</dt>
         <dd>{methodName(order.method)}</dd>
-        <dt>Ordered</dt>
+        {order.buyer?.name && (
+          <>
+            <dt>{t('order.buyer')}</dt>
+            <dd>{order.buyer.name}</dd>
+          </>
+        )}
+        <dt>{t('order.ordered')}</dt>
         <dd>{formatTime(order.created_at)}</dd>
       </dl>
     </section>
@@ -99,33 +109,33 @@ function CardReceipt({ order }) {
   const { payment } = order
   return (
     <section aria-labelledby="receipt-heading" className="card">
-      <h2 id="receipt-heading">Receipt</h2>
+      <h2 id="receipt-heading">{t('order.receipt')}</h2>
       <dl className="facts">
-        <dt>Amount paid</dt>
+        <dt>{t('order.amountPaid')}</dt>
         <dd>{formatMoney(payment.amount ?? order.amount, order.currency)}</dd>
         {payment.refunded > 0 && (
           <>
-            <dt>Refunded</dt>
+            <dt>{t('order.refunded')}</dt>
             <dd>{formatMoney(payment.refunded, order.currency)}</dd>
           </>
         )}
-        <dt>Card</dt>
+        <dt>{t('order.card')}</dt>
         <dd>
-          {payment.card.company} {payment.card.number}
+          {cardCompanyName(order.vendor, payment.card.company)} {payment.card.number}
         </dd>
         {payment.paid_at && (
           <>
-            <dt>Paid at</dt>
+            <dt>{t('order.paidAt')}</dt>
             <dd>{formatTime(payment.paid_at)}</dd>
           </>
         )}
-        <dt>Payment id</dt>
+        <dt>{t('order.paymentId')}</dt>
         <dd className="mono">{payment.payment_id}</dd>
       </dl>
       {payment.receipt_url && (
         <p>
           <a href={payment.receipt_url} target="_blank" rel="noreferrer">
-            Gateway receipt
+            {t('order.gatewayReceipt')}
           </a>
         </p>
       )}
@@ -136,28 +146,30 @@ function CardReceipt({ order }) {
 function VirtualAccount({ order, onChange }) {
   const { vbank, paid_at: paidAt } = order.payment
   const awaiting = order.status === 'awaiting_deposit'
+  // PortOne names the account's holder (the shop); Toss names the buyer who deposits.
+  const holderLabel = order.vendor === 'toss' ? t('order.depositor') : t('order.accountHolder')
 
   return (
     <section aria-labelledby="vbank-heading" className="card">
-      <h2 id="vbank-heading">Virtual account</h2>
+      <h2 id="vbank-heading">{t('order.vbank')}</h2>
       {awaiting && (
-        <p>
-          Please transfer {formatMoney(order.amount, order.currency)} to this account. This page
-          updates by itself when the deposit arrives.
-        </p>
+        <p>{t('order.transfer', { amount: formatMoney(order.amount, order.currency) })}</p>
       )}
       <dl className="facts">
-        <dt>Bank</dt>
-        <dd>{vbank.bank}</dd>
-        <dt>Account number</dt>
-        <dd className="mono">{vbank.account}</dd>
-        <dt>Account holder</dt>
+        <dt>{t('order.bank')}</dt>
+        <dd>{bankName(order.vendor, vbank.bank)}</dd>
+        <dt>{t('order.accountNumber')}</dt>
+        <dd>
+          <span className="mono">{vbank.account}</span>{' '}
+          <CopyButton value={vbank.account} name={t('order.accountNumber')} />
+        </dd>
+        <dt>{holderLabel}</dt>
         <dd>{vbank.holder}</dd>
-        <dt>Deposit due</dt>
+        <dt>{t('order.due')}</dt>
         <dd>{formatTime(vbank.due)}</dd>
         {paidAt && (
           <>
-            <dt>Deposited at</dt>
+            <dt>{t('order.depositedAt')}</dt>
             <dd>{formatTime(paidAt)}</dd>
           </>
         )}
@@ -173,22 +185,20 @@ function VirtualAccount({ order, onChange }) {
 
 function Refunds({ order }) {
   if (!order.refunds?.length) return null
+  const money = (amount) => formatMoney(amount, order.currency)
   return (
     <section aria-labelledby="refunds-heading" className="card">
-      <h2 id="refunds-heading">Refunds</h2>
+      <h2 id="refunds-heading">{t('order.refunds')}</h2>
       <ul className="refunds">
         {order.refunds.map((refund, i) => (
           <li key={i}>
-            <strong>{formatMoney(refund.amount, order.currency)}</strong>
+            <strong>{money(refund.amount)}</strong>
             {refund.reason && <span> — {refund.reason}</span>}
             <span className="muted"> · {formatTime(refund.created_at)}</span>
           </li>
         ))}
       </ul>
-      <p>
-        Refunded {formatMoney(order.refunded, order.currency)} in total;{' '}
-        {formatMoney(order.refundable, order.currency)} remains.
-      </p>
+      <p>{t('order.refundsTotal', { total: money(order.refunded), left: money(order.refundable) })}</p>
     </section>
   )
 }

@@ -5,10 +5,12 @@ import { ConfigGate } from '../components/ConfigProvider.jsx'
 import { OrderLink } from '../components/links.jsx'
 import { ErrorNotice, Progress } from '../components/notices.jsx'
 import { useCheckoutChoices } from '../hooks/useCheckoutChoices.js'
+import { usePageTitle } from '../hooks/usePageTitle.js'
 import { completePayment, createOrder, failOrder } from '../lib/api.js'
 import { exponentOf, formatMoney, toMinor } from '../lib/format.js'
 import { loadScript, payWithPortOne, payWithToss } from '../lib/gateways.js'
-import { errorText, UNCONFIRMED_PAYMENT } from '../lib/messages.js'
+import { t } from '../lib/i18n.js'
+import { errorText, methodName, unconfirmedPayment } from '../lib/messages.js'
 import { orderPath } from '../lib/paths.js'
 
 const MAX_QUANTITY = 99
@@ -25,9 +27,10 @@ function parseQuantity(value) {
 }
 
 export default function ShopPage() {
+  usePageTitle(t('shop.title'))
   return (
     <>
-      <h1>Shop</h1>
+      <h1>{t('shop.title')}</h1>
       <ConfigGate>{(config) => <Shop config={config} />}</ConfigGate>
     </>
   )
@@ -83,7 +86,7 @@ function Shop({ config }) {
     let order = null
     let step = 'order'
     try {
-      setProgress('Creating the order…')
+      setProgress(t('shop.creating'))
       await loadScript(vendorConfig.sdk_url) // before the order exists, if the gateway is down
       order = await createOrder({
         vendor,
@@ -94,7 +97,7 @@ function Shop({ config }) {
       const amount = tamper ? tamperedAmount(order.amount, order.currency) : order.amount
 
       step = 'window'
-      setProgress('Waiting for the payment window…')
+      setProgress(t('shop.waiting'))
       if (vendor === 'toss') {
         await payWithToss(vendorConfig, order, amount, buyer)
         return // the payment window sends the browser to /checkout/toss/success or /fail
@@ -106,7 +109,7 @@ function Shop({ config }) {
       }
 
       step = 'complete'
-      setProgress('Confirming payment…')
+      setProgress(t('shop.confirming'))
       const paid = result.paidAmount == null ? null : toMinor(result.paidAmount, order.currency)
       const confirmed = await completePayment({
         orderId: order.order_id,
@@ -124,7 +127,7 @@ function Shop({ config }) {
         })
       } else if (step === 'complete') {
         // The gateway may already have charged the card: never invite a second payment.
-        setError({ text: UNCONFIRMED_PAYMENT, orderId: order.order_id })
+        setError({ text: unconfirmedPayment(), orderId: order.order_id })
       } else {
         setError({ text: errorText(err), orderId: order?.order_id })
       }
@@ -137,7 +140,7 @@ function Shop({ config }) {
   return (
     <div className="shop">
       <section aria-labelledby="products-heading">
-        <h2 id="products-heading">Products</h2>
+        <h2 id="products-heading">{t('shop.products')}</h2>
         <ul className="products">
           {products.map((p) => (
             <li key={p.id}>
@@ -147,8 +150,9 @@ function Shop({ config }) {
                 <p className="price">{formatMoney(p.price, p.currency)}</p>
                 <div className="row">
                   <label className="quantity">
-                    Quantity<span className="visually-hidden"> of {p.name}</span>
+                    <span aria-hidden="true">{t('shop.quantity')}</span>
                     <input
+                      aria-label={t('shop.quantityOf', { name: p.name })}
                       type="number"
                       inputMode="numeric"
                       min="0"
@@ -157,8 +161,12 @@ function Shop({ config }) {
                       onChange={(e) => setQuantity(p.id, e.target.value)}
                     />
                   </label>
-                  <button type="button" onClick={() => addToCart(p.id)}>
-                    Add <span className="visually-hidden">{p.name} </span>to cart
+                  <button
+                    type="button"
+                    onClick={() => addToCart(p.id)}
+                    aria-label={t('shop.addNamed', { name: p.name })}
+                  >
+                    {t('shop.add')}
                   </button>
                 </div>
               </article>
@@ -168,12 +176,12 @@ function Shop({ config }) {
       </section>
 
       <section aria-labelledby="checkout-heading" className="checkout card">
-        <h2 id="checkout-heading">Checkout</h2>
+        <h2 id="checkout-heading">{t('shop.checkout')}</h2>
         <form onSubmit={pay}>
           {lines.length === 0 ? (
-            <p className="muted">Your cart is empty.</p>
+            <p className="muted">{t('shop.empty')}</p>
           ) : (
-            <ul aria-label="Cart" className="cart">
+            <ul aria-label={t('shop.cart')} className="cart">
               {lines.map(({ product, quantity }) => (
                 <li key={product.id}>
                   <span>
@@ -186,27 +194,26 @@ function Shop({ config }) {
           )}
           {total !== null && (
             <p className="total">
-              Total <strong>{formatMoney(total, currency)}</strong>
+              {t('shop.total')} <strong>{formatMoney(total, currency)}</strong>
             </p>
           )}
           {mixed && (
             <p className="notice notice-warning">
-              Items priced in different currencies cannot be paid together. Please pay them in
-              separate orders.
+              {t('shop.mixed')}
             </p>
           )}
 
           <GatewayFieldset vendors={vendors} vendor={vendor} onChange={setVendor} />
 
           <fieldset>
-            <legend>Payment method</legend>
+            <legend>{t('shop.method')}</legend>
             <RadioChoice
               name="method"
               value="card"
               checked={payMethod === 'card'}
               onSelect={() => setMethod('card')}
             >
-              Card
+              {methodName('card')}
             </RadioChoice>
             <RadioChoice
               name="method"
@@ -216,20 +223,20 @@ function Shop({ config }) {
               disabled={!vbankAllowed}
               aria-describedby={vbankAllowed ? undefined : 'vbank-hint'}
             >
-              Virtual account
+              {methodName('vbank')}
             </RadioChoice>
             {!vbankAllowed && (
               <p id="vbank-hint" className="muted small">
-                Virtual accounts take won (KRW) only.
+                {t('shop.vbankKrwOnly')}
               </p>
             )}
           </fieldset>
 
-          <BuyerFields buyer={buyer} onChange={setBuyer} />
+          <BuyerFields buyer={buyer} onChange={setBuyer} withTel />
 
           <label className="choice tamper">
             <input type="checkbox" checked={tamper} onChange={(e) => setTamper(e.target.checked)} />
-            Tamper: pay a lower amount (demo)
+            {t('shop.tamper')}
           </label>
 
           <button
@@ -237,7 +244,7 @@ function Shop({ config }) {
             className="primary"
             disabled={busy || lines.length === 0 || mixed || vendors.length === 0}
           >
-            Pay
+            {t('shop.pay')}
           </button>
 
           {progress && <Progress>{progress}</Progress>}

@@ -4,6 +4,8 @@ import { ErrorNotice } from '../components/notices.jsx'
 import { useOnceRequest } from '../hooks/useOnceRequest.js'
 import { completePayment, getOrder } from '../lib/api.js'
 import { toMinor } from '../lib/format.js'
+import { usePageTitle } from '../hooks/usePageTitle.js'
+import { t } from '../lib/i18n.js'
 import { errorText } from '../lib/messages.js'
 import { orderPath } from '../lib/paths.js'
 
@@ -42,11 +44,14 @@ export default function TossSuccessPage() {
     },
   )
 
+  const failed = missing || error
+  usePageTitle(failed ? t('toss.notCompleted') : t('toss.confirmingTitle'))
+
   if (missing) {
     return (
       <>
-        <h1>Payment not completed</h1>
-        <ErrorNotice text="The payment window came back without paymentKey, orderId or amount." />
+        <h1>{t('toss.notCompleted')}</h1>
+        <ErrorNotice text={t('toss.missing')} />
         <BackToProducts />
       </>
     )
@@ -55,7 +60,7 @@ export default function TossSuccessPage() {
   if (error) {
     return (
       <>
-        <h1>Payment not completed</h1>
+        <h1>{t('toss.notCompleted')}</h1>
         <ErrorNotice text={errorText(error)} onRetry={retryable ? retry : null} />
         <BackToProducts orderId={orderId} />
       </>
@@ -64,9 +69,9 @@ export default function TossSuccessPage() {
 
   return (
     <>
-      <h1>Confirming payment</h1>
+      <h1>{t('toss.confirmingTitle')}</h1>
       <p role="status" className="progress">
-        Confirming payment…
+        {t('toss.confirming')}
       </p>
     </>
   )
