@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
 from payment_backend.clock import register_clock
 from payment_backend.config import load_settings
 from payment_backend.devtools import register_devtools
