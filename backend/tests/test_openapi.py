@@ -138,3 +138,4 @@ def test_a_method_a_route_does_not_take_is_answered_405_with_allow(client):
     assert set(answer.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
     assert answer.get_json()["code"] == "METHOD_NOT_ALLOWED"
     assert client.get("/api/checkout/nowhere").get_json()["code"] == "NOT_FOUND"
+    assert client.get("/checkout/done").status_code == 200  # the demo's pages are still served
