@@ -82,6 +82,8 @@ def merge_codes(responses: dict[Any, Any], status: int, codes: list[str]) -> Non
     enum = _enum(existing) or []
     enum.extend(code for code in codes if code not in enum)
     if _enum(existing) is not None:
+        if existing["description"].startswith("The error envelope:"):
+            existing["description"] = f"The error envelope: {', '.join(enum)}"
         return
     response: dict[str, Any] = {
         "description": f"The error envelope: {', '.join(enum)}",
