@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_smorest import Api
 
 from payment_backend.cli import register_owner_commands
 from payment_backend.clock import register_clock
@@ -22,6 +21,7 @@ from payment_backend.frontend import register_frontend
 from payment_backend.limits import register_limits
 from payment_backend.logs import register_logging
 from payment_backend.metrics import register_metrics
+from payment_backend.openapi import create_api
 from payment_backend.transient import register_database_errors
 from payment_backend.worker import register_commands
 
@@ -73,7 +73,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_database(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
-    app.extensions["api"] = Api(app)
+    app.extensions["api"] = create_api(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -5,12 +5,41 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from payment_backend.vendors.base import GatewayError, GatewayUnavailable
 
-# The documentation of an error answer, for the routes' alt_response(status, **ERRORS).
-ERRORS = {"description": "The error envelope {code, message, ...}"}
+
+class ErrorSchema(Schema):
+    """The error envelope of every error answer (the OpenAPI component `Error`)."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as additionalProperties: each route adds fields of its own
+
+    code = fields.String(required=True, metadata={"example": "ORDER_NOT_FOUND"})
+    message = fields.String(required=True, metadata={"description": "for people, in English"})
+    errors = fields.Dict(
+        metadata={
+            "description": "VALIDATION_ERROR: the messages per location (json, query) and field"
+        }
+    )
+
+
+# The documentation of an error answer whose codes are not listed: alt_response(status, **ERRORS).
+ERRORS = {"schema": ErrorSchema, "description": "The error envelope {code, message, ...}"}
+
+
+def error_doc(*codes: str, description: str | None = None, **extra: Any) -> dict[str, Any]:
+    """alt_response(status, **error_doc(...)): the envelope with this route's codes as an enum and
+    its extra fields (JSON Schema dicts, or marshmallow schemas for objects)."""
+    own: dict[str, Any] = {"type": "object", "properties": dict(extra)}
+    if codes:
+        own["properties"]["code"] = {"type": "string", "enum": list(codes)}
+    return {
+        "schema": {"allOf": [ErrorSchema, own]},
+        "description": description or f"The error envelope: {', '.join(codes) or 'code'}",
+    }
 
 
 class ApiError(Exception):
@@ -98,7 +127,9 @@ def register_error_handlers(app: Flask) -> None:
                 "message": "The request is not valid.",
                 "errors": data["messages"],
             }
-        return jsonify(body), exc.code or 500
+        # werkzeug's own headers (Allow on a 405, RFC 9110), not its HTML content type
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+        return jsonify(body), exc.code or 500, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

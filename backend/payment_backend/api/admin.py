@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from payment_backend.api.auth import ADMIN_SECURITY, document_admin_security, require_admin
-from payment_backend.errors import ERRORS, ApiError
+from payment_backend.errors import ApiError, error_doc
 from payment_backend.schemas.admin import (
     DeliveryListSchema,
     DeliveryQuerySchema,
@@ -29,7 +29,6 @@ def _admin_only() -> None:
 @blp.route("/deliveries")
 @blp.arguments(DeliveryQuerySchema, location="query")
 @blp.response(200, DeliveryListSchema)
-@blp.alt_response(401, **ERRORS)
 @blp.doc(security=ADMIN_SECURITY)
 def list_deliveries(query):
     """Notifications to merchants, newest first, each with every attempt."""
@@ -38,8 +37,7 @@ def list_deliveries(query):
 
 @blp.route("/deliveries/<delivery_id>/retry", methods=["POST"])
 @blp.response(200, ReplaySchema)
-@blp.alt_response(401, **ERRORS)
-@blp.alt_response(404, **ERRORS)
+@blp.alt_response(404, **error_doc("DELIVERY_NOT_FOUND"))
 @blp.doc(security=ADMIN_SECURITY)
 def retry_delivery(delivery_id: str):
     """Deliver a notification again now, whatever its status; the attempt is recorded."""

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from payment_backend.api.auth import ADMIN_SECURITY, document_admin_security, require_admin
-from payment_backend.errors import ERRORS
+from payment_backend.errors import error_doc
 from payment_backend.extensions import db
 from payment_backend.models import Order
 from payment_backend.schemas.checkout import (
@@ -34,7 +34,6 @@ def _admin_only() -> None:
 @blp.route("")
 @blp.arguments(OrderListQuerySchema, location="query")
 @blp.response(200, OrderListSchema)
-@blp.alt_response(401, **ERRORS)
 @blp.doc(security=ADMIN_SECURITY)
 def list_orders(query):
     """Every order, newest first."""
@@ -46,8 +45,7 @@ def list_orders(query):
 
 @blp.route("/<order_id>/gateway")
 @blp.response(200, GatewayViewSchema)
-@blp.alt_response(401, **ERRORS)
-@blp.alt_response(404, **ERRORS)
+@blp.alt_response(404, **error_doc("ORDER_NOT_FOUND"))
 @blp.doc(security=ADMIN_SECURITY)
 def gateway_view(order_id: str):
     """What the gateway says about the order's payment now (or as last read when unreachable)."""

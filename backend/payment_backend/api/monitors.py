@@ -20,7 +20,6 @@ from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from payment_backend.api.auth import ADMIN_SECURITY, document_admin_security, require_admin
-from payment_backend.errors import ERRORS
 from payment_backend.extensions import db
 from payment_backend.schemas.monitors import HealthSchema, PerformanceSchema, SystemSchema
 
@@ -160,7 +159,6 @@ def health():
 
 @blp.route("/system")
 @blp.response(200, SystemSchema)
-@blp.alt_response(401, **ERRORS)
 @blp.doc(security=ADMIN_SECURITY)
 def system():
     """Version, commit, start time and runtime of this process (owner only outside local mode)."""
@@ -178,7 +176,6 @@ def system():
 
 @blp.route("/performance")
 @blp.response(200, PerformanceSchema)
-@blp.alt_response(401, **ERRORS)
 @blp.doc(security=ADMIN_SECURITY)
 def performance():
     """Uptime, memory, request counts and latency percentiles of this process (owner only outside

@@ -8,6 +8,7 @@ replays the first answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request
@@ -15,7 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError
 
 from payment_backend.crypto import DecryptionError, seed_cipher
-from payment_backend.errors import ApiError
+from payment_backend.errors import ERRORS, ApiError, error_doc
 from payment_backend.models import Payment, Reservation
 from payment_backend.schemas.service import (
     CancelCreateSchema,
@@ -47,22 +48,63 @@ reservations_blp = Blueprint(
 def _encrypted_doc(
     request_schema: str, answer_status: int, answer_schema: str = "PaymentHistory"
 ) -> dict[str, Any]:
-    """OpenAPI: the body is ciphertext of the named schema, and so is the answer."""
-    ciphertext = {"type": "string", "format": "byte"}
+    """OpenAPI: the body is the ciphertext of the named schema's JSON, and so is the answer.
+
+    The schema of the JSON inside is named in each media type's `x-encrypted-json`.
+    """
+
+    def ciphertext(name: str) -> dict[str, Any]:
+        return {
+            "schema": {"type": "string", "format": "byte"},
+            "x-encrypted-json": {"$ref": f"#/components/schemas/{name}"},
+        }
+
     return {
+        "description": ENCRYPTION,
         "requestBody": {
             "required": True,
-            "description": f"Base64(AES-256-CBC(JSON of {request_schema}))",
-            "content": {"text/plain": {"schema": ciphertext}},
+            "description": f"Base64(AES-256-CBC(JSON of {request_schema})), PKCS#7 padded",
+            "content": {"text/plain": ciphertext(request_schema)},
         },
         "responses": {
-            str(answer_status): {
+            answer_status: {
                 "description": f"Base64(AES-256-CBC(JSON of {answer_schema}))",
-                "content": {"text/plain": {"schema": ciphertext}},
+                "content": {"text/plain": ciphertext(answer_schema)},
             },
-            "400": {"description": "Not text/plain, not decryptable, or not valid (plain JSON)"},
         },
     }
+
+
+ENCRYPTION = (
+    "Encrypted as the seed's clients do: the JSON body is encrypted with AES-256-CBC (PKCS#7 "
+    "padding) under the connection key and IV (PAYMENT_CONNECTION_ENCRYPTION_KEY / _IV), then "
+    "Base64-encoded and sent as text/plain; the answer likewise. `x-encrypted-json` names the "
+    "schema of the JSON inside. Errors are plain JSON in the error envelope."
+)
+NOT_READABLE = error_doc(
+    "UNSUPPORTED_CONTENT_TYPE",
+    "DECRYPTION_FAILED",
+    "VALIDATION_ERROR",
+    description="Not text/plain, not decryptable, or not valid (plain JSON)",
+)
+# What a registration of a gateway record answers when the gateway or its record disagrees.
+REFUSED = error_doc(
+    "INVALID_PAYMENT_ID",
+    "AMOUNT_MISMATCH",
+    "CURRENCY_MISMATCH",
+    "ORDER_MISMATCH",
+    "PAYMENT_NOT_PAID",
+    "PAYMENT_NOT_COMPLETED",
+    "WEBHOOK_URL_NOT_ALLOWED",
+    "IDEMPOTENCY_KEY_REUSED",
+)
+UNAVAILABLE = error_doc("GATEWAY_UNAVAILABLE")
+
+
+def replayable(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a mutating route: its Idempotency-Key header is documented (see once)."""
+    view.idempotent = True  # type: ignore[attr-defined]
+    return view
 
 
 def history(payment: Payment) -> dict[str, Any]:
@@ -126,6 +168,12 @@ def once(data: dict[str, Any], handler) -> Response:
 
 @blp.route("", methods=["POST"])
 @blp.doc(**_encrypted_doc("HistoryCreate", 201))
+@blp.alt_response(400, **NOT_READABLE)
+@blp.alt_response(404, **error_doc("VENDOR_PAYMENT_NOT_FOUND"))
+@blp.alt_response(409, **ERRORS)
+@blp.alt_response(422, **REFUSED)
+@blp.alt_response(502, **UNAVAILABLE)
+@replayable
 def create_history():
     """Verify a gateway payment and record it (201, as the seed answers).
 
@@ -145,6 +193,8 @@ def create_history():
 
 @blp.route("/get", methods=["PATCH"])
 @blp.doc(**_encrypted_doc("SourceAccessor", 200))
+@blp.alt_response(400, **NOT_READABLE)
+@blp.alt_response(404, **error_doc("PAYMENT_HISTORY_NOT_FOUND"))
 def get_history_by_source():
     """Read one record by the caller's source reference and its password."""
     data = decrypted(SourceAccessorSchema())
@@ -154,6 +204,12 @@ def get_history_by_source():
 
 @blp.route("/cancel", methods=["PUT"])
 @blp.doc(**_encrypted_doc("CancelCreate", 200))
+@blp.alt_response(400, **NOT_READABLE)
+@blp.alt_response(404, **error_doc("PAYMENT_HISTORY_NOT_FOUND"))
+@blp.alt_response(409, **ERRORS)
+@blp.alt_response(422, **ERRORS)
+@blp.alt_response(502, **error_doc("GATEWAY_UNAVAILABLE", "REFUND_OUTCOME_UNKNOWN"))
+@replayable
 def cancel_history():
     """Refund part of a payment, or all that is left; never more (409 OVER_REFUND)."""
     data = decrypted(CancelCreateSchema())
@@ -162,6 +218,8 @@ def cancel_history():
 
 @blp.route("/<history_id>", methods=["PATCH"])
 @blp.doc(**_encrypted_doc("Password", 200))
+@blp.alt_response(400, **NOT_READABLE)
+@blp.alt_response(404, **error_doc("PAYMENT_HISTORY_NOT_FOUND"))
 def get_history(history_id: str):
     """Read one record by its id and its password."""
     data = decrypted(PasswordSchema())
@@ -170,6 +228,12 @@ def get_history(history_id: str):
 
 @reservations_blp.route("", methods=["POST"])
 @reservations_blp.doc(**_encrypted_doc("ReservationCreate", 201, "PaymentReservation"))
+@reservations_blp.alt_response(400, **NOT_READABLE)
+@reservations_blp.alt_response(404, **error_doc("VENDOR_RESERVATION_NOT_FOUND"))
+@reservations_blp.alt_response(409, **ERRORS)
+@reservations_blp.alt_response(422, **ERRORS)
+@reservations_blp.alt_response(502, **UNAVAILABLE)
+@replayable
 def create_reservation():
     """Read a billing key from its gateway and record it, sealed (201, as the seed answers).
 
@@ -188,6 +252,8 @@ def create_reservation():
 
 @reservations_blp.route("/get", methods=["PATCH"])
 @reservations_blp.doc(**_encrypted_doc("SourceAccessor", 200, "PaymentReservation"))
+@reservations_blp.alt_response(400, **NOT_READABLE)
+@reservations_blp.alt_response(404, **error_doc("RESERVATION_NOT_FOUND"))
 def get_reservation_by_source():
     """Read one billing key by the caller's source reference and its password."""
     data = decrypted(SourceAccessorSchema())
@@ -196,6 +262,8 @@ def get_reservation_by_source():
 
 @reservations_blp.route("/<reservation_id>", methods=["PATCH"])
 @reservations_blp.doc(**_encrypted_doc("Password", 200, "PaymentReservation"))
+@reservations_blp.alt_response(400, **NOT_READABLE)
+@reservations_blp.alt_response(404, **error_doc("RESERVATION_NOT_FOUND"))
 def get_reservation(reservation_id: str):
     """Read one billing key by its id and its password."""
     data = decrypted(PasswordSchema())

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from flask_smorest import Blueprint
 
 from payment_backend.api.auth import ADMIN_SECURITY, document_admin_security, require_admin
-from payment_backend.errors import ERRORS
+from payment_backend.errors import ERRORS, error_doc
 from payment_backend.limits import rate_limited
+from payment_backend.openapi import link, links
 from payment_backend.schemas.subscriptions import (
     CancelSchema,
     CardProofSchema,
@@ -36,6 +37,7 @@ admin_blp = Blueprint(
     description="Owner: subscriptions and their figures",
 )
 admin_blp.record_once(lambda state: document_admin_security(state.app))
+SUBSCRIPTION = "/api/subscriptions/{sub_id}"
 
 
 @blp.route("/plans")
@@ -49,8 +51,20 @@ def list_plans():
 @rate_limited("subscriptions")
 @blp.arguments(CreateSubscriptionSchema)
 @blp.response(201, SubscriptionSchema)
-@blp.alt_response(422, **ERRORS)
-@blp.alt_response(502, **ERRORS)
+@blp.alt_response(422, **error_doc("UNKNOWN_PLAN"))
+@blp.alt_response(502, **error_doc("GATEWAY_UNAVAILABLE", "GATEWAY_REFUSED"))
+@blp.doc(
+    **links(
+        201,
+        GetSubscription=link(SUBSCRIPTION, sub_id="$response.body#/subscription_id"),
+        Activate=link(f"{SUBSCRIPTION}/activate", "post", sub_id="$response.body#/subscription_id"),
+        Cancel=link(f"{SUBSCRIPTION}/cancel", "post", sub_id="$response.body#/subscription_id"),
+        ChangeCard=link(f"{SUBSCRIPTION}/card", "post", sub_id="$response.body#/subscription_id"),
+        ConfirmCard=link(
+            f"{SUBSCRIPTION}/card/confirm", "post", sub_id="$response.body#/subscription_id"
+        ),
+    )
+)
 @idempotent("subscriptions.create", authenticate=None)
 def create(body):
     """Start a subscription (status incomplete) and get the `setup` for the card window.
@@ -62,7 +76,7 @@ def create(body):
 
 @blp.route("/<sub_id>")
 @blp.response(200, SubscriptionSchema)
-@blp.alt_response(404, **ERRORS)
+@blp.alt_response(404, **error_doc("SUBSCRIPTION_NOT_FOUND"))
 def get(sub_id: str):
     """A subscription with its charges."""
     return subscriptions.view(subscriptions.get(sub_id))
@@ -71,10 +85,11 @@ def get(sub_id: str):
 def _takes_card_proof(view: Callable) -> Callable:
     """The card window's answer in, the subscription out (402 when the card is declined)."""
     for decorate in (
-        blp.alt_response(502, **ERRORS),
+        blp.alt_response(502, **error_doc("GATEWAY_UNAVAILABLE")),
+        blp.alt_response(422, **error_doc("INVALID_PAYMENT_ID", "VALIDATION_ERROR")),
         blp.alt_response(409, **ERRORS),
-        blp.alt_response(404, **ERRORS),
-        blp.alt_response(402, **ERRORS),
+        blp.alt_response(404, **error_doc("SUBSCRIPTION_NOT_FOUND", "PAYMENT_NOT_FOUND")),
+        blp.alt_response(402, **error_doc("CHARGE_DECLINED")),
         blp.response(200, SubscriptionSchema),
         blp.arguments(CardProofSchema),
     ):
@@ -94,8 +109,9 @@ def activate(body, sub_id: str):
 @rate_limited("subscriptions")
 @blp.arguments(CancelSchema)
 @blp.response(200, SubscriptionSchema)
-@blp.alt_response(404, **ERRORS)
-@blp.alt_response(502, **ERRORS)
+@blp.alt_response(404, **error_doc("SUBSCRIPTION_NOT_FOUND"))
+@blp.alt_response(409, **error_doc("GATEWAY_REFUSED"))
+@blp.alt_response(502, **error_doc("GATEWAY_UNAVAILABLE"))
 def cancel(body, sub_id: str):
     """Stop future charges; access lasts to the end of the paid period; nothing is refunded."""
     return subscriptions.view(subscriptions.cancel(sub_id, body["reason"]))
@@ -104,8 +120,8 @@ def cancel(body, sub_id: str):
 @blp.route("/<sub_id>/card", methods=["POST"])
 @rate_limited("subscriptions")
 @blp.response(200, SetupSchema)
-@blp.alt_response(404, **ERRORS)
-@blp.alt_response(409, **ERRORS)
+@blp.alt_response(404, **error_doc("SUBSCRIPTION_NOT_FOUND"))
+@blp.alt_response(409, **error_doc("SUBSCRIPTION_NOT_ACTIVE"))
 def start_card_change(sub_id: str):
     """The setup for a new billing key (same shape as a new subscription's)."""
     return {"setup": subscriptions.start_card_change(sub_id)}
@@ -126,7 +142,6 @@ def _admin_only() -> None:
 
 @admin_blp.route("")
 @admin_blp.response(200, SubscriptionListSchema)
-@admin_blp.alt_response(401, **ERRORS)
 @admin_blp.doc(security=ADMIN_SECURITY)
 def list_subscriptions():
     """Every subscription, newest first."""
@@ -136,10 +151,9 @@ def list_subscriptions():
 @admin_blp.route("/<sub_id>/charges/<int(max=100000):period>/refund", methods=["POST"])
 @admin_blp.arguments(RefundChargeSchema)
 @admin_blp.response(200, SubscriptionSchema)
-@admin_blp.alt_response(401, **ERRORS)
-@admin_blp.alt_response(404, **ERRORS)
-@admin_blp.alt_response(409, **ERRORS)
-@admin_blp.alt_response(502, **ERRORS)
+@admin_blp.alt_response(404, **error_doc("SUBSCRIPTION_NOT_FOUND", "PAYMENT_NOT_FOUND"))
+@admin_blp.alt_response(409, **error_doc("NOT_REFUNDABLE", "OVER_REFUND", "GATEWAY_REFUSED"))
+@admin_blp.alt_response(502, **error_doc("GATEWAY_UNAVAILABLE", "REFUND_OUTCOME_UNKNOWN"))
 @admin_blp.doc(security=ADMIN_SECURITY)
 @idempotent("subscriptions.refund", authenticate=require_admin)
 def refund_charge(body, sub_id: str, period: int):
@@ -150,7 +164,6 @@ def refund_charge(body, sub_id: str, period: int):
 
 @admin_blp.route("/dashboard")
 @admin_blp.response(200, DashboardSchema)
-@admin_blp.alt_response(401, **ERRORS)
 @admin_blp.doc(security=ADMIN_SECURITY)
 def owner_dashboard():
     """Active, new and canceled this month, MRR, failed charges, and the last 6 months."""

@@ -6,7 +6,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from payment_backend.devtools import clock, deposits
-from payment_backend.errors import ERRORS, ApiError
+from payment_backend.errors import ApiError, error_doc
 from payment_backend.limits import rate_limited
 from payment_backend.schemas.checkout import OrderSchema
 from payment_backend.schemas.devtools import ClockMoveSchema, ClockStateSchema
@@ -65,9 +65,9 @@ def reset_clock():
 @deposits_blp.route("/orders/<order_id>/simulate-deposit", methods=["POST"])
 @rate_limited("checkout")
 @deposits_blp.response(200, OrderSchema)
-@deposits_blp.alt_response(404, **ERRORS)
-@deposits_blp.alt_response(409, **ERRORS)
-@deposits_blp.alt_response(502, **ERRORS)
+@deposits_blp.alt_response(404, **error_doc("ORDER_NOT_FOUND"))
+@deposits_blp.alt_response(409, **error_doc("NOT_AWAITING_DEPOSIT", "GATEWAY_REFUSED"))
+@deposits_blp.alt_response(502, **error_doc("GATEWAY_UNAVAILABLE"))
 def simulate_deposit(order_id: str):
     """Ask the fake gateway to deposit into the order's virtual account."""
     return order_view(deposits.simulate_deposit(checkout.get_order(order_id)))

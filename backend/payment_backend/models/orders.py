@@ -21,6 +21,8 @@ ORDER_STATUSES = (
     "expired",  # never paid in time (a card window abandoned, a virtual account not deposited)
     "cancelled",  # its virtual account was revoked before any deposit
 )
+# The most of one product an order holds (its lines of that product added up).
+MAX_QUANTITY = 100
 # Orders that may still take their first payment (a declined card may be followed by another).
 OPEN_STATUSES = ("pending", "failed")
 # Orders the sweep still looks up at the gateway.

@@ -4,6 +4,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
+from payment_backend.models.orders import MAX_QUANTITY
 from payment_backend.schemas.fields import MinorUnits, UtcDateTime, row_id
 
 
@@ -62,7 +63,15 @@ class OrderItemSchema(Schema):
     """One line of a new order."""
 
     product_id = row_id(required=True)
-    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
+    quantity = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_QUANTITY),
+        metadata={
+            "description": f"at most {MAX_QUANTITY} of a product per order, its lines added up "
+            "(more: 422 QUANTITY_TOO_LARGE)"
+        },
+    )
 
 
 class BuyerSchema(Schema):

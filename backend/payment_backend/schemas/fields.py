@@ -24,6 +24,11 @@ def row_id(**kwargs: Any) -> fields.Integer:
 class MinorUnits(fields.Integer):
     """An amount in the currency's minor unit: an integer (20000 or 20000.0), never a fraction."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # stated in the OpenAPI document; _deserialize refuses a larger one first
+        self.validators.insert(0, validate.Range(min=-MAX_AMOUNT, max=MAX_AMOUNT))
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValidationError("Must be an integer amount in the currency's minor unit.")

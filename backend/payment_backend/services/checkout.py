@@ -15,7 +15,7 @@ from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.jobs import enqueue
 from payment_backend.models import Order, Payment, Product
-from payment_backend.models.orders import OPEN_STATUSES, ORDER_STATUS_BY_PAYMENT
+from payment_backend.models.orders import MAX_QUANTITY, OPEN_STATUSES, ORDER_STATUS_BY_PAYMENT
 from payment_backend.services import ledger, surplus
 from payment_backend.services.notifications import notify
 from payment_backend.services.order_schedule import (
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 METHODS = ("card", "vbank")
 CHECKOUT_SOURCE = {"schema": "checkout", "table": "orders"}
-MAX_QUANTITY = 100
 
 # A payment the gateway did not answer for is looked up by the worker this much later.
 SETTLE_AFTER_TIMEOUT = timedelta(seconds=30)

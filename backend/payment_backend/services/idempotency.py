@@ -343,6 +343,7 @@ def idempotent(scope: str, *, authenticate: Callable[[], None] | None) -> Callab
                 raise replay_error((status, body))
             return body
 
+        wrapper.idempotent = True  # type: ignore[attr-defined]  (the OpenAPI document says so)
         return wrapper
 
     return decorate
