@@ -50,7 +50,6 @@ def retry_delivery(delivery_id: str):
 
 @blp.route("/destinations")
 @blp.response(200, DestinationListSchema)
-@blp.alt_response(401, **ERRORS)
 @blp.doc(security=ADMIN_SECURITY)
 def list_destinations():
     """Webhook destinations with their circuit breakers: open ones hold their deliveries back."""

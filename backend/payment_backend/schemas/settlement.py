@@ -1,6 +1,8 @@
 """The owner's daily settlement: the query, and the answer dumped from services.settlement."""
 
-from marshmallow import Schema, fields
+from datetime import date
+
+from marshmallow import Schema, fields, validate
 
 DIFFERENCES = ["missing_in_ledger", "missing_at_gateway", "amount_differs", "status_differs"]
 
@@ -8,7 +10,12 @@ DIFFERENCES = ["missing_in_ledger", "missing_at_gateway", "amount_differs", "sta
 class SettlementQuerySchema(Schema):
     """Which day (a calendar day in the settlement time zone, Asia/Seoul by default)."""
 
-    date = fields.Date(required=True, metadata={"example": "2026-11-29"})
+    date = fields.Date(
+        required=True,
+        # Gateways list nothing before 2000; far dates also meet time-zone history (LMT offsets).
+        validate=validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31)),
+        metadata={"example": "2026-11-29", "pattern": r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}$"},
+    )
 
 
 class SettlementLineSchema(Schema):
@@ -51,8 +58,8 @@ class SettlementSchema(Schema):
 
     day = fields.Date(required=True, data_key="date")
     timezone = fields.String(required=True)
-    start = fields.DateTime(required=True)
-    end = fields.DateTime(required=True)
+    start = fields.DateTime(required=True, metadata={"description": "in the settlement time zone"})
+    end = fields.DateTime(required=True, metadata={"description": "in the settlement time zone"})
     differences = fields.Integer(required=True)
     lines = fields.List(fields.Nested(SettlementLineSchema), required=True)
     totals = fields.List(fields.Nested(SettlementTotalSchema), required=True)
