@@ -5,6 +5,7 @@ from typing import Any
 from marshmallow import Schema, fields, post_dump, validate
 
 from payment_backend.schemas.fields import MinorUnits, UtcDateTime, row_id
+from payment_backend.vendors import VENDORS
 
 
 class ProductSchema(Schema):
@@ -75,7 +76,7 @@ class BuyerSchema(Schema):
 class CreateOrderSchema(Schema):
     """A new order: what is bought, through which gateway and method."""
 
-    vendor = fields.String(required=True, validate=validate.OneOf(["iamport", "toss"]))
+    vendor = fields.String(required=True, validate=validate.OneOf(list(VENDORS)))
     method = fields.String(required=True, validate=validate.OneOf(["card", "vbank"]))
     items = fields.List(
         fields.Nested(OrderItemSchema), required=True, validate=validate.Length(min=1, max=50)
@@ -87,7 +88,7 @@ class CompleteSchema(Schema):
     """What the browser says it paid."""
 
     order_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    vendor = fields.String(required=True, validate=validate.OneOf(["iamport", "toss"]))
+    vendor = fields.String(required=True, validate=validate.OneOf(list(VENDORS)))
     payment_id = fields.String(
         required=True,
         validate=[validate.Length(min=1, max=200), validate.Regexp(r"^[0-9A-Za-z_-]+$")],

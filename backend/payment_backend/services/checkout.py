@@ -112,8 +112,9 @@ def create_order(
     )
     order.expires_at = order.created_at + ORDER_LIFETIME
     order.next_check_at = first_check_at(order)
-    if vendor == "iamport" and current_app.config["IAMPORT_PREPARE"]:
-        gateway(vendor).prepare(order.id, order.amount, order.currency)
+    client = gateway(vendor)
+    if client.prepares:
+        client.prepare(order.id, order.amount, order.currency)
         order.prepared_at = now()
     db.session.add(order)
     db.session.commit()
@@ -262,8 +263,9 @@ def complete(order_id: str, vendor: str, payment_id: str, reported: int) -> Orde
     ):
         db.session.commit()
         return order  # completing twice gives the same answer
-    confirming = vendor == "toss" and order.payment is None and order.status in OPEN_STATUSES
-    if vendor == "toss" and not confirming:
+    confirms = gateway(vendor).confirms
+    confirming = confirms and order.payment is None and order.status in OPEN_STATUSES
+    if confirms and not confirming:
         # Never confirm for an order that takes no payment: nothing is charged.
         error = (
             ApiError(409, "ORDER_ALREADY_PAID", "The order was paid with another payment.")
