@@ -295,3 +295,4 @@ class Vendor:
     normalize: Callable[[dict[str, Any]], GatewayPayment]  # its payment object, normalized
     connect: Callable[[Mapping[str, Any]], Gateway]  # its client, from the app's settings
     seed_code: str  # its vendor code in the seed's service API (vendor.code)
+    webhook: str  # what its webhook route receives (POST /payments/webhooks/<name>, documented)

@@ -29,4 +29,6 @@ VENDOR = Vendor(
     normalize=normalize,
     connect=connect,
     seed_code="iamport",
+    webhook="PortOne notification {imp_uid, merchant_uid, status}: the payment is re-read, "
+    "then settled.",
 )

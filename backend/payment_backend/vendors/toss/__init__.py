@@ -24,4 +24,5 @@ VENDOR = Vendor(
     normalize=normalize,
     connect=connect,
     seed_code="toss.payments",
+    webhook="Toss PAYMENT_STATUS_CHANGED, DEPOSIT_CALLBACK (secret checked) and BILLING_DELETED.",
 )
