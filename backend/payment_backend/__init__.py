@@ -12,6 +12,7 @@ from flask_smorest import Api
 
 from payment_backend.clock import register_clock
 from payment_backend.config import load_settings
+from payment_backend.database import configure as configure_database
 from payment_backend.devtools import register_devtools
 from payment_backend.errors import register_error_handlers
 from payment_backend.extensions import db, migrate
@@ -59,10 +60,13 @@ def register_settings(app: Flask, config: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database, migrations and the API spec."""
+    """Bind the database (SQLite's transactions: payment_backend.database), migrations and the
+    API spec."""
     from payment_backend import models  # noqa: F401  (registers the tables)
 
     db.init_app(app)
+    with app.app_context():
+        configure_database(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     app.extensions["api"] = Api(app)
 

@@ -120,12 +120,13 @@ class DatabaseOffset:
             from sqlalchemy import create_engine
             from sqlalchemy.pool import NullPool
 
+            from payment_backend.database import configure, connect_args
             from payment_backend.extensions import db
 
             with self._app.app_context():
                 url = db.engine.url
-            args = {"timeout": 30} if url.get_backend_name() == "sqlite" else {}
-            self._engine = create_engine(url, poolclass=NullPool, connect_args=args)
+            engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
+            self._engine = configure(engine)
         return self._engine
 
     def _run(self, *statements: tuple[str, tuple]) -> timedelta | None:

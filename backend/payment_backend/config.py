@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from payment_backend.database import BUSY_TIMEOUT_SECONDS
+
 MODES = ("local", "test", "real")
 # Without PAYMENT_MODE the service runs for real: it then needs every secret, so it fails closed.
 DEFAULT_MODE = "real"
@@ -224,8 +226,9 @@ def load_settings(
     settings["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(settings["DATABASE_URL"])
     engine_options: dict[str, Any] = {"pool_pre_ping": True}
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # Writers wait for each other (BEGIN IMMEDIATE) instead of failing with "database is locked".
-        engine_options["connect_args"] = {"timeout": 30}
+        # How long a writer waits for SQLite's write lock, which create_app's
+        # database.configure makes every writing transaction take at its BEGIN (IMMEDIATE).
+        engine_options["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
     settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
     return settings
 

@@ -20,8 +20,8 @@ from typing import Any
 from flask import Flask, g, has_request_context, jsonify, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 
+from payment_backend.database import LockInterrupted
 from payment_backend.extensions import db
-from payment_backend.row_locks import RowLockTimeout
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ NEVER_REPEATED = ("test_clock.", "checkout.simulate_deposit")
 
 def is_transient(exc: BaseException) -> bool:
     """Whether exc is a database failure that the same work may not meet again."""
-    if isinstance(exc, PendingRollbackError | RowLockTimeout):
+    if isinstance(exc, PendingRollbackError | LockInterrupted):
         return True
     if isinstance(exc, DBAPIError):
         # OperationalError covers a terminated connection, serialization failures, deadlocks
@@ -109,7 +109,7 @@ def register_database_errors(app: Flask) -> None:
             {"code": "INTERNAL_ERROR", "message": "Something went wrong on our side."}
         ), 500
 
-    for error in (DBAPIError, PendingRollbackError, RowLockTimeout):
+    for error in (DBAPIError, PendingRollbackError, LockInterrupted):
         app.register_error_handler(error, _database_error)
 
     # Runs before Flask-SQLAlchemy's own teardown (registered earlier, so called later): a

@@ -19,10 +19,10 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from sqlalchemy import Engine, func, or_, select, update
-from sqlalchemy.exc import OperationalError
 
 from payment_backend import handlers
 from payment_backend.clock import now
+from payment_backend.database import writing
 from payment_backend.extensions import db
 from payment_backend.handlers import chores
 from payment_backend.jobs import HANDLERS, GiveUp, Retry
@@ -74,15 +74,7 @@ def claim() -> int | None:
     marked dead here instead of being run again.
     """
     while True:
-        try:
-            claimed = _lease_next()
-        except OperationalError:
-            if _on_postgres():
-                raise
-            # SQLite: another process is writing (claiming the same job); take it up next pass.
-            db.session.rollback()
-            log.debug("claim skipped: the database is busy", exc_info=True)
-            return None
+        claimed = _lease_next()
         if claimed is None:
             return None
         if claimed.failures < MAX_FAILURES:
@@ -115,6 +107,8 @@ def _lease_next() -> OutboxJob | None:
     if _on_postgres():
         # Rows another worker is claiming are skipped, never waited for nor taken twice.
         statement = statement.with_for_update(skip_locked=True)
+    # On SQLite the claim's transaction holds the write lock from its BEGIN IMMEDIATE (run_due_jobs
+    # runs inside database.writing()): another process claims after this one commits.
     claimed = db.session.scalars(statement).first()
     if claimed is None:
         db.session.rollback()
@@ -232,7 +226,7 @@ def run_due_jobs(app: Flask, limit: int = 20) -> int:
     """Claim and run up to limit due jobs, one at a time, in a fresh app context; returns how
     many ran."""
     handlers.load()
-    with app.app_context():
+    with app.app_context(), writing():
         try:
             ran = 0
             while ran < limit and (job_id := claim()) is not None:
@@ -245,7 +239,7 @@ def run_due_jobs(app: Flask, limit: int = 20) -> int:
 
 def arm_chores(app: Flask) -> None:
     """Make sure the recurring chores (sweep, purge) are queued; never raises."""
-    with app.app_context():
+    with app.app_context(), writing():
         try:
             chores.keep_armed()
             db.session.commit()

@@ -8,9 +8,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from tests.test_subscriptions_reservations import iamport_billing_key, request
 
 from payment_backend.errors import GATEWAY_UNAVAILABLE
+
+
+def registration(customer_uid: str) -> dict:
+    """The service API's registration of an iamport billing key (its own source)."""
+    return {
+        "vendor": {"code": "iamport", "store_id": "store-1", "uid": customer_uid},
+        "source": {"schema": "shop", "table": "members", "id": customer_uid},
+        "title": "Monthly tea box",
+        "password": "reservation-pw",
+    }
+
 
 DOWN = {"status": 503, "body": {"code": -1, "message": "down for maintenance"}}
 REFUSING = {"status": 200, "body": {"code": 1, "message": "the merchant may not do that"}}
@@ -39,11 +49,9 @@ def _failed_answers(client, seed, fakes, answer: dict) -> list[tuple[int, dict]]
             },
         )
     customer_uid = f"cus_{uuid.uuid4().hex}"
-    iamport_billing_key(fakes, customer_uid)
+    fakes.iamport.issue_billing_key(customer_uid)
     with failing(fakes.iamport, "GET", f"/subscribe/customers/{customer_uid}", answer):
-        registered = seed.call(
-            "POST", "/payments/reservations", request("iamport", customer_uid, customer_uid)
-        )
+        registered = seed.call("POST", "/payments/reservations", registration(customer_uid))
     return [(order.status_code, order.get_json()), registered]
 
 

@@ -95,9 +95,7 @@ def record(app, history_id: str) -> Payment:
 
 
 @pytest.mark.parametrize("vendor", ["iamport", "toss"])
-def test_concurrent_partial_refunds_never_exceed_the_payment(app, env, is_postgres, vendor):
-    if not is_postgres:
-        pytest.skip("row locks (SELECT ... FOR UPDATE) are what is tested; PostgreSQL only")
+def test_concurrent_partial_refunds_never_exceed_the_payment(app, env, vendor):
     history = registered(env, vendor, 10000)
     assert sum(AMOUNTS) > history.price
     start = threading.Barrier(len(AMOUNTS))

@@ -34,9 +34,7 @@ def slow_charges(fakes):
     requests.delete(f"{fakes.toss.url}/__control/faults/{rule['id']}", timeout=10)
 
 
-def test_two_workers_charge_each_period_once(subscriber, is_postgres, slow_charges):
-    if not is_postgres:
-        pytest.skip("SQLite runs one worker; row locks and SKIP LOCKED are PostgreSQL's")
+def test_two_workers_charge_each_period_once(subscriber, slow_charges):
     app = subscriber.app
     subs = [subscriber.subscribe("toss")["subscription_id"] for _ in range(SUBSCRIPTIONS)]
     assert slow_charges() == SUBSCRIPTIONS  # the first periods

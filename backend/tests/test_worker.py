@@ -132,11 +132,7 @@ def test_the_worker_command_runs_due_jobs_once(app, merchant, queue_notification
         assert db.session.get(WebhookDelivery, delivery_id).status == "delivered"
 
 
-def test_two_workers_never_deliver_the_same_job_twice(
-    app, is_postgres, merchant, queue_notification
-):
-    if not is_postgres:
-        pytest.skip("SQLite runs one worker; SKIP LOCKED is PostgreSQL's")
+def test_two_workers_never_deliver_the_same_job_twice(app, merchant, queue_notification):
     ids = [queue_notification(app, merchant.url + "/race") for _ in range(40)]
 
     start = threading.Barrier(2)

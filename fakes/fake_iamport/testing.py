@@ -86,6 +86,15 @@ class IamportTestClient(ControlClient):
 
     # -- fake-only ---------------------------------------------------------------------------
 
+    def issue_billing_key(self, customer_uid: str) -> dict:
+        """A billing key issued from the test card's data (POST /subscribe/customers/{uid})."""
+        issued = self.post(
+            f"/subscribe/customers/{customer_uid}",
+            json={"card_number": "5555-5555-5555-4444", "expiry": "2035-12", "birth": "800101"},
+        ).json()
+        assert issued["code"] == 0, issued
+        return issued["response"]
+
     def deposit(self, imp_uid: str, force: bool = False) -> dict:
         """The buyer pays into a virtual account (force ignores the deadline): the API envelope."""
         return self.control_json("POST", f"deposit/{imp_uid}", {"force": force})

@@ -7,7 +7,7 @@ import logging
 from payment_backend.extensions import db
 from payment_backend.jobs import GiveUp, Retry, job
 from payment_backend.models import OutboxJob, Payment
-from payment_backend.services import intents, ledger
+from payment_backend.services import cancels, intents, ledger
 from payment_backend.services.reconciliation import recheck_at
 from payment_backend.vendors import base, gateway
 from payment_backend.vendors.base import GatewayUnavailable, PaymentNotFound
@@ -55,7 +55,7 @@ def reconcile_payment(outbox_job: OutboxJob) -> None:
         before=before[0],
         after=payment.status,
         refunded=payment.refunded,
-        gateway=intents.evidence(gp),
+        gateway=cancels.evidence(gp),
     )
     log.info(
         "payment %s reconciled: %s -> %s (refunded %d)",

@@ -30,6 +30,7 @@ from sqlalchemy.pool import NullPool
 
 from payment_backend.clock import now
 from payment_backend.crypto import sealer
+from payment_backend.database import reading
 from payment_backend.errors import ApiError, gateway_refused
 from payment_backend.extensions import db
 from payment_backend.models import IdempotencyKey
@@ -175,7 +176,14 @@ def _stored(scope: str, key: str) -> IdempotencyKey | None:
 def _claim(scope: str, key: str, request_hash: str, locks: ClaimLocks) -> IdempotencyKey | Outcome:
     """Claim the key, or return the stored outcome of the first request with it."""
     held = locks.try_lock(scope, key)
-    existing = _stored(scope, key)
+    if held:
+        existing = _stored(scope, key)
+    else:
+        # Only a read is left (the stored outcome, or 409): never waiting behind the live
+        # holder's write (SQLite's write lock, held across its gateway call).
+        db.session.rollback()
+        with reading():
+            existing = _stored(scope, key)
     if existing is not None:
         if not hmac.compare_digest(existing.request_hash, request_hash):
             db.session.rollback()

@@ -14,10 +14,17 @@ from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session
 
 from payment_backend.clock import now
+from payment_backend.database import LockInterrupted, has_written
 from payment_backend.extensions import db
 from payment_backend.jobs import enqueue
-from payment_backend.models import AuditEntry, GatewayIntent, Order, Payment
+from payment_backend.models import GatewayIntent, Order, Payment
 from payment_backend.services import ledger
+from payment_backend.services.cancels import (
+    REFUND_DONE_ACTION,
+    attributed_cancel_ids,
+    evidence,
+    landed_cancel,
+)
 from payment_backend.vendors import base, gateway
 from payment_backend.vendors.base import (
     GatewayError,
@@ -48,7 +55,6 @@ RECHECK_DELAYS = (
     timedelta(hours=1),
     timedelta(hours=3),
 )
-REFUND_DONE_ACTION = "payment.refunded"  # refunds.DONE_ACTION: what a retry of a refund reads
 
 
 def recheck_after(looks: int) -> timedelta:
@@ -71,9 +77,12 @@ def begin(
 ) -> int:
     """Commit the intent and its resolve_intent job before the call; returns the intent's id.
 
-    They are written on a connection of their own, so the caller keeps its row locks (the
-    mutual exclusion of refunds) while the intent is already durable. SQLite allows one writer:
-    if the caller's transaction has written already, the intent joins it instead.
+    PostgreSQL: on a connection of its own, so the caller keeps its row locks (the mutual
+    exclusion of refunds) while the intent is already durable. SQLite has one writer, whose lock
+    is the caller's: the intent commits with the caller's transaction, which takes the rows it
+    had locked again at once; if one changed in between, the intent is withdrawn (never called)
+    and LockInterrupted raised. A caller that has written already keeps its work uncommitted:
+    the intent joins its transaction instead.
     """
     if payment_id is None:
         payment_id = db.session.scalars(
@@ -96,7 +105,7 @@ def begin(
         looks=0,
         created_at=now(),
     )
-    with _own_transaction() as session:
+    with _own_transaction(withdraw=intent) as session:
         session.add(intent)
         session.flush()
         enqueue(
@@ -135,23 +144,52 @@ def done(intent_id: int, gp: GatewayPayment, cancel_id: str | None) -> GatewayIn
 
 
 class _own_transaction:  # noqa: N801 (used as a context manager)
-    """A session committed on exit, on a connection of its own (see begin)."""
+    """A session committed on exit: on PostgreSQL on a connection of its own; on SQLite the
+    caller's, its locked rows taken again after the commit (see begin)."""
+
+    def __init__(self, *, withdraw: GatewayIntent | None = None) -> None:
+        self._withdraw = withdraw
 
     def __enter__(self) -> Session:
-        self._joined = _caller_has_written()
-        self._session = db.session() if self._joined else Session(_engine())
+        self._sqlite = db.session.get_bind().dialect.name == "sqlite"
+        self._session = db.session() if self._sqlite else Session(_engine())
+        self._joined = self._sqlite and _caller_has_written()
         return self._session
 
     def __exit__(self, exc_type: object, *_: object) -> None:
         if self._joined:
             if exc_type is None:
                 self._session.flush()
-            return
-        try:
+        elif self._sqlite:
             if exc_type is None:
-                self._session.commit()
-        finally:
-            self._session.close()
+                _commit_and_relock(self._session, self._withdraw)
+        else:
+            try:
+                if exc_type is None:
+                    self._session.commit()
+            finally:
+                self._session.close()
+
+
+def _commit_and_relock(session: Session, withdraw: GatewayIntent | None) -> None:
+    """SQLite: commit the caller's transaction, then lock its rows again; the intent withdraw,
+    just written, is withdrawn if one of them changed in between."""
+    rows = ledger.locked_rows()
+    session.flush()
+    before = [_row_state(model, key) for model, key in rows]
+    session.commit()
+    for model, key in rows:
+        ledger.lock(model, key)
+    if withdraw is None or [_row_state(m, k) for m, k in rows] == before:
+        return
+    _settle(withdraw, "failed", None, None, "not called: a row it was checked against changed")
+    session.commit()
+    raise LockInterrupted("a locked row changed while the intent was committed")
+
+
+def _row_state(model: type, key: Any) -> Any:
+    table = model.__table__
+    return db.session.execute(select(table).where(table.c.id == key)).one_or_none()
 
 
 def _engine() -> Engine:
@@ -171,63 +209,14 @@ def _engine() -> Engine:
 
 
 def _caller_has_written() -> bool:
-    """SQLite only: whether the caller's transaction holds the database's write lock."""
-    if db.session.get_bind().dialect.name != "sqlite":
-        return False
+    """SQLite only: whether the caller's transaction has written (or is about to)."""
     session = db.session()
     if session.new or session.dirty or session.deleted:
         return True
-    if not session.in_transaction():
-        return False
-    return bool(session.connection().connection.dbapi_connection.in_transaction)
+    return session.in_transaction() and has_written(session.connection())
 
 
 # -- resolution ---------------------------------------------------------------------------------
-
-
-def evidence(gp: GatewayPayment) -> dict[str, Any]:
-    """What a decision was based on: the gateway's state and cancels (no personal data)."""
-    return {
-        "status": gp.status,
-        "amount": gp.amount,
-        "cancelled": gp.cancelled,
-        "cancels": [[c.vendor_cancel_id, c.amount] for c in gp.cancels],
-        "read_at": now().isoformat(),
-    }
-
-
-def attributed_cancel_ids(intent: GatewayIntent) -> set[str]:
-    """Cancels other calls of ours are recorded as having made on the same payment."""
-    ids = set(
-        db.session.scalars(
-            select(GatewayIntent.cancel_id).where(
-                GatewayIntent.vendor == intent.vendor,
-                GatewayIntent.vendor_payment_id == intent.vendor_payment_id,
-                GatewayIntent.id != intent.id,
-                GatewayIntent.status == "done",
-                GatewayIntent.cancel_id.is_not(None),
-            )
-        )
-    )
-    if intent.payment_id:
-        entries = db.session.scalars(
-            select(AuditEntry).where(
-                AuditEntry.payment_id == intent.payment_id,
-                AuditEntry.action == REFUND_DONE_ACTION,
-            )
-        )
-        ids |= {e.detail["cancel_id"] for e in entries if e.detail.get("cancel_id")}
-    return ids
-
-
-def landed_cancel(intent: GatewayIntent, gp: GatewayPayment, attributed: set[str]) -> str | None:
-    """The cancel the intent's call made, if the gateway shows it: one of the asked amount that
-    the gateway did not have before the call and that no other call of ours accounts for."""
-    known = set(intent.known_cancel_ids or ()) | attributed
-    for cancel in gp.cancels:
-        if cancel.vendor_cancel_id not in known and cancel.amount == intent.asked:
-            return cancel.vendor_cancel_id
-    return None
 
 
 def explain(

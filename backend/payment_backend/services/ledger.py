@@ -8,11 +8,11 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import Session, SessionTransaction, lazyload
 
-from payment_backend import row_locks, vendors
+from payment_backend import vendors
 from payment_backend.clock import iso, now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
@@ -21,15 +21,18 @@ from payment_backend.services.notifications import notify
 from payment_backend.vendors import base
 from payment_backend.vendors.base import GatewayPayment
 
+LOCKED = "ledger_locked_rows"  # session.info: the rows lock() took in this transaction
 M = TypeVar("M", bound=Base)
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
 def lock(model: type[M], key: Any) -> M | None:
-    """Load a row locked until the transaction ends (SELECT ... FOR UPDATE; see row_locks)."""
+    """Load a row locked until the transaction ends: SELECT ... FOR UPDATE on PostgreSQL; on
+    SQLite the transaction holds the database's write lock from its BEGIN IMMEDIATE (see
+    payment_backend.database), and the row is noted for intents.begin, which re-takes it."""
     if db.session.get_bind().dialect.name == "sqlite":
-        row_locks.hold(db.session(), f"{model.__tablename__}:{key}")
+        db.session.info.setdefault(LOCKED, {})[(model, key)] = None
     # Related rows are loaded afterwards, not joined: after waiting for the lock, PostgreSQL
     # re-reads only the locked row, so a joined row committed meanwhile (an order's payment, a
     # subscription's card) would be missing from the answer.
@@ -42,11 +45,23 @@ def lock(model: type[M], key: Any) -> M | None:
     ).scalar_one_or_none()
 
 
+def locked_rows() -> list[tuple[type[Base], Any]]:
+    """The rows lock() took in this transaction, in order (SQLite only)."""
+    return list(db.session.info.get(LOCKED, {}))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locked(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(LOCKED, None)
+
+
 def once_more_on_conflict(action: Callable[[], T]) -> T:
     """Run action; if a concurrent writer inserted the same row first, roll back and run it again.
 
-    PostgreSQL's row locks keep this from happening; SQLite has none, so a completion and its
-    webhook can both try to record the same payment. The second run sees the first one's row.
+    A completion and its webhook can both try to record the same payment where no lock orders
+    them (on SQLite, a transaction begun deferred: payment_backend.database). The second run sees
+    the first one's row.
     """
     try:
         return action()

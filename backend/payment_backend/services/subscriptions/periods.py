@@ -7,7 +7,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from payment_backend.clock import now
 from payment_backend.errors import ApiError
@@ -100,17 +100,9 @@ def get(sub_id: str) -> Subscription:
 def lock(sub_id: str) -> Subscription:
     """The subscription row, locked for this transaction (404 when unknown).
 
-    PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks, so a no-op UPDATE takes the
-    database's write lock first: activation by the browser and by the webhook, a job and a card
-    change, run one after the other there too.
+    PostgreSQL: SELECT ... FOR UPDATE; SQLite: the write lock its transaction took at BEGIN
+    IMMEDIATE (payment_backend.database).
     """
-    if db.engine.dialect.name == "sqlite":
-        db.session.execute(
-            update(Subscription)
-            .where(Subscription.id == sub_id)
-            .values(updated_at=Subscription.updated_at)
-            .execution_options(synchronize_session=False)
-        )
     sub = ledger.lock(Subscription, sub_id)
     if sub is None:
         raise ApiError(404, "SUBSCRIPTION_NOT_FOUND", f"No subscription {sub_id}.")
