@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from payment_backend.api.metrics import register_metrics
 from payment_backend.cli import register_owner_commands
 from payment_backend.clock import register_clock
 from payment_backend.config import load_settings
@@ -20,7 +21,6 @@ from payment_backend.extensions import db, migrate
 from payment_backend.frontend import register_frontend
 from payment_backend.limits import register_limits
 from payment_backend.logs import register_logging
-from payment_backend.metrics import register_metrics
 from payment_backend.openapi import create_api
 from payment_backend.transient import register_database_errors
 from payment_backend.worker import register_commands

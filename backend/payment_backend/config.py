@@ -143,6 +143,31 @@ def _as_bool(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+# Every mode's defaults (the mode's own, the environment and overrides come on top).
+COMMON_DEFAULTS: dict[str, Any] = {
+    "PUBLIC_URL": f"http://127.0.0.1:{DEFAULT_PORT}",
+    "IAMPORT_PREPARE": True,
+    "PAYMENT_SEED_WEBHOOK_ENCRYPTION": False,
+    "WEBHOOK_ALLOWLIST": "",
+    "FRONTEND_DIST": str(Path(__file__).resolve().parents[2] / "frontend" / "dist"),
+    "GIT_COMMIT": "unknown",
+    # auto: plain lines on a terminal, JSON lines elsewhere (tests: none, logging left to pytest).
+    "LOG_FORMAT": "auto",
+    "IAMPORT_PG": "html5_inicis",
+    "IAMPORT_OVERSEAS_PG": "eximbay",
+    "MAX_CONTENT_LENGTH": 2**20,
+    "WEBHOOK_MAX_CONTENT_LENGTH": 64 * 2**10,
+    "WEBHOOK_DEADLINE_SECONDS": 15,  # a whole outbound webhook attempt, first byte to last
+    "WORKER_LEASE_SECONDS": 300,  # a claimed job's lease, renewed while it runs
+    # Per client address; each gunicorn worker counts alone unless the storage is shared.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_CHECKOUT": "20 per minute;200 per hour",
+    "RATELIMIT_SUBSCRIPTIONS": "10 per minute;60 per hour",
+    "RATELIMIT_WEBHOOKS": "600 per minute",
+}
+
+
 def load_settings(
     instance_path: str,
     overrides: Mapping[str, Any] | None = None,
@@ -155,56 +180,44 @@ def load_settings(
     mode = str(given.get("PAYMENT_MODE", DEFAULT_MODE))
     if mode not in MODES:
         raise SettingsError(f"PAYMENT_MODE must be one of {', '.join(MODES)}, not {mode!r}")
-
-    if mode == "real":
-        missing = [k for k in REAL_REQUIRED if not given.get(k)]
-        if missing:
-            needed = ", ".join(missing)
-            raise SettingsError(
-                f"PAYMENT_MODE=real refuses to start without: {needed}. {DEMO_HINT}"
-            )
-        if len(str(given["PAYMENT_ADMIN_TOKEN"])) < MIN_ADMIN_TOKEN:
-            raise SettingsError(
-                f"PAYMENT_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters in real mode."
-            )
-        defaults: dict[str, Any] = {
-            "IAMPORT_API_URL": REAL_IAMPORT_URL,
-            "TOSS_API_URL": REAL_TOSS_URL,
-        }
-    else:
-        defaults = {
-            **_dev_secrets(Path(instance_path)),
-            **FAKE_KEYS,
-            "IAMPORT_API_URL": FAKE_IAMPORT_URL,
-            "TOSS_API_URL": FAKE_TOSS_URL,
-            "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'payments.sqlite3'}",
-        }
     settings: dict[str, Any] = {
-        "PUBLIC_URL": f"http://127.0.0.1:{DEFAULT_PORT}",
-        "IAMPORT_PREPARE": True,
-        "PAYMENT_SEED_WEBHOOK_ENCRYPTION": False,
-        "WEBHOOK_ALLOWLIST": "",
-        "FRONTEND_DIST": str(Path(__file__).resolve().parents[2] / "frontend" / "dist"),
-        "GIT_COMMIT": "unknown",
-        # auto: plain lines on a terminal, JSON lines elsewhere; tests leave logging to pytest.
+        **COMMON_DEFAULTS,
         "LOG_FORMAT": "none" if mode == "test" else "auto",
-        "IAMPORT_PG": "html5_inicis",
-        "IAMPORT_OVERSEAS_PG": "eximbay",
-        "MAX_CONTENT_LENGTH": 2**20,
-        "WEBHOOK_MAX_CONTENT_LENGTH": 64 * 2**10,
-        "WEBHOOK_DEADLINE_SECONDS": 15,  # a whole outbound webhook attempt, first byte to last
-        "WORKER_LEASE_SECONDS": 300,  # a claimed job's lease, renewed while it runs
-        # Per client address; each gunicorn worker counts alone unless the storage is shared.
-        "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_CHECKOUT": "20 per minute;200 per hour",
-        "RATELIMIT_SUBSCRIPTIONS": "10 per minute;60 per hour",
-        "RATELIMIT_WEBHOOKS": "600 per minute",
-        **defaults,
+        **_mode_defaults(mode, given, Path(instance_path)),
         **given,
         "PAYMENT_MODE": mode,
     }
-    if mode == "real":
+    _add_sdk_urls(settings)
+    _coerce(settings)
+    settings["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(settings["DATABASE_URL"])
+    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(settings))
+    return settings
+
+
+def _mode_defaults(mode: str, given: Mapping[str, Any], instance: Path) -> dict[str, Any]:
+    """Real mode: the real gateways, every secret required; else the fakes and dev secrets."""
+    if mode != "real":
+        return {
+            **_dev_secrets(instance),
+            **FAKE_KEYS,
+            "IAMPORT_API_URL": FAKE_IAMPORT_URL,
+            "TOSS_API_URL": FAKE_TOSS_URL,
+            "DATABASE_URL": f"sqlite:///{instance / 'payments.sqlite3'}",
+        }
+    missing = [k for k in REAL_REQUIRED if not given.get(k)]
+    if missing:
+        needed = ", ".join(missing)
+        raise SettingsError(f"PAYMENT_MODE=real refuses to start without: {needed}. {DEMO_HINT}")
+    if len(str(given["PAYMENT_ADMIN_TOKEN"])) < MIN_ADMIN_TOKEN:
+        raise SettingsError(
+            f"PAYMENT_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters in real mode."
+        )
+    return {"IAMPORT_API_URL": REAL_IAMPORT_URL, "TOSS_API_URL": REAL_TOSS_URL}
+
+
+def _add_sdk_urls(settings: dict[str, Any]) -> None:
+    """Where browsers load the gateways' SDKs: the real ones, or the fakes' copies."""
+    if settings["PAYMENT_MODE"] == "real":
         settings.setdefault("IAMPORT_SDK_URL", REAL_IAMPORT_SDK)
         settings.setdefault("TOSS_SDK_URL", REAL_TOSS_SDK)
     else:
@@ -212,6 +225,10 @@ def load_settings(
             "IAMPORT_SDK_URL", settings["IAMPORT_API_URL"].rstrip("/") + "/sdk/iamport.js"
         )
         settings.setdefault("TOSS_SDK_URL", settings["TOSS_API_URL"].rstrip("/") + "/sdk/toss.js")
+
+
+def _coerce(settings: dict[str, Any]) -> None:
+    """Settings from the environment as their types, checked (SettingsError)."""
     settings["LOG_FORMAT"] = str(settings["LOG_FORMAT"]).strip().lower()
     if settings["LOG_FORMAT"] not in LOG_FORMATS:
         raise SettingsError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
@@ -228,14 +245,16 @@ def load_settings(
     ):
         if len(settings[key].encode()) != length:
             raise SettingsError(f"{key} must be {length} bytes long")
-    settings["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(settings["DATABASE_URL"])
-    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+
+
+def _engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy's engine options for the database URL."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # How long a writer waits for SQLite's write lock, which create_app's
         # database.configure makes every writing transaction take at its BEGIN (IMMEDIATE).
-        engine_options["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
-    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
-    return settings
+        options["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
+    return options
 
 
 def _sqlalchemy_url(url: str) -> str:

@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Response, g, request
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -128,11 +127,11 @@ DECIDING_ROUTES = {
 }
 
 
-def _start_timer() -> None:
+def start_timer() -> None:
     g.metrics_started = time.perf_counter()
 
 
-def _observe(response: Response) -> Response:
+def observe(response: Response) -> Response:
     started = g.pop("metrics_started", None)
     if started is None:
         return response
@@ -260,16 +259,3 @@ def exposition() -> bytes:
     database.register(_Snapshot([*_outbox_families(now()), *_money_families()]))
     db.session.rollback()  # read only; end the read transaction
     return generate_latest(process_registry) + generate_latest(database)
-
-
-def register_metrics(app: Flask) -> None:
-    """Time every request, count the deciding answers, and serve /metrics."""
-    from payment_backend.api.auth import require_admin
-
-    app.before_request(_start_timer)
-    app.after_request(_observe)
-
-    @app.get("/metrics")
-    def metrics() -> Response:
-        require_admin()
-        return Response(exposition(), content_type=CONTENT_TYPE_LATEST)

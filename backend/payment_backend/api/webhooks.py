@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import request
 from flask_smorest import Blueprint
 
@@ -9,6 +12,8 @@ from payment_backend.errors import ApiError, error_doc
 from payment_backend.limits import rate_limited
 from payment_backend.schemas.webhooks import WebhookReceiptSchema
 from payment_backend.services import inbound
+from payment_backend.vendors import REGISTRY
+from payment_backend.vendors.base import Vendor
 
 blp = Blueprint(
     "webhooks", __name__, url_prefix="/payments/webhooks", description="Gateway webhooks"
@@ -35,22 +40,21 @@ def _receive(vendor: str):
     return {"result": inbound.receive(vendor, body, headers)}
 
 
-@blp.route("/iamport", methods=["POST"])
-@rate_limited("webhooks")
-@blp.response(200, WebhookReceiptSchema)
-@blp.alt_response(400, **error_doc("INVALID_BODY"))
-@blp.doc(requestBody=_body("PortOne's notification: {imp_uid, merchant_uid, status}"))
-def iamport():
-    """PortOne notification {imp_uid, merchant_uid, status}: the payment is re-read, then settled."""
-    return _receive("iamport")
+def _route(vendor: Vendor) -> None:
+    """POST /payments/webhooks/<name>: a gateway's webhooks, documented by its registry entry."""
+
+    def view() -> dict[str, Any]:
+        return _receive(vendor.name)
+
+    view.__name__ = view.__qualname__ = vendor.name
+    view.__doc__ = vendor.webhook
+    decorated: Callable[[], Any] = blp.doc(requestBody=_body(vendor.webhook))(view)
+    decorated = blp.alt_response(400, **error_doc("INVALID_BODY"))(decorated)
+    # A body carrying a secret the payment's own does not match (e.g. Toss's deposit callback).
+    decorated = blp.alt_response(403, **error_doc("INVALID_SECRET"))(decorated)
+    decorated = rate_limited("webhooks")(blp.response(200, WebhookReceiptSchema)(decorated))
+    blp.route(f"/{vendor.name}", methods=["POST"], endpoint=vendor.name)(decorated)
 
 
-@blp.route("/toss", methods=["POST"])
-@rate_limited("webhooks")
-@blp.response(200, WebhookReceiptSchema)
-@blp.alt_response(400, **error_doc("INVALID_BODY"))
-@blp.alt_response(403, **error_doc("INVALID_SECRET"))
-@blp.doc(requestBody=_body("Toss's event: {eventType, createdAt, data} or a deposit callback"))
-def toss():
-    """Toss PAYMENT_STATUS_CHANGED, DEPOSIT_CALLBACK (secret checked) and BILLING_DELETED."""
-    return _receive("toss")
+for _vendor in REGISTRY.values():
+    _route(_vendor)

@@ -21,10 +21,6 @@ PAYMENT_STATUSES = (
     "failed",
 )
 
-# The seed's name of each vendor (IPaymentVendor.code), and the vendor of each seed name.
-SEED_VENDOR_CODES = {"iamport": "iamport", "toss": "toss.payments"}
-VENDOR_BY_SEED_CODE = {code: vendor for vendor, code in SEED_VENDOR_CODES.items()}
-
 
 def new_id() -> str:
     """A random UUID as text."""

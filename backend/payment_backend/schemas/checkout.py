@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
 from payment_backend.models.orders import MAX_QUANTITY
 from payment_backend.schemas.fields import MinorUnits, UtcDateTime, row_id
+from payment_backend.vendors import VENDORS
 
 
 class ProductSchema(Schema):
@@ -84,7 +85,7 @@ class BuyerSchema(Schema):
 class CreateOrderSchema(Schema):
     """A new order: what is bought, through which gateway and method."""
 
-    vendor = fields.String(required=True, validate=validate.OneOf(["iamport", "toss"]))
+    vendor = fields.String(required=True, validate=validate.OneOf(list(VENDORS)))
     method = fields.String(required=True, validate=validate.OneOf(["card", "vbank"]))
     items = fields.List(
         fields.Nested(OrderItemSchema), required=True, validate=validate.Length(min=1, max=50)
@@ -96,7 +97,7 @@ class CompleteSchema(Schema):
     """What the browser says it paid."""
 
     order_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    vendor = fields.String(required=True, validate=validate.OneOf(["iamport", "toss"]))
+    vendor = fields.String(required=True, validate=validate.OneOf(list(VENDORS)))
     payment_id = fields.String(
         required=True,
         validate=[validate.Length(min=1, max=200), validate.Regexp(r"^[0-9A-Za-z_-]+$")],

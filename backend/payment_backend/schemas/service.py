@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from payment_backend.models.payments import VENDOR_BY_SEED_CODE
 from payment_backend.money import CURRENCIES
 from payment_backend.schemas.fields import MinorUnits, UtcDateTime
+from payment_backend.vendors import VENDOR_BY_SEED_CODE
 
 
 class SeedSchema(Schema):

@@ -68,6 +68,32 @@ def create_order(
         raise ApiError(422, "UNKNOWN_VENDOR", f"vendor must be one of {', '.join(VENDORS)}")
     if method not in METHODS:
         raise ApiError(422, "UNKNOWN_METHOD", f"method must be one of {', '.join(METHODS)}")
+    lines, currency = _priced_lines(method, items)
+    order = Order(
+        id="ord_" + secrets.token_hex(10),
+        vendor=vendor,
+        method=method,
+        name=_order_name(lines),
+        amount=sum(line["unit_price"] * line["quantity"] for line in lines),
+        currency=currency,
+        status="pending",
+        items=lines,
+        buyer=buyer,
+        created_at=now(),
+    )
+    order.expires_at = order.created_at + ORDER_LIFETIME
+    order.next_check_at = first_check_at(order)
+    client = gateway(vendor)
+    if client.prepares:
+        client.prepare(order.id, order.amount, order.currency)
+        order.prepared_at = now()
+    db.session.add(order)
+    db.session.commit()
+    return order
+
+
+def _priced_lines(method: str, items: list[dict[str, int]]) -> tuple[list[dict[str, Any]], str]:
+    """The order's lines priced from the catalog, and their one currency (422 otherwise)."""
     wanted: dict[int, int] = {}
     for item in items:
         wanted[item["product_id"]] = wanted.get(item["product_id"], 0) + item["quantity"]
@@ -97,26 +123,7 @@ def create_order(
         }
         for pid, qty in wanted.items()
     ]
-    order = Order(
-        id="ord_" + secrets.token_hex(10),
-        vendor=vendor,
-        method=method,
-        name=_order_name(lines),
-        amount=sum(line["unit_price"] * line["quantity"] for line in lines),
-        currency=currency,
-        status="pending",
-        items=lines,
-        buyer=buyer,
-        created_at=now(),
-    )
-    order.expires_at = order.created_at + ORDER_LIFETIME
-    order.next_check_at = first_check_at(order)
-    if vendor == "iamport" and current_app.config["IAMPORT_PREPARE"]:
-        gateway(vendor).prepare(order.id, order.amount, order.currency)
-        order.prepared_at = now()
-    db.session.add(order)
-    db.session.commit()
-    return order
+    return lines, currency
 
 
 def _fail(order: Order, status: str, code: str, message: str, **detail: Any) -> ApiError:
@@ -261,9 +268,27 @@ def complete(order_id: str, vendor: str, payment_id: str, reported: int) -> Orde
     ):
         db.session.commit()
         return order  # completing twice gives the same answer
-    confirming = vendor == "toss" and order.payment is None and order.status in OPEN_STATUSES
-    if vendor == "toss" and not confirming:
-        # Never confirm for an order that takes no payment: nothing is charged.
+    confirming = _may_confirm(order, reported)
+    gp = _read_or_confirm(order, payment_id, confirming=confirming)
+    if gp.order_id != order.id:
+        db.session.rollback()
+        if surplus.is_checkout_order_id(gp.order_id) and db.session.get(Order, gp.order_id):
+            _queue_settle(gp.order_id)  # its own order looks it up, by the usual rules
+        raise _mismatch(order.id, gp.order_id)
+    error = settle(order, gp, reported=reported, actor="checkout")
+    db.session.commit()
+    if error:
+        raise error
+    return order
+
+
+def _may_confirm(order: Order, reported: int) -> bool:
+    """Whether this completion confirms the payment at the gateway (gateways that confirm), or
+    refuse: never confirm for an order that takes no payment, nor an amount the buyer did not
+    agree to (nothing is charged either way)."""
+    if not gateway(order.vendor).confirms:
+        return False
+    if order.payment is not None or order.status not in OPEN_STATUSES:
         error = (
             ApiError(409, "ORDER_ALREADY_PAID", "The order was paid with another payment.")
             if order.payment is not None and order.status != "rejected"
@@ -271,8 +296,7 @@ def complete(order_id: str, vendor: str, payment_id: str, reported: int) -> Orde
         )
         db.session.rollback()
         raise error
-    if confirming and reported != order.amount:
-        # Never confirm an amount the buyer did not agree to: nothing is charged.
+    if reported != order.amount:
         error = _fail(
             order,
             "rejected",
@@ -285,11 +309,17 @@ def complete(order_id: str, vendor: str, payment_id: str, reported: int) -> Orde
         order.next_check_at = None
         db.session.commit()
         raise error
+    return True
+
+
+def _read_or_confirm(order: Order, payment_id: str, *, confirming: bool) -> GatewayPayment:
+    """The gateway's payment, confirmed first where this completion confirms it; a refusal is
+    recorded on the order (or answered ORDER_MISMATCH for another order's payment)."""
+    vendor, order_id = order.vendor, order.id
     try:
         if confirming:
-            gp = gateway(vendor).confirm(payment_id, order.id, order.amount, order.currency)
-        else:
-            gp = gateway(vendor).get_payment(payment_id)
+            return gateway(vendor).confirm(payment_id, order.id, order.amount, order.currency)
+        return gateway(vendor).get_payment(payment_id)
     except PaymentNotFound as exc:
         db.session.rollback()
         raise ApiError(
@@ -313,16 +343,6 @@ def complete(order_id: str, vendor: str, payment_id: str, reported: int) -> Orde
         )
         db.session.commit()
         raise error from exc
-    if gp.order_id != order.id:
-        db.session.rollback()
-        if surplus.is_checkout_order_id(gp.order_id) and db.session.get(Order, gp.order_id):
-            _queue_settle(gp.order_id)  # its own order looks it up, by the usual rules
-        raise _mismatch(order.id, gp.order_id)
-    error = settle(order, gp, reported=reported, actor="checkout")
-    db.session.commit()
-    if error:
-        raise error
-    return order
 
 
 def _foreign_order_id(vendor: str, payment_id: str, order_id: str) -> str | None:

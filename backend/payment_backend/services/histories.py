@@ -12,11 +12,10 @@ from payment_backend.crypto import hash_password
 from payment_backend.errors import ApiError, gateway_refused
 from payment_backend.extensions import db
 from payment_backend.models import Payment
-from payment_backend.models.payments import VENDOR_BY_SEED_CODE
 from payment_backend.services import ledger, record_access, refunds
 from payment_backend.services.urls import check_webhook_url
 from payment_backend.services.verification import cancel_forgery, verify
-from payment_backend.vendors import base, gateway, valid_payment_id
+from payment_backend.vendors import VENDOR_BY_SEED_CODE, base, gateway, valid_payment_id
 from payment_backend.vendors.base import (
     GatewayError,
     GatewayPayment,
@@ -107,9 +106,9 @@ def _verified(
     client = gateway(vendor)
     refused: GatewayError | None = None
     try:
-        if vendor == "toss":
+        if client.confirms:
             try:
-                # Toss approves only now, and only with the price the caller registers.
+                # Approved only now, and only with the price the caller registers.
                 gp = client.confirm(uid, source["id"], price, currency)
             except PaymentNotFound:
                 raise

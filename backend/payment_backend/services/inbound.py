@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -47,8 +45,7 @@ def store(vendor: str, body: dict[str, Any], headers: dict[str, str]) -> str | N
     An exact repeat returns the stored delivery's id while it is unprocessed (so a delivery the
     first receiver never finished is processed now), None once it has been processed.
     """
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
-    dedupe_key = hashlib.sha256(f"{vendor}:{canonical}".encode()).hexdigest()
+    dedupe_key = gateway(vendor).parse_webhook(body, headers).dedupe_key
     hook_id = new_id()
     db.session.add(
         InboundWebhook(
@@ -86,14 +83,6 @@ def _job_key(hook_id: str) -> str:
     return f"inbound:{hook_id}"
 
 
-def payment_reference(vendor: str, body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(payment id, order id) named by a webhook body; only a hint, never trusted."""
-    if vendor == "iamport":
-        return body.get("imp_uid"), body.get("merchant_uid")
-    data = body.get("data") if isinstance(body.get("data"), dict) else body
-    return data.get("paymentKey"), data.get("orderId")
-
-
 def process(hook_id: str, body: dict[str, Any], *, in_job: bool = False) -> str:
     """Re-read the payment a stored webhook names and settle our records; returns what happened.
 
@@ -105,15 +94,15 @@ def process(hook_id: str, body: dict[str, Any], *, in_job: bool = False) -> str:
         db.session.commit()
         return DUPLICATE
     vendor = hook.vendor
-    if body.get("eventType") == "BILLING_DELETED":
-        return _finish(hook, "billing key deleted (noted)")
-    payment_id, order_id = payment_reference(vendor, body)
     client = gateway(vendor)
+    notice = client.parse_webhook(body, hook.headers or {})
+    if notice.noted:
+        return _finish(hook, f"{notice.noted} (noted)")
     try:
-        if payment_id:
-            gp = client.get_payment(payment_id)
-        elif order_id:
-            gp = client.find_by_order(order_id)
+        if notice.payment_id:
+            gp = client.get_payment(notice.payment_id)
+        elif notice.order_id:
+            gp = client.find_by_order(notice.order_id)
         else:
             return _finish(hook, "ignored: names no payment")
     except GatewayUnavailable as exc:
@@ -126,11 +115,8 @@ def process(hook_id: str, body: dict[str, Any], *, in_job: bool = False) -> str:
         return _finish(hook, f"ignored: gateway says {exc.code or exc.message}")
     if gp is None:
         return _finish(hook, "ignored: no such payment at the gateway")
-    secret = body.get("secret")
-    if (
-        vendor == "toss"
-        and secret is not None
-        and not hmac.compare_digest(str(secret).encode(), str(gp.secret or "").encode())
+    if notice.secret is not None and not hmac.compare_digest(
+        notice.secret.encode(), str(gp.secret or "").encode()
     ):
         result = _finish(hook, "refused: DEPOSIT_CALLBACK secret does not match")
         if in_job:

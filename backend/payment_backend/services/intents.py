@@ -246,12 +246,14 @@ def explain(
 
 
 def _replay(intent: GatewayIntent) -> GatewayPayment | str | None:
-    """Toss: the same call under the same Idempotency-Key; the first answer if it landed, the
-    call now if it never arrived. "refused" when it can never land; None when unanswered."""
-    if intent.vendor != "toss" or intent.detail.get("revoke") or intent.detail.get("account"):
+    """The same call under the same idempotency key (idempotent_cancel); the first answer if it
+    landed, the call now if it never arrived. "refused" when it can never land; None when
+    unanswered."""
+    client = gateway(intent.vendor)
+    if not client.idempotent_cancel or intent.detail.get("revoke") or intent.detail.get("account"):
         return None
     try:
-        return gateway("toss").cancel(
+        return client.cancel(
             intent.vendor_payment_id,
             amount=intent.amount,
             expected_remaining=intent.expected_remaining,

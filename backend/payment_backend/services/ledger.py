@@ -17,7 +17,6 @@ from payment_backend.clock import iso, now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
 from payment_backend.models import AuditEntry, Base, Order, Payment, PaymentCancel
-from payment_backend.models.payments import SEED_VENDOR_CODES
 from payment_backend.services.notifications import notify
 from payment_backend.vendors import base
 from payment_backend.vendors.base import GatewayPayment
@@ -251,7 +250,7 @@ def payment_record(payment: Payment) -> PaymentRecord:
     return PaymentRecord(
         id=payment.id,
         vendor=SeedVendor(
-            SEED_VENDOR_CODES[payment.vendor], payment.store_id, payment.vendor_payment_id
+            vendors.SEED_CODES[payment.vendor], payment.store_id, payment.vendor_payment_id
         ),
         source=SeedSource(payment.source_schema, payment.source_table, payment.source_id),
         currency=payment.currency,

@@ -65,12 +65,7 @@ def settle_from_gateway(order_id: str, *, actor: str) -> str:
     if order.payment and all(gp.payment_id != order.payment.vendor_payment_id for gp in found):
         found.append(client.get_payment(order.payment.vendor_payment_id))
     for gp in _in_settling_order(order, found):
-        if (
-            order.vendor == "toss"
-            and gp.raw.get("status") == "IN_PROGRESS"
-            and order.payment is None
-            and order.status in OPEN_STATUSES
-        ):
+        if client.awaits_confirm(gp) and order.payment is None and order.status in OPEN_STATUSES:
             # The buyer authenticated but never came back: confirm with the server's amount.
             try:
                 gp = client.confirm(gp.payment_id, order.id, order.amount, order.currency)

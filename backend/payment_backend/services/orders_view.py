@@ -6,23 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-
 from payment_backend.models import Order, Payment, SurplusPayment
 from payment_backend.money import format_amount
 from payment_backend.services.ledger import gateway_data, last_read
-from payment_backend.services.urls import iamport_notice_url
+from payment_backend.vendors import gateway
 
 
 def _browser_hints(order: Order) -> dict[str, str]:
     """What the browser passes to the gateway's SDK for this order."""
-    if order.vendor != "iamport":
-        return {}
-    config = current_app.config
-    return {
-        "pg": config["IAMPORT_PG"] if order.currency == "KRW" else config["IAMPORT_OVERSEAS_PG"],
-        "notice_url": iamport_notice_url(),
-    }
+    return gateway(order.vendor).window_hints(order.currency)
 
 
 SURPLUS_NOTICES = {
@@ -94,7 +86,7 @@ class OrderView:
     notice: str | None
     created_at: datetime
     updated_at: datetime | None
-    pg: str | None = None  # iamport only, as the next two
+    pg: str | None = None  # window hints of gateways that take them (iamport)
     notice_url: str | None = None
 
 

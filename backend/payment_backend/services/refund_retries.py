@@ -46,17 +46,18 @@ def earlier_landed(
     """The gateway's id of the cancel an earlier unanswered call of this refund made, if it did
     (recording that intent done).
 
-    Toss: the call is repeated with its Idempotency-Key and body; Toss answers the first call's
-    answer if it landed, runs it now if it never arrived, and refuses it when the balance it was
-    checked against is gone. iamport (no idempotency): a cancel of the asked amount that the
-    gateway did not have before the call and that no other refund of ours accounts for. Either
-    way the earlier call can no longer land later: its balance check (iamport `checksum`, Toss
-    `refundableAmount`) fails once any other cancel landed.
+    An idempotent cancel (Toss) is repeated with its key and body; the gateway answers the first
+    call's answer if it landed, runs it now if it never arrived, and refuses it when the balance
+    it was checked against is gone. Otherwise (iamport, no idempotency): a cancel of the asked
+    amount that the gateway did not have before the call and that no other refund of ours
+    accounts for. Either way the earlier call can no longer land later: its balance check
+    (iamport `checksum`, Toss `refundableAmount`) fails once any other cancel landed.
     """
     attributed = cancels.attributed_cancel_ids(earlier)
-    if locked.vendor == "toss" and earlier.gateway_key:
+    client = gateway(locked.vendor)
+    if client.idempotent_cancel and earlier.gateway_key:
         try:
-            gp = gateway(locked.vendor).cancel(
+            gp = client.cancel(
                 locked.vendor_payment_id,
                 amount=earlier.amount,
                 expected_remaining=earlier.expected_remaining,

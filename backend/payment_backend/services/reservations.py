@@ -16,10 +16,9 @@ from payment_backend.crypto import hash_password, sealer
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Reservation
-from payment_backend.models.payments import SEED_VENDOR_CODES, VENDOR_BY_SEED_CODE
 from payment_backend.services import ledger, record_access
 from payment_backend.services.ledger import SeedSource, SeedVendor
-from payment_backend.vendors import gateway
+from payment_backend.vendors import SEED_CODES, VENDOR_BY_SEED_CODE, gateway
 from payment_backend.vendors.base import (
     BillingKey,
     BillingKeyNotFound,
@@ -107,7 +106,7 @@ def view(reservation: Reservation) -> ReservationRecord:
     return ReservationRecord(
         id=reservation.id,
         vendor=SeedVendor(
-            SEED_VENDOR_CODES[reservation.vendor], reservation.store_id, billing_key(reservation)
+            SEED_CODES[reservation.vendor], reservation.store_id, billing_key(reservation)
         ),
         source=SeedSource(
             reservation.source_schema, reservation.source_table, reservation.source_id

@@ -178,11 +178,6 @@ class UrlPolicy:
         return special_purpose(address)
 
 
-def iamport_notice_url() -> str:
-    """Where PortOne sends its webhooks: the notice_url handed to the browser's SDK."""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + "/payments/webhooks/iamport"
-
-
 def policy() -> UrlPolicy:
     """The app's policy from PAYMENT_MODE and WEBHOOK_ALLOWLIST."""
     config = current_app.config

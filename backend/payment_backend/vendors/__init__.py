@@ -10,6 +10,9 @@ from payment_backend.vendors.base import Gateway, GatewayPayment, Vendor
 # One entry per gateway; nothing outside vendors/ names one.
 REGISTRY: dict[str, Vendor] = {vendor.name: vendor for vendor in (iamport.VENDOR, toss.VENDOR)}
 VENDORS = tuple(REGISTRY)
+# The seed's service API names gateways by its own codes (vendor.code).
+SEED_CODES: dict[str, str] = {vendor.name: vendor.seed_code for vendor in REGISTRY.values()}
+VENDOR_BY_SEED_CODE: dict[str, str] = {code: name for name, code in SEED_CODES.items()}
 
 
 def normalize(vendor: str, raw: dict) -> GatewayPayment:

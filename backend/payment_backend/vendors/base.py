@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -93,10 +95,44 @@ class RefundAccount:
     tel: str | None = None
 
 
+@dataclass(frozen=True)
+class WebhookNotice:
+    """What a gateway's webhook delivery names, by meaning: only a hint, the payment is re-read."""
+
+    dedupe_key: str  # the same for exact repeats of one delivery (see delivery_key)
+    payment_id: str | None = None
+    order_id: str | None = None
+    secret: str | None = None  # must match the re-read payment's secret (Toss DEPOSIT_CALLBACK)
+    noted: str | None = None  # an event that needs no payment read, and what it was
+
+
+def delivery_key(vendor: str, body: Mapping[str, Any]) -> str:
+    """A delivery's dedupe key from its canonical body: exact repeats share it."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"{vendor}:{canonical}".encode()).hexdigest()
+
+
 class Payments(Protocol):
     """The payments capability: read, confirm, cancel with an expected balance, prepare."""
 
     name: str
+    # A payment is paid only once we confirm it with the server's amount (Toss); else the window
+    # pays it and confirm only reads it (iamport).
+    confirms: ClassVar[bool]
+    # A cancel repeated with its idempotency key answers the first call's answer, or runs now if
+    # the first never arrived (Toss); else a repeat would be a new cancel (iamport).
+    idempotent_cancel: ClassVar[bool]
+    # prepare() pre-registers an order's amount now (iamport, unless its settings turn it off).
+    prepares: bool
+
+    def parse_webhook(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookNotice:
+        """What a webhook delivery names (its payment, its order, its dedupe key), by meaning."""
+
+    def awaits_confirm(self, gp: GatewayPayment) -> bool:
+        """Whether the buyer authenticated gp and it waits for our confirm (Toss IN_PROGRESS)."""
+
+    def window_hints(self, currency: str) -> dict[str, str]:
+        """What the browser hands the gateway's SDK with an order, besides the order itself."""
 
     def get_payment(self, payment_id: str) -> GatewayPayment:
         """Read one payment (PaymentNotFound when unknown)."""
@@ -264,6 +300,8 @@ class Vendor:
     payment_id: re.Pattern[str]  # what its payment ids look like; anything else never reaches it
     normalize: Callable[[dict[str, Any]], GatewayPayment]  # its payment object, normalized
     connect: Callable[[Mapping[str, Any]], Gateway]  # its client, from the app's settings
+    seed_code: str  # its vendor code in the seed's service API (vendor.code)
+    webhook: str  # what its webhook route receives (POST /payments/webhooks/<name>, documented)
 
 
 @dataclass(frozen=True)

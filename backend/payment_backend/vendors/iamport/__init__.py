@@ -28,4 +28,7 @@ VENDOR = Vendor(
     payment_id=re.compile(r"imp_[0-9A-Za-z]{1,28}"),  # imp_448280090638, at most 32 characters
     normalize=normalize,
     connect=connect,
+    seed_code="iamport",
+    webhook="PortOne notification {imp_uid, merchant_uid, status}: the payment is re-read, "
+    "then settled.",
 )

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from payment_backend.money import to_major, to_minor
@@ -19,6 +19,8 @@ from payment_backend.vendors.base import (
     GatewayUnavailable,
     PaymentNotFound,
     RefundAccount,
+    WebhookNotice,
+    delivery_key,
     transactions_of,
 )
 from payment_backend.vendors.http import GatewayHttp
@@ -97,6 +99,8 @@ class IamportPayments:
     """Token cached until shortly before expiry, refreshed under a lock, one retry on 401."""
 
     name = "iamport"
+    confirms: ClassVar[bool] = False  # the window pays; confirm reads
+    idempotent_cancel: ClassVar[bool] = False  # no idempotency: checksum guards a repeat
 
     def __init__(
         self, base_url: str, key: str, secret: str, settings: Mapping[str, Any] | None = None
@@ -109,6 +113,28 @@ class IamportPayments:
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = threading.Lock()
+
+    @property
+    def prepares(self) -> bool:
+        """Amounts are pre-registered unless IAMPORT_PREPARE is off."""
+        return bool(self.settings.get("IAMPORT_PREPARE", True))
+
+    def parse_webhook(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookNotice:
+        """A notification {imp_uid, merchant_uid, status}; nothing in it authenticates it."""
+        return WebhookNotice(
+            dedupe_key=delivery_key(self.name, body),
+            payment_id=body.get("imp_uid"),
+            order_id=body.get("merchant_uid"),
+        )
+
+    def awaits_confirm(self, gp: GatewayPayment) -> bool:
+        """Nothing waits for us: the window pays."""
+        return False
+
+    def window_hints(self, currency: str) -> dict[str, str]:
+        """The PG (domestic or overseas) and where PortOne sends its notification."""
+        pg = "IAMPORT_PG" if currency == "KRW" else "IAMPORT_OVERSEAS_PG"
+        return {"pg": self.settings[pg], "notice_url": self.notice_url()}
 
     def _access_token(self, stale: str | None = None) -> str:
         with self._lock:
@@ -231,7 +257,7 @@ class IamportPayments:
 
     def prepare(self, order_id: str, amount: int, currency: str) -> None:
         """POST /payments/prepare, unless IAMPORT_PREPARE is off."""
-        if not self.settings.get("IAMPORT_PREPARE", True):
+        if not self.prepares:
             return
         self._call(
             "POST",

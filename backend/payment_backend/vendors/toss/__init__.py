@@ -23,4 +23,6 @@ VENDOR = Vendor(
     payment_id=re.compile(r"[0-9A-Za-z_-]{1,200}"),  # 48 random characters, or tviva2023...vM4Q2
     normalize=normalize,
     connect=connect,
+    seed_code="toss.payments",
+    webhook="Toss PAYMENT_STATUS_CHANGED, DEPOSIT_CALLBACK (secret checked) and BILLING_DELETED.",
 )

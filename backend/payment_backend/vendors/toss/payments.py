@@ -6,7 +6,7 @@ import base64
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from payment_backend.money import to_major, to_minor
@@ -19,6 +19,8 @@ from payment_backend.vendors.base import (
     GatewayUnavailable,
     PaymentNotFound,
     RefundAccount,
+    WebhookNotice,
+    delivery_key,
 )
 from payment_backend.vendors.http import GatewayHttp
 
@@ -103,6 +105,9 @@ class TossPayments:
     """Basic auth with the secret key; an Idempotency-Key on every POST."""
 
     name = "toss"
+    confirms: ClassVar[bool] = True  # paid only once we confirm with the server's amount
+    idempotent_cancel: ClassVar[bool] = True  # an Idempotency-Key replays the first answer
+    prepares: ClassVar[bool] = False  # the amount is tied to the payment at the window
 
     def __init__(
         self, base_url: str, secret_key: str, settings: Mapping[str, Any] | None = None
@@ -134,6 +139,26 @@ class TossPayments:
                 body.get("message", ""), code=body.get("code", ""), status=response.status_code
             )
         return body
+
+    def parse_webhook(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookNotice:
+        """PAYMENT_STATUS_CHANGED {data}, DEPOSIT_CALLBACK {secret, ...}, BILLING_DELETED."""
+        data = body.get("data") if isinstance(body.get("data"), dict) else body
+        secret = body.get("secret")
+        return WebhookNotice(
+            dedupe_key=delivery_key(self.name, body),
+            payment_id=data.get("paymentKey"),
+            order_id=data.get("orderId"),
+            secret=None if secret is None else str(secret),
+            noted="billing key deleted" if body.get("eventType") == "BILLING_DELETED" else None,
+        )
+
+    def awaits_confirm(self, gp: GatewayPayment) -> bool:
+        """IN_PROGRESS: the buyer authenticated; nothing is charged until we confirm."""
+        return gp.raw.get("status") == "IN_PROGRESS"
+
+    def window_hints(self, currency: str) -> dict[str, str]:
+        """The SDK takes the order as it is."""
+        return {}
 
     def get_payment(self, payment_id: str) -> GatewayPayment:
         """GET /v1/payments/{paymentKey}."""
