@@ -9,24 +9,19 @@ purged after 24 hours (purge_expired, run by the worker): then the same key is a
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import create_engine, delete, select, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import NullPool
 
 from payment_backend.clock import now
 from payment_backend.crypto import sealer
@@ -34,6 +29,12 @@ from payment_backend.database import reading
 from payment_backend.errors import ApiError, gateway_refused
 from payment_backend.extensions import db
 from payment_backend.models import IdempotencyKey
+from payment_backend.services.claim_locks import (
+    ClaimLocks,
+    FileLocks,
+    claim_locks,
+    purge_lock_files,
+)
 from payment_backend.transient import is_transient
 from payment_backend.vendors.base import GatewayError
 
@@ -42,9 +43,6 @@ log = logging.getLogger(__name__)
 MAX_KEY_LENGTH = 300
 KEEP_FOR = timedelta(hours=24)  # as Stripe does: after this, the same key is a new request
 RETRY_AFTER_SECONDS = 1
-# SQLite: lock files are striped (a fixed set, never cleaned up); two keys sharing a stripe at
-# the same moment only make one of them wait for a retry.
-FILE_STRIPES = 4096
 
 Outcome = tuple[int, dict[str, Any]]
 Claim = tuple[str, str]  # (scope, key)
@@ -62,95 +60,6 @@ def fingerprint(*parts: Any) -> str:
 def derived_id(scope: str, key: str, token: str | None = None) -> str:
     """A stable id for what a claim does (e.g. the gateway's Idempotency-Key of a refund)."""
     return fingerprint("derived", scope, key, *([token] if token else []))[:32]
-
-
-# -- liveness ------------------------------------------------------------------------------------
-
-
-class ClaimLocks(Protocol):
-    """The locks one request holds for its claims, released together."""
-
-    def try_lock(self, scope: str, key: str) -> bool:
-        """Take the lock of (scope, key) without waiting; False when a live holder has it."""
-
-    def release(self) -> None:
-        """Let every lock go."""
-
-
-def _digest(scope: str, key: str) -> bytes:
-    return hashlib.sha256(f"{scope}\0{key}".encode()).digest()
-
-
-class AdvisoryLocks:
-    """PostgreSQL: pg_try_advisory_lock on one dedicated connection (outside the app's pool)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._connection: Connection | None = None
-
-    def try_lock(self, scope: str, key: str) -> bool:
-        """Take the session-level advisory lock on the key's hash."""
-        if self._connection is None:
-            self._connection = self._engine.connect()
-        number = int.from_bytes(_digest(scope, key)[:8], "big", signed=True)
-        locked = self._connection.execute(text("SELECT pg_try_advisory_lock(:n)"), {"n": number})
-        return bool(locked.scalar())
-
-    def release(self) -> None:
-        """Close the connection: its session ends and its advisory locks with it."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-
-class FileLocks:
-    """SQLite (one machine): flock on a lock file per stripe, released by the kernel on exit."""
-
-    def __init__(self, folder: Path) -> None:
-        self._folder = folder
-        self._held: dict[int, int] = {}  # stripe -> file descriptor
-
-    def try_lock(self, scope: str, key: str) -> bool:
-        """Take the stripe's lock (already ours when another claim of this request has it)."""
-        stripe = int.from_bytes(_digest(scope, key)[:4], "big") % FILE_STRIPES
-        if stripe in self._held:
-            return True
-        self._folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._folder / f"{stripe:04d}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._held[stripe] = fd
-        return True
-
-    def release(self) -> None:
-        """Close the files (closing releases their locks)."""
-        for fd in self._held.values():
-            os.close(fd)
-        self._held.clear()
-
-
-def claim_locks() -> ClaimLocks:
-    """Fresh locks for this request's claims, on this app's database."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    url = db.engine.url
-    if url.get_backend_name() == "postgresql":
-        engine = app.extensions.get("idempotency_lock_engine")
-        if engine is None:
-            # No pool: a claim's connection is its own, and closing it releases the lock.
-            engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-            app.extensions["idempotency_lock_engine"] = engine
-        return AdvisoryLocks(engine)
-    return FileLocks(_lock_folder(app, url.database))
-
-
-def _lock_folder(app: Flask, database: str | None) -> Path:
-    if database and database != ":memory:":
-        path = Path(database)
-        return path.with_name(f"{path.name}.claims")
-    return Path(app.instance_path) / "idempotency-claims"
 
 
 # -- claims --------------------------------------------------------------------------------------
@@ -359,6 +268,9 @@ def purge_expired(moment: datetime | None = None) -> int:
         delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)
     ).rowcount
     db.session.commit()
+    locks = claim_locks()
+    if isinstance(locks, FileLocks):
+        purge_lock_files(locks.folder, KEEP_FOR.total_seconds())
     return deleted or 0
 
 
