@@ -53,10 +53,13 @@ class PortOneTestClient(ControlClient):
         return super().gateway
 
     def sdk(self):
-        """The official server SDK (`portone-server-sdk`) pointed at this fake: a PortOneClient."""
+        """The official server SDK (`portone-server-sdk`) pointed at this fake: a PortOneClient
+        (made once: building one takes a second)."""
         import portone_server_sdk as portone
 
-        return portone.PortOneClient(secret=self.api_secret, base_url=self.url)
+        if getattr(self, "_sdk", None) is None:
+            self._sdk = portone.PortOneClient(secret=self.api_secret, base_url=self.url)
+        return self._sdk
 
     # -- the REST API, with the API secret ---------------------------------------------------
 
