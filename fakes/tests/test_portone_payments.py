@@ -92,7 +92,10 @@ def test_pre_registered_amount_is_enforced_in_the_window(portone, portone_sdk):
 def test_partial_then_rest_cancel_with_the_expected_balance(portone_sdk):
     key_in(portone_sdk, "order-cancel-1", 15000)
     first = portone_sdk.payment.cancel_payment(
-        payment_id="order-cancel-1", amount=5000, reason="one item", current_cancellable_amount=15000
+        payment_id="order-cancel-1",
+        amount=5000,
+        reason="one item",
+        current_cancellable_amount=15000,
     )
     assert isinstance(first.cancellation, SucceededPaymentCancellation)
     assert first.cancellation.total_amount == 5000

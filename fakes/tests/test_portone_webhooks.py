@@ -57,7 +57,9 @@ def test_a_window_payment_sends_ready_then_paid_and_the_sdk_verifies_both(fake, 
 def test_the_standardwebhooks_library_accepts_them_too(fake, receiver):
     fake.pay_in_window("order-hook-2")
     for delivery in receiver.wait_for(2):
-        body = StandardWebhook(fake.webhook_secret).verify(delivery["raw"], dict(delivery["headers"]))
+        body = StandardWebhook(fake.webhook_secret).verify(
+            delivery["raw"], dict(delivery["headers"])
+        )
         assert body["data"]["paymentId"] == "order-hook-2"
 
 
@@ -90,7 +92,15 @@ def test_skip_webhook_sends_nothing(fake, receiver):
     response = fake.post(
         "/billing-keys",
         {
-            "method": {"card": {"credential": {"number": "4242424242424242", "expiryYear": "39", "expiryMonth": "12"}}},
+            "method": {
+                "card": {
+                    "credential": {
+                        "number": "4242424242424242",
+                        "expiryYear": "39",
+                        "expiryMonth": "12",
+                    }
+                }
+            },
             "skipWebhook": True,
         },
     )
@@ -136,7 +146,9 @@ def test_failed_deliveries_are_retried_on_portones_schedule(fake, receiver):
     fake.advance(4 * 60)
     deliveries = receiver.wait_for(3)
     assert len({d["headers"]["webhook-id"] for d in deliveries}) == 1
-    assert all(isinstance(fake.verify(d), portone_webhook.WebhookBillingKeyIssued) for d in deliveries)
+    assert all(
+        isinstance(fake.verify(d), portone_webhook.WebhookBillingKeyIssued) for d in deliveries
+    )
     log = fake.webhooks()
     assert log[0]["delivered"] and len(log[0]["attempts"]) == 3
 
