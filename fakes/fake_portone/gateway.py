@@ -29,10 +29,9 @@ from fake_portone.models import (
     parse_time,
     vat_of,
 )
+from fake_portone.tokens import TokenMixin
 
 IDEMPOTENCY_TTL_SECONDS = 3 * 3600
-ACCESS_TOKEN_SECONDS = 30 * 60
-REFRESH_TOKEN_SECONDS = 24 * 3600
 DEFAULT_PAGE_SIZE = 10
 LIST_DEFAULT_SPAN = 90 * 24 * 3600
 # Statuses in which a paymentId is spent: another attempt is ALREADY_PAID.
@@ -46,7 +45,7 @@ METHOD_TYPES = {
 }
 
 
-class PortOneGateway(BillingMixin, CheckoutMixin):
+class PortOneGateway(TokenMixin, BillingMixin, CheckoutMixin):
     """Everything the fake PortOne V2 knows; public methods return JSON-ready data."""
 
     def __init__(self, config: dict, clock: Clock, events: PortOneEvents) -> None:
@@ -74,44 +73,6 @@ class PortOneGateway(BillingMixin, CheckoutMixin):
     def close(self) -> None:
         """Stop the schedule runner."""
         self._stopped.set()
-
-    # -- credentials ---------------------------------------------------------------------------
-
-    def login(self, api_secret: object) -> dict:
-        """POST /login/api-secret: an access token (30 min) and a refresh token (1 day)."""
-        if api_secret not in self.config["API_SECRETS"]:
-            raise PortOneError("UNAUTHORIZED")
-        return self._new_tokens()
-
-    def refresh(self, token: object) -> dict:
-        """POST /token/refresh: new tokens; the refresh token is single use."""
-        with self.lock:
-            current = self.refresh_token
-            if current is None or token != current[0] or current[1] <= self.clock.now():
-                raise PortOneError("UNAUTHORIZED", "리프레시 토큰이 유효하지 않습니다.")
-            return self._new_tokens()
-
-    def _new_tokens(self) -> dict:
-        with self.lock:
-            now = self.clock.now()
-            access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-            self.access_tokens[access] = now + ACCESS_TOKEN_SECONDS
-            # A new login or refresh ends the previous refresh token at once.
-            self.refresh_token = (refresh, now + REFRESH_TOKEN_SECONDS)
-            return {"accessToken": access, "refreshToken": refresh}
-
-    def authorize(self, header: str) -> None:
-        """Accept `PortOne <API secret>` or `Bearer <access token>`; UNAUTHORIZED otherwise."""
-        scheme, _, credential = header.strip().partition(" ")
-        credential = credential.strip()
-        if scheme == "PortOne" and credential in self.config["API_SECRETS"]:
-            return
-        if scheme == "Bearer":
-            with self.lock:
-                expires = self.access_tokens.get(credential)
-                if expires is not None and expires > self.clock.now():
-                    return
-        raise PortOneError("UNAUTHORIZED")
 
     # -- store, channels, payments ---------------------------------------------------------------
 
