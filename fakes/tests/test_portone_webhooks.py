@@ -176,5 +176,6 @@ def test_resend_webhook_sends_the_latest_again(fake, receiver):
     assert resent.webhook.payment_status == "PAID"
     again = receiver.wait_for(3)[2]
     assert again["body"]["type"] == "Transaction.Paid"
+    fake.webhooks()  # waits until the sender has recorded the resend's answer
     payment = fake.sdk().payment.get_payment(payment_id="order-hook-3")
     assert {w.status for w in payment.webhooks} == {"SUCCEEDED"}
