@@ -1,13 +1,23 @@
-"""Command line entry point shared by `python -m fake_iamport` and `python -m fake_toss`."""
+"""Command line entry point shared by `python -m fake_iamport`, `fake_toss` and `fake_portone`."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from flask import Flask
 
 from fake_common.server import KEEP_ALIVE_THREADS, keep_alive_server
+
+
+class Option(NamedTuple):
+    """A fake's own command-line option: --flag VALUE sets config[key] (default shown in --help)."""
+
+    flag: str
+    key: str
+    default: str
+    help: str
 
 
 def main(
@@ -16,6 +26,7 @@ def main(
     name: str,
     default_port: int,
     argv: Sequence[str] | None = None,
+    options: Sequence[Option] = (),
 ) -> None:
     """Parse --host, --port, --threads and --webhook-url, then serve the fake until interrupted.
 
@@ -36,8 +47,14 @@ def main(
     parser.add_argument(
         "--webhook-url", default=None, help="where webhooks go when a payment names no URL"
     )
+    for option in options:
+        parser.add_argument(
+            option.flag, default=option.default, help=f"{option.help} (default {option.default})"
+        )
     args = parser.parse_args(argv)
     config: dict = {}
+    for option in options:
+        config[option.key] = getattr(args, option.flag.lstrip("-").replace("-", "_"))
     if args.webhook_url:
         config["WEBHOOK_URL"] = args.webhook_url
     app = create_app(config)

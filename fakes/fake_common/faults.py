@@ -11,6 +11,9 @@ import time
 from flask import Flask, Response, jsonify, request
 
 WEBHOOK_ACTIONS = ("drop", "duplicate", "delay", "reorder")
+# Actions on a signed webhook's first attempt, applied by a fake that signs (fake_portone): a wrong
+# signature, or a timestamp older than receivers accept. The sender's webhook_action skips them.
+SIGNING_ACTIONS = ("corrupt_signature", "stale_timestamp")
 
 
 class FaultRuleError(ValueError):
@@ -63,7 +66,13 @@ class FaultRules:
 
     def webhook_action(self, url: str) -> dict | None:
         """Return (and consume) the first webhook rule that fires for url, or None."""
-        rule = self._fire(lambda r: r["target"] == "webhook" and fnmatch.fnmatchcase(url, r["url"]))
+        rule = self._fire(
+            lambda r: (
+                r["target"] == "webhook"
+                and r["action"] not in SIGNING_ACTIONS
+                and fnmatch.fnmatchcase(url, r["url"])
+            )
+        )
         if rule is None:
             return None
         return {
@@ -71,6 +80,17 @@ class FaultRules:
             "delay_seconds": rule["delay_seconds"],
             "rule_id": rule["id"],
         }
+
+    def signing_action(self, url: str) -> str | None:
+        """Return (and consume) the first signing rule (SIGNING_ACTIONS) that fires for url."""
+        rule = self._fire(
+            lambda r: (
+                r["target"] == "webhook"
+                and r["action"] in SIGNING_ACTIONS
+                and fnmatch.fnmatchcase(url, r["url"])
+            )
+        )
+        return rule["action"] if rule else None
 
     def _fire(self, matches) -> dict | None:
         with self._lock:
@@ -132,8 +152,9 @@ def _normalize(rule: dict) -> dict:
     }
     if target == "webhook":
         action = rule.get("action")
-        if action not in WEBHOOK_ACTIONS:
-            raise FaultRuleError(f"action is one of {', '.join(WEBHOOK_ACTIONS)}")
+        if action not in WEBHOOK_ACTIONS + SIGNING_ACTIONS:
+            actions = ", ".join(WEBHOOK_ACTIONS + SIGNING_ACTIONS)
+            raise FaultRuleError(f"action is one of {actions}")
         stored.update(
             url=rule.get("url") or "*",
             action=action,

@@ -9,6 +9,7 @@ import pytest
 
 from fake_common.receiver import WebhookReceiver
 from fake_iamport.testing import IamportTestClient, running_fake_iamport
+from fake_portone.testing import PortOneTestClient, running_fake_portone
 from fake_toss.testing import TossTestClient, running_fake_toss
 
 
@@ -48,3 +49,23 @@ def toss(toss_server: TossTestClient) -> TossTestClient:
     """The fake Toss server, reset: no payments, real time, no fault rules, no webhooks."""
     toss_server.reset()
     return toss_server
+
+
+@pytest.fixture(scope="session")
+def portone_server() -> Iterator[PortOneTestClient]:
+    """One fake PortOne V2 with the default config for the whole session (reset by `portone`)."""
+    with running_fake_portone() as fake:
+        yield fake
+
+
+@pytest.fixture
+def portone(portone_server: PortOneTestClient) -> PortOneTestClient:
+    """The fake PortOne V2, reset: no payments, real time, no fault rules, no webhooks."""
+    portone_server.reset()
+    return portone_server
+
+
+@pytest.fixture
+def portone_sdk(portone: PortOneTestClient):
+    """The official `portone-server-sdk` client (PortOneClient) pointed at the reset fake."""
+    return portone.sdk()
