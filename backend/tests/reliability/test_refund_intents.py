@@ -40,28 +40,6 @@ def shop_app(worker_app: Flask, merchant) -> Iterator[Flask]:
     worker_app.extensions["clock"].reset()
 
 
-@pytest.fixture()
-def faults(fakes) -> Iterator:
-    """add(vendor, **rule) installs a fault rule on a fake; every rule is removed after the test."""
-    servers = {"iamport": fakes.iamport, "toss": fakes.toss}
-
-    def add(vendor: str, **rule) -> dict:
-        response = requests.post(f"{servers[vendor].url}/__control/faults", json=rule, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    yield add
-    for server in servers.values():
-        requests.delete(f"{server.url}/__control/faults", timeout=10)
-
-
-def fault_hits(fakes, vendor: str, rule_id: int) -> int:
-    server = fakes.iamport if vendor == "iamport" else fakes.toss
-    rules = requests.get(f"{server.url}/__control/faults", timeout=10).json()
-    rules = rules["rules"] if isinstance(rules, dict) else rules
-    return next((r["hits"] for r in rules if r["id"] == rule_id), 0)
-
-
 def owner(app: Flask) -> dict[str, str]:
     return {"Authorization": f"Bearer {app.config['PAYMENT_ADMIN_TOKEN']}"}
 
@@ -222,7 +200,7 @@ def test_a_refund_whose_process_is_killed_mid_call_is_recorded_from_the_gateway(
 
         caller = threading.Thread(target=call)
         caller.start()
-        wait_until(lambda: fault_hits(fakes, vendor, rule["id"]) >= 1, timeout=15)
+        wait_until(lambda: fakes.fault_hits(vendor, rule["id"]) >= 1, timeout=15)
         os.killpg(child.pid, signal.SIGKILL)  # while the gateway call is in flight
         caller.join(30)
     assert isinstance(answers[0], requests.RequestException), answers

@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -20,28 +19,6 @@ from payment_backend.vendors import gateway
 
 CANCEL_ROUTES = {"iamport": "/payments/cancel", "toss": "/v1/payments/*/cancel"}
 PART = 5000  # each refund; the orders are 30,000
-
-
-@pytest.fixture()
-def faults(fakes) -> Iterator[Callable[..., dict]]:
-    """add(vendor, **rule) installs a fault rule on a fake; every rule is removed after the test."""
-    servers = {"iamport": fakes.iamport, "toss": fakes.toss}
-
-    def add(vendor: str, **rule) -> dict:
-        response = requests.post(f"{servers[vendor].url}/__control/faults", json=rule, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    yield add
-    for server in servers.values():
-        requests.delete(f"{server.url}/__control/faults", timeout=10)
-
-
-def hits(fakes, vendor: str, rule_id: int) -> int:
-    server = fakes.iamport if vendor == "iamport" else fakes.toss
-    rules = requests.get(f"{server.url}/__control/faults", timeout=10).json()
-    rules = rules["rules"] if isinstance(rules, dict) else rules
-    return next((r["hits"] for r in rules if r["id"] == rule_id), 0)
 
 
 def paid_order(app: Flask, fakes, vendor: str) -> dict:
@@ -132,7 +109,7 @@ def test_a_read_does_not_wait_for_a_refund_in_another_process_and_a_write_does(
     )
     in_flight.start()
     deadline = time.monotonic() + 15
-    while hits(fakes, "toss", rule["id"]) < 1:  # the first process is inside the gateway call
+    while fakes.fault_hits("toss", rule["id"]) < 1:  # the first process is inside the gateway call
         assert time.monotonic() < deadline
         time.sleep(0.05)
 

@@ -9,7 +9,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from fake_common.polling import wait_until
@@ -29,28 +28,6 @@ CANCEL_ROUTES = {"iamport": "/payments/cancel", "toss": "/v1/payments/*/cancel"}
 def owner(app) -> dict[str, str]:
     """The admin token header (test mode asks for it)."""
     return {"Authorization": f"Bearer {app.config['PAYMENT_ADMIN_TOKEN']}"}
-
-
-@pytest.fixture()
-def faults(fakes):
-    """add(vendor, **rule) installs a fault rule on a fake; every rule is removed after the test."""
-    servers = {"iamport": fakes.iamport, "toss": fakes.toss}
-
-    def add(vendor: str, **rule) -> dict:
-        response = requests.post(f"{servers[vendor].url}/__control/faults", json=rule, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    yield add
-    for server in servers.values():
-        requests.delete(f"{server.url}/__control/faults", timeout=10)
-
-
-def hits(fakes, vendor: str, rule_id: int) -> int:
-    server = fakes.iamport if vendor == "iamport" else fakes.toss
-    rules = requests.get(f"{server.url}/__control/faults", timeout=10).json()
-    rules = rules["rules"] if isinstance(rules, dict) else rules
-    return next((r["hits"] for r in rules if r["id"] == rule_id), 0)
 
 
 def paid_order(shop, vendor: str) -> dict:
@@ -109,7 +86,7 @@ def test_a_slow_refund_past_the_old_two_minutes_is_not_taken_over(
     )
     first.start()
     try:
-        wait_until(lambda: hits(fakes, vendor, rule["id"]) >= 1, timeout=10)
+        wait_until(lambda: fakes.fault_hits(vendor, rule["id"]) >= 1, timeout=10)
         clock.advance(180)  # the first holder is still at the gateway, 3 minutes "later"
         second = app.test_client().post(url, json=body, headers=headers)
         assert second.status_code == 409, second.get_json()
