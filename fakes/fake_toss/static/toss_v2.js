@@ -358,7 +358,7 @@
     frame.iframe = document.createElement("iframe");
     frame.iframe.src = windowUrl(path, Object.assign({ widgetId: frame.id }, query));
     frame.iframe.title = query.title;
-    frame.iframe.style.cssText = "width:100%;border:0;min-height:" + query.height + "px";
+    frame.iframe.style.cssText = "display:block;width:100%;border:0;height:" + query.height + "px";
     frame.listener = function (event) {
       var data = event.data;
       if (event.origin !== ORIGIN || !data || data.source !== "fake_toss_widget") {
@@ -433,7 +433,7 @@
             currency: state.amount.currency,
             variantKey: variantKey,
             title: title,
-            height: kind === "methods" ? 180 : 60
+            height: kind === "methods" ? 150 : 56
           }, function (data) {
             if (data.type === "ready") {
               resolve(widget);
