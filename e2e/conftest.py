@@ -273,6 +273,10 @@ TEXTS = {
         "Toss Payments": "토스페이먼츠",
         "Card": "카드",
         "Virtual account": "가상계좌",
+        "toss_integration": "토스페이먼츠 연동 방식",
+        "window": "결제창",
+        "widget": "결제위젯",
+        "v1": "결제창 (v1 SDK)",
         "tamper": "금액 변조: 더 적은 금액으로 결제 (데모)",
         "pay": "결제하기",
         "view_order": "주문 {order_id} 보기",
@@ -289,6 +293,10 @@ TEXTS = {
         "Toss Payments": "Toss Payments",
         "Card": "Card",
         "Virtual account": "Virtual account",
+        "toss_integration": "Toss Payments integration",
+        "window": "Payment window",
+        "widget": "Payment widget",
+        "v1": "Payment window (v1 SDK)",
         "tamper": "Tamper: pay a lower amount (demo)",
         "pay": "Pay",
         "view_order": "View order {order_id}",
@@ -346,6 +354,12 @@ class Shop:
         ).check()
         if tamper:
             page.get_by_label(self.text("tamper")).check()
+
+    def choose_toss_integration(self, integration: str) -> None:
+        """Pay Toss through its v2 payment "window", its v2 payment "widget" or the "v1" script."""
+        self.page.get_by_role("group", name=self.text("toss_integration")).get_by_role(
+            "radio", name=self.text(integration), exact=True
+        ).check()
 
     def pay_button(self):
         """The shop's Pay button."""

@@ -31,6 +31,7 @@ REAL_IAMPORT_URL = "https://api.iamport.kr"
 REAL_TOSS_URL = "https://api.tosspayments.com"
 REAL_IAMPORT_SDK = "https://cdn.iamport.kr/v1/iamport.js"
 REAL_TOSS_SDK = "https://js.tosspayments.com/v1/payment"
+REAL_TOSS_SDK_V2 = "https://js.tosspayments.com/v2/standard"  # @tosspayments/tosspayments-sdk's
 
 # The fakes' published test keys: harmless outside the fakes, so they are the local/test defaults.
 FAKE_KEYS = {
@@ -39,6 +40,18 @@ FAKE_KEYS = {
     "IAMPORT_MERCHANT_CODE": "imp00000000",
     "TOSS_SECRET_KEY": "test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R",
     "TOSS_CLIENT_KEY": "test_ck_D5GePWvyJnrK0W0k6q8gLzN97Eoq",
+}
+# Toss's payment-widget pair (결제위젯 연동 키), apart from the API-individual pair above: optional in
+# real mode (without it the demo offers no widget), but then both or neither.
+WIDGET_KEYS = {
+    "TOSS_WIDGET_CLIENT_KEY": (
+        "test_gck_docs_Ovk5rk1EwkEbP0W43n07xlzm",
+        ("test_gck_", "live_gck_"),
+    ),
+    "TOSS_WIDGET_SECRET_KEY": (
+        "test_gsk_docs_OaPz8L5KdmQXkzRz3y47BMw6",
+        ("test_gsk_", "live_gsk_"),
+    ),
 }
 
 # Secrets that local and test mode generate once into the instance folder; real mode requires them.
@@ -69,6 +82,7 @@ PASSTHROUGH = (
     "SUBSCRIPTION_WEBHOOK_URL",
     "IAMPORT_SDK_URL",
     "TOSS_SDK_URL",
+    "TOSS_SDK_V2_URL",
     "IAMPORT_PG",
     "IAMPORT_OVERSEAS_PG",
     "WEBHOOK_ALLOWLIST",
@@ -82,6 +96,7 @@ PASSTHROUGH = (
     *INTEGER_SETTINGS,
     *GENERATED_SECRETS,
     *FAKE_KEYS,
+    *WIDGET_KEYS,
 )
 
 
@@ -187,7 +202,8 @@ def load_settings(
         **given,
         "PAYMENT_MODE": mode,
     }
-    _add_sdk_urls(settings)
+    _browser_sdks(settings)
+    _check_widget_keys(settings)
     _coerce(settings)
     settings["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(settings["DATABASE_URL"])
     settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(settings))
@@ -200,6 +216,7 @@ def _mode_defaults(mode: str, given: Mapping[str, Any], instance: Path) -> dict[
         return {
             **_dev_secrets(instance),
             **FAKE_KEYS,
+            **{name: value for name, (value, _) in WIDGET_KEYS.items()},
             "IAMPORT_API_URL": FAKE_IAMPORT_URL,
             "TOSS_API_URL": FAKE_TOSS_URL,
             "DATABASE_URL": f"sqlite:///{instance / 'payments.sqlite3'}",
@@ -213,18 +230,6 @@ def _mode_defaults(mode: str, given: Mapping[str, Any], instance: Path) -> dict[
             f"PAYMENT_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters in real mode."
         )
     return {"IAMPORT_API_URL": REAL_IAMPORT_URL, "TOSS_API_URL": REAL_TOSS_URL}
-
-
-def _add_sdk_urls(settings: dict[str, Any]) -> None:
-    """Where browsers load the gateways' SDKs: the real ones, or the fakes' copies."""
-    if settings["PAYMENT_MODE"] == "real":
-        settings.setdefault("IAMPORT_SDK_URL", REAL_IAMPORT_SDK)
-        settings.setdefault("TOSS_SDK_URL", REAL_TOSS_SDK)
-    else:
-        settings.setdefault(
-            "IAMPORT_SDK_URL", settings["IAMPORT_API_URL"].rstrip("/") + "/sdk/iamport.js"
-        )
-        settings.setdefault("TOSS_SDK_URL", settings["TOSS_API_URL"].rstrip("/") + "/sdk/toss.js")
 
 
 def _coerce(settings: dict[str, Any]) -> None:
@@ -255,6 +260,39 @@ def _engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
         # database.configure makes every writing transaction take at its BEGIN (IMMEDIATE).
         options["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
     return options
+
+
+def _browser_sdks(settings: dict[str, Any]) -> None:
+    """The gateways' browser scripts: the real CDNs in real mode, else the fakes'."""
+    if settings["PAYMENT_MODE"] == "real":
+        settings.setdefault("IAMPORT_SDK_URL", REAL_IAMPORT_SDK)
+        settings.setdefault("TOSS_SDK_URL", REAL_TOSS_SDK)
+        settings.setdefault("TOSS_SDK_V2_URL", REAL_TOSS_SDK_V2)
+    else:
+        settings.setdefault(
+            "IAMPORT_SDK_URL", settings["IAMPORT_API_URL"].rstrip("/") + "/sdk/iamport.js"
+        )
+        settings.setdefault("TOSS_SDK_URL", settings["TOSS_API_URL"].rstrip("/") + "/sdk/toss.js")
+        # The fake serves the v2 script at the real one's path.
+        settings.setdefault(
+            "TOSS_SDK_V2_URL", settings["TOSS_API_URL"].rstrip("/") + "/v2/standard"
+        )
+
+
+def _check_widget_keys(settings: dict[str, Any]) -> None:
+    """The widget pair is complete or absent, and each key is of the widget family."""
+    given = {name: settings.get(name) or None for name in WIDGET_KEYS}
+    if any(given.values()) and not all(given.values()):
+        raise SettingsError(
+            "Set both TOSS_WIDGET_CLIENT_KEY and TOSS_WIDGET_SECRET_KEY, or neither."
+        )
+    for name, (_, prefixes) in WIDGET_KEYS.items():
+        settings[name] = given[name]
+        if given[name] and not str(given[name]).startswith(prefixes):
+            raise SettingsError(
+                f"{name} must be a payment-widget key ({' or '.join(prefixes)}...): the widget "
+                "keys and the API-individual keys (TOSS_CLIENT_KEY, TOSS_SECRET_KEY) do not mix."
+            )
 
 
 def _sqlalchemy_url(url: str) -> str:

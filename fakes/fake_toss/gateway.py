@@ -13,6 +13,7 @@ from fake_common.idempotency import IdempotencyRecord, IdempotencyStore
 from fake_toss.banks import find_bank
 from fake_toss.errors import DECLINE_CODES, TossError
 from fake_toss.events import TossEvents
+from fake_toss.keys import API_INDIVIDUAL, family_of
 from fake_toss.models import (
     CARD,
     KST,
@@ -66,6 +67,7 @@ class PaymentRequest:
     valid_hours: int | None = None
     due_at: float | None = None
     callback_url: str | None = None
+    key_family: str = API_INDIVIDUAL  # of the client key the window was opened with
 
 
 def text(body: dict, name: str, *, required: bool = True, max_length: int | None = None) -> str:
@@ -224,13 +226,18 @@ class TossGateway:
             self._await_confirm(payment)
             return self._json(payment)
 
-    def confirm(self, payment_key: object, order_id: object, amount: object) -> dict:
-        """POST /v1/payments/confirm (and the legacy POST /v1/payments/{paymentKey})."""
+    def confirm(
+        self, payment_key: object, order_id: object, amount: object, secret_key: str | None = None
+    ) -> dict:
+        """POST /v1/payments/confirm (and the legacy POST /v1/payments/{paymentKey}); a payment
+        opened with one key family is confirmed only with that family's secret key."""
         if not payment_key or not order_id or amount in (None, ""):
             raise TossError("INVALID_REQUEST", "paymentKey, orderId, amount 값이 필요합니다.")
         with self._lock:
             self.expire_due()
             payment = self._get(str(payment_key))
+            if secret_key is not None and family_of(secret_key) != payment.key_family:
+                raise TossError("INVALID_API_KEY")
             if payment.status in SETTLED or payment.status == "ABORTED":
                 raise TossError("ALREADY_PROCESSED_PAYMENT")
             if payment.status != "IN_PROGRESS":
@@ -611,6 +618,7 @@ class TossGateway:
             valid_hours=request.valid_hours,
             due_at=request.due_at,
             deposit_callback_url=request.callback_url,
+            key_family=request.key_family,
         )
 
     @staticmethod

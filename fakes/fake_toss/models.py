@@ -140,6 +140,7 @@ class Payment:
     cancels: list[Cancel] = field(default_factory=list)
     failure: dict | None = None
     metadata: dict | None = None
+    key_family: str = "api"  # fake_toss.keys: the family of the key that opened it (not shown)
 
     def __post_init__(self) -> None:
         self.balance = self.total

@@ -13,6 +13,7 @@ from fake_toss.api import gateway, origin
 from fake_toss.banks import BANKS
 from fake_toss.errors import BROWSER_MESSAGES, ERRORS, TossError
 from fake_toss.gateway import METHODS, PaymentRequest, expiry_from_text, order_id_of
+from fake_toss.keys import family_of
 from fake_toss.models import CARD, VIRTUAL_ACCOUNT
 from fake_toss.money import amount_json, amount_text, check_currency, parse_amount
 
@@ -158,6 +159,7 @@ def _payment_request(args) -> PaymentRequest:
         customer_email=args.get("customerEmail") or None,
         tax_free=parse_amount(args.get("taxFreeAmount") or 0, currency, "taxFreeAmount"),
         callback_url=args.get("virtualAccountCallbackUrl") or None,
+        key_family=family_of(args.get("clientKey")),
     )
     if method == VIRTUAL_ACCOUNT:
         request_.valid_hours, request_.due_at = gateway().due_of(
@@ -225,11 +227,12 @@ def payment_window() -> Response:
     except TossError as error:
         return flow.fail(error.code, error.message(), payment_request.order_id)
     currency = payment_request.currency
+    # paymentType first, as real redirects have it (toss-sdk-v2.md §5.3).
     query = {
-        "paymentKey": payment["paymentKey"],
-        "orderId": payment["orderId"],
-        "amount": amount_text(payment_request.amount, currency),
         "paymentType": "NORMAL",
+        "orderId": payment["orderId"],
+        "paymentKey": payment["paymentKey"],
+        "amount": amount_text(payment_request.amount, currency),
     }
     result = {
         "paymentKey": payment["paymentKey"],

@@ -79,6 +79,8 @@ def config():
             "toss": {
                 "sdk_url": settings["TOSS_SDK_URL"],
                 "client_key": settings["TOSS_CLIENT_KEY"],
+                "sdk_v2_url": settings["TOSS_SDK_V2_URL"],
+                "widget_client_key": settings["TOSS_WIDGET_CLIENT_KEY"],
             },
         },
         "products": products,

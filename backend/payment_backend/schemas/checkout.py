@@ -29,10 +29,22 @@ class IamportConfigSchema(Schema):
 
 
 class TossConfigSchema(Schema):
-    """What the browser needs for Toss Payments."""
+    """What the browser needs for Toss Payments: the v1 script, and the v2 SDK with both key
+    families (payment window and billing: client_key; payment widget: widget_client_key)."""
 
-    sdk_url = fields.String(required=True)
-    client_key = fields.String(required=True)
+    sdk_url = fields.String(required=True, metadata={"description": "the v1 script"})
+    client_key = fields.String(
+        required=True, metadata={"description": "API-individual client key (test_ck_...)"}
+    )
+    sdk_v2_url = fields.String(
+        required=True,
+        metadata={"description": "the v2 script, for loadTossPayments(clientKey, {src})"},
+    )
+    widget_client_key = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "payment-widget client key (test_gck_...); null: no widget"},
+    )
 
 
 class VendorsConfigSchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 
 from fake_toss.api import body, gateway, origin, v1_blueprint
 from fake_toss.errors import TossError
@@ -32,7 +32,9 @@ def confirm():
     """Approve an authenticated payment within 10 minutes, with the authorized orderId and amount."""
     data = body()
     return jsonify(
-        gateway().confirm(data.get("paymentKey"), data.get("orderId"), data.get("amount"))
+        gateway().confirm(
+            data.get("paymentKey"), data.get("orderId"), data.get("amount"), g.toss_secret_key
+        )
     )
 
 
@@ -46,7 +48,9 @@ def key_in():
 def legacy_approve(payment_key: str):
     """The approval URL from before /confirm existed: the same checks and answers as confirm."""
     data = body()
-    return jsonify(gateway().confirm(payment_key, data.get("orderId"), data.get("amount")))
+    return jsonify(
+        gateway().confirm(payment_key, data.get("orderId"), data.get("amount"), g.toss_secret_key)
+    )
 
 
 @bp.post("/payments/<payment_key>/cancel")

@@ -1,6 +1,6 @@
 // The gateway and buyer chosen in the shop's checkout and the subscribe form.
 import { useEffect, useState } from 'react'
-import { loadScript } from '../lib/gateways.js'
+import { loadGatewaySdk } from '../lib/gateways.js'
 import { getLanguage, t } from '../lib/i18n.js'
 import { VENDORS } from '../lib/messages.js'
 
@@ -28,7 +28,7 @@ export function useCheckoutChoices(config) {
   }
 
   useEffect(() => {
-    for (const v of Object.values(config.vendors || {})) loadScript(v.sdk_url).catch(() => {})
+    for (const [v, c] of Object.entries(config.vendors || {})) loadGatewaySdk(v, c).catch(() => {})
   }, [config])
 
   return { vendors, vendor, setVendor, buyer, setBuyer }

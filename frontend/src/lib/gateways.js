@@ -1,32 +1,11 @@
 // The gateways' browser SDKs (served by the fakes, or the real CDNs), loaded from the URLs in
 // the backend's config.
 import { toMajorNumber } from './format.js'
+import { GatewayUnavailable, loadScript } from './scripts.js'
+import { loadToss } from './toss.js'
 
-const scripts = new Map()
-
-class GatewayUnavailable extends Error {
-  code = 'GATEWAY_UNAVAILABLE'
-}
-
-/** Inject the SDK <script> once; a failed load may be retried. */
-export function loadScript(url) {
-  if (!scripts.has(url)) {
-    const loading = new Promise((resolve, reject) => {
-      const script = document.createElement('script')
-      script.src = url
-      script.async = true
-      script.onload = () => resolve()
-      script.onerror = () => {
-        scripts.delete(url)
-        script.remove()
-        reject(new GatewayUnavailable(`Could not load ${url}`))
-      }
-      document.head.appendChild(script)
-    })
-    scripts.set(url, loading)
-  }
-  return scripts.get(url)
-}
+export { loadScript } from './scripts.js'
+export { payWithToss, registerCardWithToss } from './toss.js'
 
 let impInitializedWith = null
 
@@ -109,50 +88,7 @@ export function registerCardWithPortOne(vendor, setup, buyer = {}) {
   return openPortOne(vendor, params)
 }
 
-/**
- * Open the Toss payment window. On success or failure the window redirects the browser to
- * /checkout/toss/success or /checkout/toss/fail; a rejected promise carries {code, message}.
- */
-export async function payWithToss(vendor, order, amount, buyer) {
-  await loadScript(vendor.sdk_url)
-  if (typeof window.TossPayments !== 'function') {
-    throw new GatewayUnavailable('The Toss SDK did not define TossPayments')
-  }
-  const toss = window.TossPayments(vendor.client_key)
-  const origin = window.location.origin
-  await toss.requestPayment(order.method === 'vbank' ? '가상계좌' : '카드', {
-    amount: toMajorNumber(amount, order.currency),
-    orderId: order.order_id,
-    orderName: order.name,
-    customerName: buyer.name,
-    customerEmail: buyer.email,
-    customerMobilePhone: (buyer.tel || '').replace(/\D/g, '') || undefined,
-    currency: order.currency,
-    successUrl: `${origin}/checkout/toss/success`,
-    failUrl: `${origin}/checkout/toss/fail`,
-  })
-}
-
-/**
- * Open Toss's billing-auth window for a subscription's `setup`. The window sends the browser to
- * /subscriptions/toss/success (customerKey, authKey) or /fail (code, message), with the
- * subscription id and `action` ("card" when replacing the card) added to the query.
- */
-export async function registerCardWithToss(vendor, setup, subscriptionId, { buyer = {}, action } = {}) {
-  await loadScript(vendor.sdk_url)
-  if (typeof window.TossPayments !== 'function') {
-    throw new GatewayUnavailable('The Toss SDK did not define TossPayments')
-  }
-  const toss = window.TossPayments(setup.client_key || vendor.client_key)
-  const query = new URLSearchParams({ subscription_id: subscriptionId })
-  if (action) query.set('action', action)
-  const origin = window.location.origin
-  const params = {
-    customerKey: setup.customer_key,
-    successUrl: `${origin}${setup.success_url_path || '/subscriptions/toss/success'}?${query}`,
-    failUrl: `${origin}${setup.fail_url_path || '/subscriptions/toss/fail'}?${query}`,
-  }
-  if (buyer.name) params.customerName = buyer.name
-  if (buyer.email) params.customerEmail = buyer.email
-  await toss.requestBillingAuth('카드', params)
+/** Load a gateway's browser SDK before an order exists, so a gateway that is down shows early. */
+export function loadGatewaySdk(vendor, vendorConfig, tossIntegration = 'window') {
+  return vendor === 'toss' ? loadToss(vendorConfig, tossIntegration) : loadScript(vendorConfig.sdk_url)
 }

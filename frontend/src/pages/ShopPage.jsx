@@ -4,14 +4,16 @@ import { BuyerFields, GatewayFieldset, RadioChoice } from '../components/Checkou
 import { ConfigGate } from '../components/ConfigProvider.jsx'
 import { OrderLink } from '../components/links.jsx'
 import { ErrorNotice, Progress } from '../components/notices.jsx'
+import { TossWidget } from '../components/TossWidget.jsx'
 import { useCheckoutChoices } from '../hooks/useCheckoutChoices.js'
 import { usePageTitle } from '../hooks/usePageTitle.js'
 import { completePayment, createOrder, failOrder } from '../lib/api.js'
 import { exponentOf, formatMoney, toMinor } from '../lib/format.js'
-import { loadScript, payWithPortOne, payWithToss } from '../lib/gateways.js'
+import { loadGatewaySdk, payWithPortOne, payWithToss } from '../lib/gateways.js'
 import { t } from '../lib/i18n.js'
 import { errorText, methodName, unconfirmedPayment } from '../lib/messages.js'
 import { orderPath } from '../lib/paths.js'
+import { payWithTossWidget, TOSS_INTEGRATIONS, widgetMethod } from '../lib/toss.js'
 
 const MAX_QUANTITY = 99
 
@@ -43,6 +45,8 @@ function Shop({ config }) {
 
   const [quantities, setQuantities] = useState({})
   const [method, setMethod] = useState('card')
+  const [tossIntegration, setTossIntegration] = useState('window')
+  const [tossWidget, setTossWidget] = useState(null) // {widgets, methods} once rendered
   const [tamper, setTamper] = useState(false)
   const [busy, setBusy] = useState(false)
   const [progress, setProgress] = useState('')
@@ -57,6 +61,10 @@ function Shop({ config }) {
   const total = currency ? lines.reduce((sum, l) => sum + l.product.price * l.quantity, 0) : null
   const vbankAllowed = !currency || currency === 'KRW'
   const payMethod = method === 'vbank' && !vbankAllowed ? 'card' : method
+  const tossConfig = config.vendors.toss
+  const integrations = TOSS_INTEGRATIONS.filter((i) => i !== 'widget' || tossConfig?.widget_client_key)
+  const integration = integrations.includes(tossIntegration) ? tossIntegration : 'window'
+  const widget = vendor === 'toss' && integration === 'widget'
 
   function setQuantity(id, value) {
     setQuantities((q) => ({ ...q, [id]: value }))
@@ -86,11 +94,22 @@ function Shop({ config }) {
     let order = null
     let step = 'order'
     try {
+      let orderMethod = payMethod
+      if (widget) {
+        // The buyer chooses the method in Toss's widget; the order is made for that method.
+        const selected = tossWidget && (await tossWidget.methods.getSelectedPaymentMethod())
+        if (!selected) {
+          setError({ text: t('shop.widgetChoose') })
+          return
+        }
+        orderMethod = widgetMethod(selected)
+      }
       setProgress(t('shop.creating'))
-      await loadScript(vendorConfig.sdk_url) // before the order exists, if the gateway is down
+      // Before the order exists, if the gateway is down.
+      await loadGatewaySdk(vendor, vendorConfig, integration)
       order = await createOrder({
         vendor,
-        method: payMethod,
+        method: orderMethod,
         items: lines.map((l) => ({ product_id: l.product.id, quantity: l.quantity })),
         buyer,
       })
@@ -98,9 +117,13 @@ function Shop({ config }) {
 
       step = 'window'
       setProgress(t('shop.waiting'))
-      if (vendor === 'toss') {
-        await payWithToss(vendorConfig, order, amount, buyer)
+      if (widget) {
+        await payWithTossWidget(tossWidget.widgets, order, amount, buyer)
         return // the payment window sends the browser to /checkout/toss/success or /fail
+      }
+      if (vendor === 'toss') {
+        await payWithToss(vendorConfig, order, amount, buyer, integration)
+        return
       }
       const result = await payWithPortOne(vendorConfig, order, amount, buyer)
       if (!result.ok) {
@@ -205,7 +228,34 @@ function Shop({ config }) {
 
           <GatewayFieldset vendors={vendors} vendor={vendor} onChange={setVendor} />
 
-          <fieldset>
+          {vendor === 'toss' && (
+            <fieldset>
+              <legend>{t('shop.tossIntegration')}</legend>
+              {integrations.map((i) => (
+                <RadioChoice
+                  key={i}
+                  name="toss-integration"
+                  value={i}
+                  checked={integration === i}
+                  onSelect={() => setTossIntegration(i)}
+                >
+                  {t(`shop.toss.${i}`)}
+                </RadioChoice>
+              ))}
+            </fieldset>
+          )}
+
+          {widget && total !== null && (
+            <TossWidget
+              key={currency}
+              vendor={tossConfig}
+              amount={total}
+              currency={currency}
+              onReady={setTossWidget}
+            />
+          )}
+
+          <fieldset hidden={widget}>
             <legend>{t('shop.method')}</legend>
             <RadioChoice
               name="method"
@@ -242,7 +292,9 @@ function Shop({ config }) {
           <button
             type="submit"
             className="primary"
-            disabled={busy || lines.length === 0 || mixed || vendors.length === 0}
+            disabled={
+              busy || lines.length === 0 || mixed || vendors.length === 0 || (widget && !tossWidget)
+            }
           >
             {t('shop.pay')}
           </button>

@@ -9,7 +9,7 @@ import { useLoad } from '../hooks/useLoad.js'
 import { activateSubscription, createSubscription, listPlans } from '../lib/api.js'
 import { registerCard } from '../lib/billing.js'
 import { formatMoney, perInterval } from '../lib/format.js'
-import { loadScript } from '../lib/gateways.js'
+import { loadGatewaySdk } from '../lib/gateways.js'
 import { cardErrorText, errorText } from '../lib/messages.js'
 import { subscriptionPath } from '../lib/paths.js'
 
@@ -47,7 +47,7 @@ function Subscribe({ config }) {
     let subscription = null
     try {
       setProgress('Creating the subscription…')
-      await loadScript(vendorConfig.sdk_url) // before the subscription exists, if the gateway is down
+      await loadGatewaySdk(vendor, vendorConfig) // before the subscription exists, if the gateway is down
       subscription = await createSubscription({ planId: chosenId, vendor, buyer })
       const { setup } = subscription
 

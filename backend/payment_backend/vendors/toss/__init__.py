@@ -15,7 +15,12 @@ __all__ = ["VENDOR", "WEBHOOK_PATH", "TossClient", "billing_card", "connect", "n
 
 def connect(settings: Mapping[str, Any]) -> TossClient:
     """The client for the app's settings."""
-    return TossClient(settings["TOSS_API_URL"], settings["TOSS_SECRET_KEY"], settings)
+    return TossClient(
+        settings["TOSS_API_URL"],
+        settings["TOSS_SECRET_KEY"],
+        settings,
+        widget_secret_key=settings.get("TOSS_WIDGET_SECRET_KEY"),
+    )
 
 
 VENDOR = Vendor(

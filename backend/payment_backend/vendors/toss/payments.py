@@ -101,8 +101,22 @@ def normalize(raw: dict[str, Any]) -> GatewayPayment:
     )
 
 
+API_INDIVIDUAL, WIDGET = "api", "widget"  # Toss's two key families (toss-sdk-v2.md §2)
+
+
+def _basic(secret_key: str) -> str:
+    """Authorization: Basic base64(secretKey + ":")."""
+    return "Basic " + base64.b64encode(f"{secret_key}:".encode()).decode()
+
+
 class TossPayments:
-    """Basic auth with the secret key; an Idempotency-Key on every POST."""
+    """Basic auth with a secret key of the right family; an Idempotency-Key on every POST.
+
+    A payment opened with the payment-widget keys answers only to the widget's secret key, one
+    opened with the API-individual keys (payment window, billing) only to theirs; Toss refuses the
+    other with 400 INVALID_API_KEY, changing nothing. Our orders do not record which integration
+    the browser used, so a call refused that way is sent again with the other family's key.
+    """
 
     name = "toss"
     confirms: ClassVar[bool] = True  # paid only once we confirm with the server's amount
@@ -110,16 +124,33 @@ class TossPayments:
     prepares: ClassVar[bool] = False  # the amount is tied to the payment at the window
 
     def __init__(
-        self, base_url: str, secret_key: str, settings: Mapping[str, Any] | None = None
+        self,
+        base_url: str,
+        secret_key: str,
+        settings: Mapping[str, Any] | None = None,
+        widget_secret_key: str | None = None,
     ) -> None:
         self.http = GatewayHttp(base_url, vendor=self.name)
         # The app's settings, read when used (TOSS_CLIENT_KEY).
         self.settings: Mapping[str, Any] = settings if settings is not None else {}
-        token = base64.b64encode(f"{secret_key}:".encode()).decode()
-        self.http.session.headers["Authorization"] = f"Basic {token}"
+        self.authorization = {API_INDIVIDUAL: _basic(secret_key)}
+        if widget_secret_key:
+            self.authorization[WIDGET] = _basic(widget_secret_key)
 
     def _call(self, method: str, path: str, *, idempotency_key: str | None = None, **kwargs: Any):
-        headers = {}
+        try:
+            return self._send(API_INDIVIDUAL, method, path, idempotency_key, **kwargs)
+        except GatewayError as exc:
+            if exc.code != "INVALID_API_KEY" or WIDGET not in self.authorization:
+                raise
+        # Its own Idempotency-Key: the refusal must not be replayed to the other key.
+        widget_key = f"{idempotency_key}-{WIDGET}" if idempotency_key else None
+        return self._send(WIDGET, method, path, widget_key, **kwargs)
+
+    def _send(
+        self, family: str, method: str, path: str, idempotency_key: str | None, **kwargs: Any
+    ):
+        headers = {"Authorization": self.authorization[family]}
         if method == "POST":
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         # With an Idempotency-Key a repeat returns the first answer, so every call may be repeated.
