@@ -66,8 +66,9 @@ class IamportTestClient(ControlClient):
         return self.call("DELETE", path, **kwargs)
 
     def payment(self, imp_uid: str) -> dict:
-        """GET /payments/{imp_uid}: the payment (AssertionError unless found)."""
-        response = self.get(f"/payments/{imp_uid}")
+        """GET /payments/{imp_uid}: the payment, test-channel ones included (AssertionError unless
+        found)."""
+        response = self.get(f"/payments/{imp_uid}", params={"include_sandbox": "true"})
         assert response.status_code == 200, response.text
         return response.json()["response"]
 
@@ -94,6 +95,10 @@ class IamportTestClient(ControlClient):
         ).json()
         assert issued["code"] == 0, issued
         return issued["response"]
+
+    def approve_late(self, imp_uid: str) -> dict:
+        """The PG approves a ready or failed window payment late (paid, webhook): the envelope."""
+        return self.control_json("POST", f"approve/{imp_uid}")
 
     def deposit(self, imp_uid: str, force: bool = False) -> dict:
         """The buyer pays into a virtual account (force ignores the deadline): the API envelope."""
