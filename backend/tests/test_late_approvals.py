@@ -101,7 +101,8 @@ def test_a_closed_window_leaves_the_order_pending_until_the_gateway_decides(shop
     rsp = fakes.iamport.call("POST", f"/window/{imp_uid}/close", auth=False).json()
     assert rsp["error_code"] == "F400" and fakes.iamport.payment(imp_uid)["status"] == "ready"
 
-    assert report_failure(shop_app, order)["status"] == "pending"  # the buyer's word decides nothing
+    # The buyer's word decides nothing the gateway has not decided.
+    assert report_failure(shop_app, order)["status"] == "pending"
     with shop_app.app_context():
         assert check_order(order["order_id"])[1] == "pending"
 

@@ -383,4 +383,3 @@ def report_failure(order_id: str, code: str, message: str) -> Order:
         ledger.audit("order.failed", actor="browser", order_id=order.id, code=code)
     db.session.commit()
     return order
-
