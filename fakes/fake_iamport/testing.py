@@ -45,11 +45,17 @@ class IamportTestClient(ControlClient):
         response.raise_for_status()
         return response.json()["response"]["access_token"]
 
-    def call(self, method: str, path: str, *, auth: bool = True, **kwargs) -> requests.Response:
-        """Send a request with the token as a bare Authorization header."""
+    def call(
+        self, method: str, path: str, *, auth: bool = True, sandbox: bool = True, **kwargs
+    ) -> requests.Response:
+        """Send a request with the token as a bare Authorization header; a GET asks for
+        test-channel payments too (include_sandbox=true, as a merchant in test mode does) unless
+        sandbox=False."""
         headers = dict(kwargs.pop("headers", {}) or {})
         if auth:
             headers.setdefault("Authorization", self.token())
+        if sandbox and method.upper() == "GET" and isinstance(kwargs.get("params", {}), dict):
+            kwargs["params"] = {"include_sandbox": "true", **kwargs.get("params", {})}
         kwargs.setdefault("timeout", TIMEOUT)
         return self.http.request(method, f"{self.url}{path}", headers=headers, **kwargs)
 
@@ -68,7 +74,7 @@ class IamportTestClient(ControlClient):
     def payment(self, imp_uid: str) -> dict:
         """GET /payments/{imp_uid}: the payment, test-channel ones included (AssertionError unless
         found)."""
-        response = self.get(f"/payments/{imp_uid}", params={"include_sandbox": "true"})
+        response = self.get(f"/payments/{imp_uid}")
         assert response.status_code == 200, response.text
         return response.json()["response"]
 
