@@ -78,7 +78,8 @@ def system(frontend_dist: Path, tmp_path_factory) -> Iterator[System]:
     """Start fake iamport, fake Toss and the backend on free ports, wired as `make run` wires them."""
     # A snapshot, so that a rebuild of frontend/dist while the suite runs cannot break it.
     dist = shutil.copytree(frontend_dist, tmp_path_factory.mktemp("frontend") / "dist")
-    with running_fake_iamport() as iamport, running_fake_toss() as toss:
+    # PortOne's real default: test-channel payments only with include_sandbox=true.
+    with running_fake_iamport({"HIDE_SANDBOX": True}) as iamport, running_fake_toss() as toss:
         app = create_app(
             {
                 "PAYMENT_MODE": "test",

@@ -68,17 +68,17 @@ def test_toss_declined_card(shop, backend_db, fake_toss, screenshot):
     screenshot()
 
 
-def test_portone_window_closed_by_the_buyer(shop, backend_db, fake_iamport, screenshot):
+def test_portone_window_cancelled_by_the_buyer(shop, backend_db, fake_iamport, screenshot):
     page = shop.page
     shop.fill_cart(MUG, 1, gateway="PortOne", method="Card")
     window = shop.open_portone_window()
-    expect(window.get_by_role("heading", name="Payment")).to_be_visible()
-    window.close()
+    with window.expect_event("close"):
+        window.get_by_role("button", name="Cancel").click()
 
     expect(page.get_by_role("alert")).to_contain_text(WINDOW_CLOSED)
     order_id = shop.order_id_from_link()
     [at_gateway] = fake_iamport.payments_of(order_id)
-    assert at_gateway["status"] == "failed"  # the window's payment ended as a user cancel
+    assert at_gateway["status"] == "failed"  # Cancel ends the window's payment as a user cancel
 
     page.get_by_role("link", name=f"View order {order_id}").click()
     expect(shop.status()).to_have_text("Failed")

@@ -108,7 +108,8 @@ def test_a_row_with_nothing_refundable_has_no_refund_form(shop, admin_token):
     page = shop.page
     shop.fill_cart(TEA, 1, gateway="PortOne", method="Card")
     window = shop.open_portone_window()
-    window.close()  # the buyer gives up: a failed order, nothing paid
+    with window.expect_event("close"):
+        window.get_by_role("button", name="취소").click()  # the buyer gives up: a failed order
     order_id = shop.order_id_from_link()
     shop.open_admin(admin_token)
     row = shop.admin_row(order_id)

@@ -145,7 +145,8 @@ def faults(fakes: Fakes) -> Iterator[Callable[..., dict]]:
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[Fakes]:
     """Fake iamport and fake Toss on free ports, for the whole session."""
-    with running_fake_iamport() as iamport, running_fake_toss() as toss:
+    # PortOne's real default: test-channel payments only with include_sandbox=true.
+    with running_fake_iamport({"HIDE_SANDBOX": True}) as iamport, running_fake_toss() as toss:
         yield Fakes(iamport=iamport, toss=toss)
 
 

@@ -85,12 +85,18 @@ class WebhookSender:
         headers: Headers | None = None,
         retry_delays: Sequence[float] = (),
         success: Callable[[int], bool] = _default_success,
+        retry_on: Callable[[int | None], bool] | None = None,
     ) -> str:
-        """Queue a webhook for delivery in the background and return its id."""
+        """Queue a webhook for delivery in the background and return its id.
+
+        retry_on(status) (None: no answer) says whether a failed attempt is retried; by default
+        every failed attempt is, while retry_delays last.
+        """
         action = self._faults.webhook_action(url)
         kind = action["action"] if action else None
         with self._cond:
             entry = self._new_entry(url, body, headers, retry_delays, success, kind)
+            entry["_retry_on"] = retry_on
             if kind == "drop":
                 entry["state"] = "dropped"
                 return entry["id"]
@@ -110,6 +116,7 @@ class WebhookSender:
                 self._queue.append(entry["id"])
             if kind == "duplicate":
                 copy = self._new_entry(url, body, headers, retry_delays, success, "duplicate")
+                copy["_retry_on"] = retry_on
                 copy["duplicate_of"] = entry["id"]
                 self._queue.append(copy["id"])
             # A held (reordered) webhook goes out right after the next one.
@@ -280,7 +287,10 @@ class WebhookSender:
             return
         retries_done = len(entry["attempts"]) - 1
         delays = entry["_retry_delays"]
-        if retries_done < len(delays):
+        retry_on = entry.get("_retry_on")
+        if retry_on is not None and not retry_on(status):
+            entry["state"] = "failed"
+        elif retries_done < len(delays):
             entry["pending_retry_at"] = entry["_first_at"] + delays[retries_done]
             entry["state"] = "retrying"
         else:

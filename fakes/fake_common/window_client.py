@@ -20,6 +20,35 @@ def _query(response: requests.Response) -> dict[str, str]:
     return {k: v[0] for k, v in query.items()}
 
 
+def iamport_open_window(
+    base_url: str,
+    *,
+    merchant_uid: str,
+    amount: int | float,
+    notice_url: str | None = None,
+    pay_method: str = "card",
+) -> str:
+    """IMP.request_pay's popup, opened and left as it is: the imp_uid of its ready payment.
+
+    Then POST /window/{imp_uid}/close is the SDK seeing the popup closed, /cancel its Cancel.
+    """
+    params = {
+        "pay_method": pay_method,
+        "merchant_uid": merchant_uid,
+        "name": "Test order",
+        "amount": amount,
+        **({"notice_url": notice_url} if notice_url else {}),
+    }
+    window = requests.get(
+        f"{base_url}/window",
+        params={"code": "imp00000000", "mode": "popup", "params": json.dumps(params)},
+        timeout=10,
+    )
+    match = re.search(r"/window/(imp_\w+)/pay", window.text)
+    assert match, window.text[:1000]
+    return match.group(1)
+
+
 def iamport_pay(
     base_url: str,
     *,

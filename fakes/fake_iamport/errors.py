@@ -37,6 +37,10 @@ SCHEDULE_EXISTS = "이미 예약된 merchant_uid({merchant_uid})입니다."
 SCHEDULE_NOT_FOUND = "예약결제 정보가 존재하지 않습니다."
 MISSING_PARAMETER = "{name} 파라미터가 누락되었습니다."
 INVALID_PARAMETER = "{name} 파라미터가 올바르지 않습니다. {detail}"
+# FAKE: the control route's refusal (no real API approves a payment late on request).
+NOT_LATE_APPROVABLE = (
+    "결제대기 또는 결제실패 상태의 결제창 카드 결제만 승인할 수 있습니다. ({status})"
+)
 NOT_A_READY_VBANK = "입금대기 상태의 가상계좌 결제건이 아닙니다."
 VBANK_EXPIRED = "입금기한이 지난 가상계좌입니다."
 WRONG_MERCHANT_CODE = "가맹점 식별코드({code})가 올바르지 않습니다."

@@ -50,6 +50,13 @@ DEFAULT_CONFIG = {
     "DEFAULT_PG": "html5_inicis",
     "FOREIGN_PG": "eximbay",
     "SCHEDULE_POLL_SECONDS": 1.0,
+    # "minimal" (current PG modules: imp_uid, merchant_uid, error_code, error_msg) or "rich".
+    "CALLBACK": "minimal",
+    # What closing the popup leaves: "ready" (as many PGs do) or "failed" (as Cancel does).
+    "CLOSED_WINDOW": "ready",
+    # True: GET /payments/{imp_uid} hides test-channel payments unless include_sandbox=true, as
+    # PortOne does since 2026-01-26. Off by default (the team's choice in portone-v1.md §11).
+    "HIDE_SANDBOX": False,
 }
 
 
@@ -80,6 +87,11 @@ def json_text(value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+def retried(status: int | None) -> bool:
+    """PortOne re-sends a webhook (when retries are enabled) on network errors and 5xx only."""
+    return status is None or status >= 500
 
 
 # GET /payments/status/{status}: which time from/to filter on, per status asked for.
@@ -372,7 +384,10 @@ class IamportGateway:
         retries = int(self.config["WEBHOOK_RETRIES"])
         interval = float(self.config["WEBHOOK_RETRY_INTERVAL"])
         return self.webhooks.send(
-            url, body, retry_delays=[interval * (i + 1) for i in range(retries)]
+            url,
+            body,
+            retry_delays=[interval * (i + 1) for i in range(retries)],
+            retry_on=retried,
         )
 
     # -- cancel ------------------------------------------------------------------------------
@@ -921,21 +936,38 @@ class IamportGateway:
             self._approve(payment, card)
             self.notify(payment)
 
-    def cancel_window(self, imp_uid: str) -> dict:
-        """The buyer closed or cancelled the window: a ready payment fails as a user cancel."""
+    def cancel_window(self, imp_uid: str, *, closed: bool = False) -> dict:
+        """The buyer pressed Cancel (the payment fails) or closed the popup (it fails, or stays
+        ready with CLOSED_WINDOW "ready"); the callback reports a user cancel either way."""
         with self.lock:
             payment = self.window_payment(imp_uid)
             if not payment.window["done"]:
                 payment.window["done"] = True
-                self._fail(payment, msg.USER_CANCELLED)
                 payment.window["user_cancelled"] = True
+                if not closed or self.config["CLOSED_WINDOW"] != "ready":
+                    self._fail(payment, msg.USER_CANCELLED)
             return self.window_result(payment)
+
+    def approve_late(self, imp_uid: str) -> Payment:
+        """The PG approves a window's card payment after all (it was ready or failed): it becomes
+        paid and the paid webhook goes out."""
+        with self.lock:
+            payment = self.window_payment(imp_uid)
+            if payment.status not in ("ready", "failed") or payment.pay_method == "vbank":
+                raise GatewayError(
+                    msg.NOT_LATE_APPROVABLE.format(status=payment.status), code=-1, http_status=400
+                )
+            payment.window["done"] = True
+            self._approve(payment, cards.lookup("4242424242424242"))
+            self.notify(payment)
+            return payment
 
     def window_result(self, payment: Payment) -> dict:
         """The rsp the SDK hands to the merchant's callback."""
         rsp = payment.to_callback()
-        if payment.status == "failed":
-            if payment.window and payment.window.get("user_cancelled"):
+        user_cancelled = bool(payment.window and payment.window.get("user_cancelled"))
+        if payment.status == "failed" or (payment.status == "ready" and user_cancelled):
+            if user_cancelled:
                 code, error = USER_CANCEL_CODE, msg.USER_CANCELLED
             else:
                 match = re.match(r"^\[(\w+)\](.*)$", payment.fail_reason or "")

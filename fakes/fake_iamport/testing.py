@@ -45,11 +45,17 @@ class IamportTestClient(ControlClient):
         response.raise_for_status()
         return response.json()["response"]["access_token"]
 
-    def call(self, method: str, path: str, *, auth: bool = True, **kwargs) -> requests.Response:
-        """Send a request with the token as a bare Authorization header."""
+    def call(
+        self, method: str, path: str, *, auth: bool = True, sandbox: bool = True, **kwargs
+    ) -> requests.Response:
+        """Send a request with the token as a bare Authorization header; a GET asks for
+        test-channel payments too (include_sandbox=true, as a merchant in test mode does) unless
+        sandbox=False."""
         headers = dict(kwargs.pop("headers", {}) or {})
         if auth:
             headers.setdefault("Authorization", self.token())
+        if sandbox and method.upper() == "GET" and isinstance(kwargs.get("params", {}), dict):
+            kwargs["params"] = {"include_sandbox": "true", **kwargs.get("params", {})}
         kwargs.setdefault("timeout", TIMEOUT)
         return self.http.request(method, f"{self.url}{path}", headers=headers, **kwargs)
 
@@ -66,7 +72,8 @@ class IamportTestClient(ControlClient):
         return self.call("DELETE", path, **kwargs)
 
     def payment(self, imp_uid: str) -> dict:
-        """GET /payments/{imp_uid}: the payment (AssertionError unless found)."""
+        """GET /payments/{imp_uid}: the payment, test-channel ones included (AssertionError unless
+        found)."""
         response = self.get(f"/payments/{imp_uid}")
         assert response.status_code == 200, response.text
         return response.json()["response"]
@@ -94,6 +101,10 @@ class IamportTestClient(ControlClient):
         ).json()
         assert issued["code"] == 0, issued
         return issued["response"]
+
+    def approve_late(self, imp_uid: str) -> dict:
+        """The PG approves a ready or failed window payment late (paid, webhook): the envelope."""
+        return self.control_json("POST", f"approve/{imp_uid}")
 
     def deposit(self, imp_uid: str, force: bool = False) -> dict:
         """The buyer pays into a virtual account (force ignores the deadline): the API envelope."""

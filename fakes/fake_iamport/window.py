@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 
 from fake_common.cards import TABLE
 from fake_common.money import display
+from fake_iamport import callback
 from fake_iamport import errors as msg
 from fake_iamport.api import gateway
 from fake_iamport.errors import GatewayError
@@ -41,6 +42,7 @@ def sdk():
         .replace("__DEFAULT_ORIGIN__", request.host_url.rstrip("/"))
         .replace("__USER_CANCEL_CODE__", USER_CANCEL_CODE)
         .replace("__USER_CANCEL_MSG__", msg.USER_CANCELLED)
+        .replace('"__RICH_CALLBACK__"', "true" if _style() == callback.RICH else "false")
     )
     return Response(source, content_type="application/javascript; charset=utf-8")
 
@@ -104,7 +106,7 @@ def cancel(imp_uid: str):
 @bp.post("/window/<imp_uid>/close")
 def close(imp_uid: str):
     """The SDK saw the popup closed: a user cancel unless it had finished; returns the rsp."""
-    return jsonify(gateway().cancel_window(imp_uid))
+    return jsonify(callback.callback(gateway().cancel_window(imp_uid, closed=True), _style()))
 
 
 @bp.get("/window/receipts/<imp_uid>")
@@ -127,24 +129,18 @@ def _finish_payment(imp_uid: str, rsp: dict):
     return _finish(rsp, window["mode"], window["origin"], window["return_url"])
 
 
+def _style() -> str:
+    return gateway().config["CALLBACK"]
+
+
 def _finish(rsp: dict, mode: str, origin: str | None, return_url: str | None):
     """Popup: a page that posts rsp to the opener and closes; redirect: back to return_url."""
-    rsp = {"imp_success": rsp.get("success"), **rsp}
     if mode == "redirect" and return_url:
-        return redirect(_with_query(return_url, _redirect_query(rsp)), code=302)
-    return render_template("result.html", rsp=rsp, origin=origin)
-
-
-def _redirect_query(rsp: dict) -> dict:
-    query = {
-        "imp_uid": rsp.get("imp_uid") or "",
-        "merchant_uid": rsp.get("merchant_uid") or "",
-        "imp_success": "true" if rsp.get("success") else "false",
-    }
-    if rsp.get("error_code"):
-        query["error_code"] = rsp["error_code"]
-        query["error_msg"] = rsp.get("error_msg") or ""
-    return query
+        query = callback.redirect_query(rsp, _style())
+        return redirect(_with_query(return_url, query), code=302)
+    return render_template(
+        "result.html", rsp=callback.callback(rsp, _style()), shown=rsp, origin=origin
+    )
 
 
 def _with_query(url: str, extra: dict) -> str:

@@ -29,20 +29,38 @@ SHOP_PAGE = """<!doctype html>
 </body></html>"""
 
 
-@pytest.fixture
-def shop(iamport):
+def serve_shop(fake):
     """A shop on its own port (another origin) whose Buy button calls IMP.request_pay(params)."""
     app = Flask("test_shop")
 
     @app.get("/")
     def index():
-        return SHOP_PAGE.format(fake=iamport.url, params=request.args.get("params", "{}"))
+        return SHOP_PAGE.format(fake=fake.url, params=request.args.get("params", "{}"))
 
     @app.get("/return")
     def back():
         return f"<pre id='return'>{json.dumps(request.args.to_dict())}</pre>"
 
-    with serve_in_thread(app) as server:
+    return serve_in_thread(app)
+
+
+@pytest.fixture
+def shop(iamport):
+    """The shop against a fake with the default (minimal) callback."""
+    with serve_shop(iamport) as server:
+        yield server.url
+
+
+@pytest.fixture
+def rich(iamport_factory):
+    """A fake that answers request_pay with the legacy (rich) callback."""
+    return iamport_factory({"CALLBACK": "rich"})
+
+
+@pytest.fixture
+def rich_shop(rich):
+    """The shop against the rich fake."""
+    with serve_shop(rich) as server:
         yield server.url
 
 
@@ -71,10 +89,10 @@ def callback_rsp(page) -> dict:
     return json.loads(page.text_content("#result"))
 
 
-def test_card_payment_in_popup(page, shop, iamport):
+def test_card_payment_in_popup(page, rich_shop, rich):
     popup = buy_in_popup(
         page,
-        shop,
+        rich_shop,
         pay_method="card",
         merchant_uid="web-card-1",
         name="Blue shoes",
@@ -101,14 +119,14 @@ def test_card_payment_in_popup(page, shop, iamport):
         and rsp["card_number"] == "424242******4242"
         and rsp["buyer_name"] == "홍길동"
     )
-    payment = iamport.get(f"/payments/{rsp['imp_uid']}").json()["response"]
+    payment = rich.get(f"/payments/{rsp['imp_uid']}").json()["response"]
     assert payment["status"] == "paid" and payment["amount"] == 15000 and payment["channel"] == "pc"
 
 
-def test_usd_and_declined_card(page, shop, iamport):
+def test_usd_and_declined_card(page, rich_shop, rich):
     popup = buy_in_popup(
         page,
-        shop,
+        rich_shop,
         pay_method="card",
         merchant_uid="web-usd",
         name="Hat",
@@ -121,13 +139,13 @@ def test_usd_and_declined_card(page, shop, iamport):
     rsp = callback_rsp(page)
     assert rsp["success"] is False and rsp["error_code"] == "F0004" and rsp["error_msg"]
     assert rsp["status"] == "failed" and rsp["currency"] == "USD" and rsp["paid_amount"] == 12.5
-    assert iamport.get(f"/payments/{rsp['imp_uid']}").json()["response"]["pg_provider"] == "eximbay"
+    assert rich.get(f"/payments/{rsp['imp_uid']}").json()["response"]["pg_provider"] == "eximbay"
 
 
-def test_vbank_in_popup_then_deposit(page, shop, iamport):
+def test_vbank_in_popup_then_deposit(page, rich_shop, rich):
     popup = buy_in_popup(
         page,
-        shop,
+        rich_shop,
         pay_method="vbank",
         merchant_uid="web-vbank",
         name="Desk",
@@ -140,7 +158,7 @@ def test_vbank_in_popup_then_deposit(page, shop, iamport):
     assert rsp["success"] is True and rsp["status"] == "ready" and rsp["pay_method"] == "vbank"
     assert rsp["vbank_name"] == "신한은행" and rsp["vbank_num"] and rsp["vbank_holder"]
     assert rsp["vbank_date"] == 4102412399  # 2099-12-31 23:59:59 KST
-    assert iamport.deposit(rsp["imp_uid"])["response"]["status"] == "paid"
+    assert rich.deposit(rsp["imp_uid"])["response"]["status"] == "paid"
 
 
 def test_closing_the_popup_is_a_user_cancel(page, shop, iamport):
@@ -150,17 +168,36 @@ def test_closing_the_popup_is_a_user_cancel(page, shop, iamport):
     popup.get_by_label("Card number").wait_for()
     popup.close()
     rsp = callback_rsp(page)
-    assert rsp["success"] is False and rsp["error_code"] == "F400"
-    assert (
-        rsp["error_msg"] == "사용자가 결제를 취소하셨습니다" and rsp["merchant_uid"] == "web-close"
+    assert rsp == {
+        "imp_uid": rsp["imp_uid"],
+        "merchant_uid": "web-close",
+        "error_code": "F400",
+        "error_msg": "사용자가 결제를 취소하셨습니다",
+    }
+    # Closed, not cancelled: the payment stays ready at the gateway (it may still be approved).
+    assert iamport.payment(rsp["imp_uid"])["status"] == "ready"
+
+
+def test_the_callback_is_minimal(page, shop, iamport):
+    popup = buy_in_popup(
+        page, shop, pay_method="card", merchant_uid="web-min", name="Cap", amount=7000
     )
-    assert iamport.get(f"/payments/{rsp['imp_uid']}").json()["response"]["status"] == "failed"
+    popup.get_by_label("Card number").fill("4242424242424242")
+    submit(popup, "Pay")
+    rsp = callback_rsp(page)
+    assert rsp == {
+        "imp_uid": rsp["imp_uid"],
+        "merchant_uid": "web-min",
+        "error_code": None,
+        "error_msg": None,
+    }
+    assert iamport.payment(rsp["imp_uid"])["status"] == "paid"  # only a look-up says so
 
 
-def test_billing_key_window_and_prepared_amount(page, shop, iamport):
+def test_billing_key_window_and_prepared_amount(page, rich_shop, rich):
     popup = buy_in_popup(
         page,
-        shop,
+        rich_shop,
         pay_method="card",
         merchant_uid="web-bill",
         name="Monthly plan",
@@ -172,12 +209,12 @@ def test_billing_key_window_and_prepared_amount(page, shop, iamport):
     submit(popup, "Register card")
     rsp = callback_rsp(page)
     assert rsp["success"] is True and rsp["customer_uid"] == "web-customer"
-    customer = iamport.get("/subscribe/customers/web-customer").json()["response"]
+    customer = rich.get("/subscribe/customers/web-customer").json()["response"]
     assert customer["card_number"] == "411111******1111"
 
-    iamport.post("/payments/prepare", {"merchant_uid": "web-prepared", "amount": 10000})
+    rich.post("/payments/prepare", {"merchant_uid": "web-prepared", "amount": 10000})
     buy_in_popup(
-        page, shop, pay_method="card", merchant_uid="web-prepared", name="Tampered", amount=100
+        page, rich_shop, pay_method="card", merchant_uid="web-prepared", name="Tampered", amount=100
     )
     rsp = callback_rsp(page)
     assert rsp["success"] is False and rsp["imp_uid"] is None and "10,000 KRW" in rsp["error_msg"]
@@ -201,7 +238,8 @@ def test_m_redirect_url_is_for_phones_a_pc_gets_the_popup(page, shop, iamport):
     )
     popup.get_by_label("Card number").fill("4242424242424242")
     submit(popup, "Pay")
-    assert callback_rsp(page)["success"] is True
+    rsp = callback_rsp(page)
+    assert rsp["error_code"] is None and iamport.payment(rsp["imp_uid"])["status"] == "paid"
 
 
 def test_redirect_mode(browser, shop, iamport):
@@ -221,7 +259,7 @@ def test_redirect_mode(browser, shop, iamport):
     page.wait_for_url(f"{shop}/return*")
     query = parse_qs(urlsplit(page.url).query)
     assert query["from"] == ["test"] and query["merchant_uid"] == ["web-redirect"]
-    assert query["imp_success"] == ["true"] and "error_code" not in query
+    assert "imp_success" not in query and "error_code" not in query
     assert iamport.get(f"/payments/{query['imp_uid'][0]}").json()["response"]["status"] == "paid"
 
     buy(
@@ -236,7 +274,7 @@ def test_redirect_mode(browser, shop, iamport):
     page.get_by_role("button", name="Cancel").click()
     page.wait_for_url(f"{shop}/return*")
     query = parse_qs(urlsplit(page.url).query)
-    assert query["imp_success"] == ["false"] and query["error_code"] == ["F400"]
+    assert "imp_success" not in query and query["error_code"] == ["F400"]
     assert query["error_msg"] == ["사용자가 결제를 취소하셨습니다"]
     assert query["imp_uid"][0].startswith("imp_")
     context.close()
@@ -249,5 +287,5 @@ def test_blocked_popup_falls_back_to_redirect(page, shop, iamport):
     page.get_by_role("button", name="Pay").click()
     page.wait_for_url(f"{shop}/?*imp_uid=*")
     query = parse_qs(urlsplit(page.url).query)
-    assert query["merchant_uid"] == ["web-blocked"] and query["imp_success"] == ["true"]
+    assert query["merchant_uid"] == ["web-blocked"] and "error_code" not in query
     assert "params" in query  # back on the very page that called request_pay

@@ -20,6 +20,7 @@ from payment_backend.services import ledger, surplus
 from payment_backend.services.notifications import notify
 from payment_backend.services.order_schedule import (
     ORDER_LIFETIME,
+    approvable_later,
     first_check_at,
     schedule_after_payment,
 )
@@ -372,9 +373,11 @@ def _queue_settle(order_id: str) -> None:
 
 
 def report_failure(order_id: str, code: str, message: str) -> Order:
-    """The browser reports a declined card or a closed window; only a pending order changes."""
+    """The browser reports a declined card or a closed window; only a pending order changes,
+    and not while the gateway may still approve its payment (the sweep settles it then)."""
+    undecided = approvable_later(get_order(order_id))
     order = get_order(order_id, lock=True)
-    if order.status == "pending":
+    if order.status == "pending" and not undecided:
         order.status = "failed"
         order.failure = {"code": code[:50] or "PAYMENT_FAILED", "message": message[:500]}
         ledger.audit("order.failed", actor="browser", order_id=order.id, code=code)

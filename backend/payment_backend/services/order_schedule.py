@@ -8,7 +8,8 @@ from payment_backend.clock import now
 from payment_backend.models import Order
 from payment_backend.models.orders import LIVE_STATUSES
 from payment_backend.services import ledger
-from payment_backend.vendors.base import GatewayPayment
+from payment_backend.vendors import base, gateway
+from payment_backend.vendors.base import GatewayError, GatewayPayment, GatewayUnavailable
 
 # An unpaid order (card window, or a virtual account not issued yet) expires this long after it
 # was created: the gateways' 30-minute payment window plus a grace.
@@ -25,6 +26,10 @@ CHECK_DELAYS = (
     timedelta(hours=1),
     timedelta(hours=6),
 )
+
+# An order given up while a window-paying gateway may still approve one of its payments is looked
+# up again this much later: a late approval whose webhook was lost is found and refunded.
+LATE_LOOKS = (timedelta(hours=1), timedelta(hours=24))
 
 
 def first_check_at(order: Order) -> datetime:
@@ -63,3 +68,17 @@ def reschedule(order: Order) -> None:
     at = now() + CHECK_DELAYS[min(order.checks, len(CHECK_DELAYS) - 1)]
     deadline = expiry(order)
     order.next_check_at = min(at, deadline) if deadline and deadline > now() else at
+
+
+def approvable_later(order: Order, *, failed_too: bool = False) -> bool:
+    """Whether the gateway may still approve a payment of the order by itself: one its window
+    left ready (or failed, which can turn paid) where the window pays without our confirm.
+    Unknown when the gateway does not answer, and then assumed."""
+    client = gateway(order.vendor)
+    if client.confirms:
+        return False
+    undecided = (base.READY, base.FAILED) if failed_too else (base.READY,)
+    try:
+        return any(gp.status in undecided for gp in client.find_all_by_order(order.id))
+    except (GatewayError, GatewayUnavailable):
+        return True

@@ -15,7 +15,12 @@ from payment_backend.models import Order, Payment
 from payment_backend.models.orders import LIVE_STATUSES, OPEN_STATUSES
 from payment_backend.services import ledger
 from payment_backend.services.checkout import settle
-from payment_backend.services.order_schedule import expiry, reschedule
+from payment_backend.services.order_schedule import (
+    LATE_LOOKS,
+    approvable_later,
+    expiry,
+    reschedule,
+)
 from payment_backend.services.verification import give_back
 from payment_backend.vendors import base, gateway
 from payment_backend.vendors.base import GatewayError, GatewayPayment, GatewayUnavailable
@@ -102,6 +107,11 @@ def _expire(order_id: str, *, actor: str) -> bool:
     order.failure = {"code": "ORDER_EXPIRED", "message": "The order was not paid in time."}
     ledger.audit("order.expired", actor=actor, order_id=order.id)
     db.session.commit()
+    if approvable_later(order, failed_too=True):
+        for after in LATE_LOOKS:
+            key = f"late-look:{order.id}:{int(after.total_seconds())}"
+            enqueue("settle_order", {"order_id": order.id}, unique_key=key, due_in=after)
+        db.session.commit()
     return True
 
 

@@ -45,7 +45,7 @@ def fuzzed(fuzz_database: str, tmp_path_factory) -> Iterator[tuple[Flask, Runnin
     import fake_toss
 
     with (
-        serve_in_thread(fake_iamport.create_app()) as iamport,
+        serve_in_thread(fake_iamport.create_app({"HIDE_SANDBOX": True})) as iamport,
         serve_in_thread(fake_toss.create_app()) as toss,
     ):
         app = create_app(

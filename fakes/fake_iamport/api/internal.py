@@ -30,3 +30,10 @@ def control_deposit(imp_uid: str):
     """Simulate the buyer's deposit ({"force": true} ignores the deadline); returns the payment."""
     force = bool(params().get("force")) or request.args.get("force") == "true"
     return ok(gateway().deposit(imp_uid, force=force).to_api())
+
+
+@bp.post("/__control/approve/<imp_uid>")
+@locked
+def control_approve(imp_uid: str):
+    """The PG approves a ready or failed window payment late: paid, with its webhook."""
+    return ok(gateway().approve_late(imp_uid).to_api())

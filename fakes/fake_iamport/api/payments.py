@@ -6,7 +6,8 @@ from flask import request
 
 from fake_iamport import errors as msg
 from fake_iamport.api import envelope_error, gateway, locked, ok, params, protected_blueprint
-from fake_iamport.errors import invalid
+from fake_iamport.errors import GatewayError, invalid
+from fake_iamport.gateway import flag
 
 bp = protected_blueprint("iamport_payments", __name__)
 
@@ -24,8 +25,13 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
 @bp.get("/payments/<imp_uid>")
 @locked
 def get_payment(imp_uid: str):
-    """One payment by imp_uid (include_sandbox is accepted and ignored)."""
-    return ok(gateway().get_payment(imp_uid).to_api())
+    """One payment by imp_uid; with HIDE_SANDBOX, test-channel payments (every payment here)
+    only with include_sandbox=true."""
+    gw = gateway()
+    payment = gw.get_payment(imp_uid)
+    if gw.config["HIDE_SANDBOX"] and not flag(request.args.get("include_sandbox")):
+        raise GatewayError(msg.PAYMENT_NOT_FOUND, code=-1, http_status=404)
+    return ok(payment.to_api())
 
 
 @bp.get("/payments")

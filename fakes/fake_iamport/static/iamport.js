@@ -6,6 +6,8 @@
   var SOURCE = "fake-iamport";
   var USER_CANCEL_CODE = "__USER_CANCEL_CODE__";
   var USER_CANCEL_MSG = "__USER_CANCEL_MSG__";
+  // Current PG modules answer only imp_uid, merchant_uid, error_code, error_msg.
+  var RICH_CALLBACK = "__RICH_CALLBACK__";
   var merchantCode = null;
 
   function windowUrl(params, mode, returnUrl) {
@@ -19,6 +21,14 @@
   }
 
   function userCancel(params, impUid) {
+    if (RICH_CALLBACK !== true) {
+      return {
+        imp_uid: impUid || null,
+        merchant_uid: params.merchant_uid || null,
+        error_code: USER_CANCEL_CODE,
+        error_msg: USER_CANCEL_MSG
+      };
+    }
     return {
       success: false,
       imp_success: false,

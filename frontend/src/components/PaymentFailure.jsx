@@ -1,4 +1,4 @@
-// What a gateway's failure return (Toss failUrl, PortOne's m_redirect_url with imp_success=false)
+// What a gateway's failure return (Toss failUrl, PortOne's m_redirect_url with an error_code)
 // shows: the order first, since a buyer who pressed Back into a paid order's window comes back
 // here although nothing failed; only an order that is still unpaid records the failure.
 import { useEffect, useState } from 'react'

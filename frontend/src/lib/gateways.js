@@ -11,7 +11,7 @@ let impInitializedWith = null
 
 /**
  * Open a PortOne (iamport) window for request_pay's params; resolves with the SDK's callback
- * answer normalised to {ok, paymentId, paidAmount?} or {ok: false, code, message}.
+ * answer normalised to {ok, paymentId} or {ok: false, code, message}.
  */
 async function openPortOne(vendor, params) {
   await loadScript(vendor.sdk_url)
@@ -22,16 +22,17 @@ async function openPortOne(vendor, params) {
     impInitializedWith = vendor.merchant_code
   }
   const rsp = await new Promise((resolve) => IMP.request_pay(params, resolve))
-  // The legacy SDK sends success/imp_success; the current one only error_code on failure.
-  const failed = rsp.success === false || rsp.imp_success === false || (rsp.error_code ?? '') !== ''
-  if (failed || !rsp.imp_uid) {
+  // Current PG modules answer only imp_uid, merchant_uid, error_code and error_msg (success,
+  // imp_success and paid_amount are deprecated): a failure is an error_code, and only the
+  // backend's look-up at the gateway says whether money moved.
+  if ((rsp.error_code ?? '') !== '' || !rsp.imp_uid) {
     return {
       ok: false,
       code: rsp.error_code || 'PAYMENT_FAILED',
       message: rsp.error_msg || 'The payment did not go through.',
     }
   }
-  return { ok: true, paymentId: rsp.imp_uid, paidAmount: rsp.paid_amount }
+  return { ok: true, paymentId: rsp.imp_uid }
 }
 
 const RETURN_PATH = '/checkout/portone/return'

@@ -17,15 +17,15 @@ async function complete(impUid, orderId) {
 }
 
 /**
- * PortOne's m_redirect_url: on a phone the payment window comes back here with
- * imp_uid, merchant_uid, imp_success (and error_code, error_msg) instead of a callback.
+ * PortOne's m_redirect_url: on a phone the payment window comes back here with imp_uid and
+ * merchant_uid (and error_code, error_msg on failure) instead of a callback.
  */
 export default function PortOneReturnPage() {
   const [params] = useSearchParams()
   const impUid = params.get('imp_uid')
   const orderId = params.get('merchant_uid')
-  const succeeded = params.get('imp_success') === 'true' || params.get('success') === 'true'
-  if (orderId && !succeeded) {
+  // A failure is an error_code (imp_success and success are deprecated and often absent).
+  if (orderId && (params.get('error_code') || !impUid)) {
     return (
       <PaymentFailure
         orderId={orderId}

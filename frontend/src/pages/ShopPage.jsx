@@ -8,7 +8,7 @@ import { TossWidget } from '../components/TossWidget.jsx'
 import { useCheckoutChoices } from '../hooks/useCheckoutChoices.js'
 import { usePageTitle } from '../hooks/usePageTitle.js'
 import { completePayment, createOrder, failOrder } from '../lib/api.js'
-import { exponentOf, formatMoney, toMinor } from '../lib/format.js'
+import { exponentOf, formatMoney } from '../lib/format.js'
 import { loadGatewaySdk, payWithPortOne, payWithToss } from '../lib/gateways.js'
 import { t } from '../lib/i18n.js'
 import { errorText, methodName, unconfirmedPayment } from '../lib/messages.js'
@@ -133,12 +133,13 @@ function Shop({ config }) {
 
       step = 'complete'
       setProgress(t('shop.confirming'))
-      const paid = result.paidAmount == null ? null : toMinor(result.paidAmount, order.currency)
+      // The amount the window was asked for: the callback carries none (the backend compares it
+      // with what the gateway says was paid).
       const confirmed = await completePayment({
         orderId: order.order_id,
         vendor,
         paymentId: result.paymentId,
-        amount: paid ?? amount,
+        amount,
       })
       navigate(orderPath(confirmed.order_id))
     } catch (err) {

@@ -186,9 +186,22 @@ class IamportPayments:
             )
         return body["response"]
 
+    @property
+    def includes_sandbox(self) -> bool:
+        """Whether look-ups ask for test-channel payments too: PortOne hides them from
+        GET /payments/{imp_uid} since 2026-01-26 unless asked. In local and test mode, unless
+        IAMPORT_INCLUDE_SANDBOX says otherwise."""
+        default = self.settings.get("PAYMENT_MODE") in ("local", "test")
+        return bool(self.settings.get("IAMPORT_INCLUDE_SANDBOX", default))
+
     def get_payment(self, payment_id: str) -> GatewayPayment:
-        """GET /payments/{imp_uid}."""
-        gp = normalize(self._call("GET", f"/payments/{_segment(payment_id)}", safe_to_repeat=True))
+        """GET /payments/{imp_uid} (with include_sandbox=true in test and local mode)."""
+        query = {"include_sandbox": "true"} if self.includes_sandbox else {}
+        gp = normalize(
+            self._call(
+                "GET", f"/payments/{_segment(payment_id)}", safe_to_repeat=True, params=query
+            )
+        )
         if gp.payment_id != payment_id:  # whatever the gateway's router made of the id
             raise PaymentNotFound("the gateway answered with another payment", status=404)
         return gp
