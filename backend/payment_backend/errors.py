@@ -118,6 +118,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if exc.response is not None:  # an answer made for this refusal (the webhooks' 503)
+            return exc.response
         message = MESSAGES.get(exc.code or 0) or exc.description or exc.name
         body: dict[str, Any] = {"code": _http_code(exc), "message": message}
         data = getattr(exc, "data", None) or {}

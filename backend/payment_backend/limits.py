@@ -7,13 +7,17 @@ Limiter (its settings, its storage) and wraps the marked views, so several apps 
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, request
-from flask_limiter import Limiter
+from flask import Flask, Response, jsonify, request
+from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import RequestEntityTooLarge
+
+from payment_backend.errors import ApiError
 
 # Rate groups and the setting that holds each one's limits ("20 per minute;200 per hour").
 RATE_GROUPS = {
@@ -72,5 +76,23 @@ def register_limits(app: Flask) -> None:
     for endpoint, view in list(app.view_functions.items()):
         group = getattr(view, "rate_group", None)
         if group is not None:
-            limit = limiter.shared_limit(app.config[RATE_GROUPS[group]], scope=group)
+            on_breach = _webhooks_busy if group == "webhooks" else None
+            limit = limiter.shared_limit(
+                app.config[RATE_GROUPS[group]], scope=group, on_breach=on_breach
+            )
             app.view_functions[endpoint] = limit(view)
+
+
+def _webhooks_busy(limit: RequestLimit) -> Response:
+    """Webhooks over their rate: 503 with Retry-After, never a 4xx (PortOne drops a webhook
+    answered 4xx for good; a 5xx is retried by every gateway)."""
+    seconds = max(1, math.ceil(limit.reset_at - time.time()))
+    error = ApiError(
+        503,
+        "WEBHOOKS_BUSY",
+        "Too many webhooks from this address; send it again after Retry-After seconds.",
+    )
+    response = jsonify(error.body())
+    response.status_code = error.status
+    response.headers["Retry-After"] = str(seconds)
+    return response

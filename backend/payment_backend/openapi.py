@@ -54,10 +54,13 @@ def shared_codes(
         codes.setdefault(400, []).append("INVALID_IDEMPOTENCY_KEY")
         codes.setdefault(409, []).append("IDEMPOTENT_REQUEST_PROCESSING")
         codes.setdefault(422, []).append("IDEMPOTENCY_KEY_REUSED")
-    if getattr(view, "rate_group", None) in RATE_GROUPS:
+    group = getattr(view, "rate_group", None)
+    if group == "webhooks":  # over its rate: 503, which gateways retry (limits._webhooks_busy)
+        codes.setdefault(503, []).append("WEBHOOKS_BUSY")
+    elif group in RATE_GROUPS:
         codes[429] = ["RATE_LIMITED"]
     if endpoint not in WITHOUT_DATABASE:
-        codes[503] = ["DATABASE_UNAVAILABLE"]
+        codes.setdefault(503, []).append("DATABASE_UNAVAILABLE")
     return codes
 
 

@@ -149,13 +149,18 @@ def test_a_burst_of_subscriptions_is_429(limited):
     _assert_rate_limited(client.post("/api/subscriptions", json=body))
 
 
-def test_webhook_intake_has_its_own_limit(limited):
+def test_webhook_intake_has_its_own_limit_answered_503_so_gateways_retry(limited):
+    # PortOne retries a webhook after a network error or a 5xx only, never after a 4xx: a 429
+    # would lose the notification for good. 503 with Retry-After is retried by every gateway.
     client = limited.test_client()
     before = count(limited, InboundWebhook)
     hook = {"imp_uid": "imp_nope", "merchant_uid": "ord_nope", "status": "paid"}
     for _ in range(2):
-        assert client.post("/payments/webhooks/iamport", json=hook).status_code != 429
-    _assert_rate_limited(client.post("/payments/webhooks/iamport", json=hook))
+        assert client.post("/payments/webhooks/iamport", json=hook).status_code < 500
+    refused = client.post("/payments/webhooks/iamport", json=hook)
+    assert refused.status_code == 503
+    assert refused.get_json()["code"] == "WEBHOOKS_BUSY"
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert count(limited, InboundWebhook) <= before + 2
 
 
