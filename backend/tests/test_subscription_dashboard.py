@@ -6,6 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from payment_backend.config import SettingsError, load_settings
+
 SEOUL = ZoneInfo("Asia/Seoul")
 DECLINES_LATER = "4000000000000341"  # issues a billing key; every later charge declines
 BASIC, PRO = 9900, 19900
@@ -126,3 +130,20 @@ def test_the_dashboard_takes_one_to_24_months_and_needs_the_owner(subscriber):
             f"/api/admin/subscriptions/dashboard?months={bad}", headers=owner
         )
         assert (response.status_code, response.get_json()["code"]) == (422, "VALIDATION_ERROR")
+
+
+def test_the_months_follow_settlement_timezone_from_the_environment(subscriber, tmp_path):
+    env = {"PAYMENT_MODE": "test", "SETTLEMENT_TIMEZONE": "Europe/Berlin"}
+    assert load_settings(str(tmp_path), env=env)["SETTLEMENT_TIMEZONE"] == "Europe/Berlin"
+    assert load_settings(str(tmp_path), env={"PAYMENT_MODE": "test"})["SETTLEMENT_TIMEZONE"] == (
+        "Asia/Seoul"
+    )
+    with pytest.raises(SettingsError, match="SETTLEMENT_TIMEZONE"):
+        load_settings(str(tmp_path), env={**env, "SETTLEMENT_TIMEZONE": "Mars/Olympus"})
+    subscriber.app.config["SETTLEMENT_TIMEZONE"] = "UTC"
+    try:
+        answer = figures(subscriber, 1)
+    finally:
+        subscriber.app.config["SETTLEMENT_TIMEZONE"] = "Asia/Seoul"
+    assert answer["timezone"] == "UTC"
+    assert at(answer["months"][0]["start"]).utcoffset().total_seconds() == 0

@@ -175,7 +175,7 @@ function MonthlyChart({ chart, months, currency }) {
               <Tooltip
                 formatter={(v) => (chart.money ? formatMoney(Math.round(v), currency) : v)}
               />
-              <Legend />
+              <Legend itemSorter={null} />
               {chart.bars.map((key) => (
                 <Bar
                   key={key}
