@@ -184,6 +184,8 @@ def test_the_readmes_screenshots_at_1440_px(three_months, system, page):
     page.add_init_script("localStorage.setItem('lang', 'ko')")
     page.goto("/")
     expect(page.get_by_role("heading", level=1)).to_have_text("상점")
+    page.get_by_label("Jeju green tea, 100 g 수량").fill("2")
+    page.get_by_role("button", name="Jeju green tea, 100 g 장바구니에 담기").click()
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(folder / "shop.png"), full_page=True)
     open_dashboard(page, system, "ko", 1440)
