@@ -55,7 +55,7 @@ def test_the_owner_refunds_a_deposited_virtual_account_to_the_buyers_account(
         code = fake_toss.payment_of(order_id)["virtualAccount"]["bankCode"]
         expect(account).not_to_contain_text(re.compile(rf"은행\s*{code}\b"))
         expect(account).to_contain_text("입금자 (구매자)")
-    account.get_by_role("button", name="Simulate deposit").click()
+    account.get_by_role("button", name="입금 시뮬레이션").click()
     expect(page.get_by_role("heading", name="결제가 완료되었습니다")).to_be_visible()
 
     shop.open_admin(admin_token)
@@ -230,8 +230,8 @@ PAGES = {
         {"ko": "이미 결제된 주문입니다", "en": "This order is already paid"},
     ),
     "admin": ("/admin", {"ko": "주문 관리", "en": "Orders"}),
-    "subscribe": ("/subscribe", None),
-    "admin-subscriptions": ("/admin/subscriptions", None),
+    "subscribe": ("/subscribe", {"ko": "정기결제 신청", "en": "Subscribe"}),
+    "admin-subscriptions": ("/admin/subscriptions", {"ko": "구독자 관리", "en": "Subscriptions"}),
     "not-found": ("/nowhere", {"ko": "페이지를 찾을 수 없습니다", "en": "Page not found"}),
 }
 

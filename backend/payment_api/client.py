@@ -307,9 +307,12 @@ class PaymentClient:
         answer = self._call_json("GET", "/api/admin/subscriptions", owner=True)
         return [Subscription.from_dict(s) for s in answer["subscriptions"]]
 
-    def subscription_dashboard(self) -> SubscriptionDashboard:
-        """Owner: active, new, canceled, past due, MRR and the last 6 months (plain JSON)."""
-        answer = self._call_json("GET", "/api/admin/subscriptions/dashboard", owner=True)
+    def subscription_dashboard(self, months: int = 6) -> SubscriptionDashboard:
+        """Owner: active, past due, MRR, and per calendar month (Asia/Seoul) of the last `months`
+        (1 to 24) the members joined, canceled, churned by dunning, active at its end, revenue and
+        refunds (plain JSON)."""
+        path = f"/api/admin/subscriptions/dashboard?months={int(months)}"
+        answer = self._call_json("GET", path, owner=True)
         return SubscriptionDashboard.from_dict(answer)
 
     def refund_subscription_charge(

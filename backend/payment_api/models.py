@@ -312,12 +312,15 @@ class Subscription:
 class DashboardMonth:
     """One month of the owner's dashboard (amounts in minor units)."""
 
-    month: str  # YYYY-MM
+    month: str  # YYYY-MM, a calendar month in the service's settlement time zone (Asia/Seoul)
     mrr: int
-    new: int
-    canceled: int
+    new: int  # the same as joined
+    canceled: int  # by the subscriber
     revenue: int
     failed: int
+    churned: int = 0  # canceled by dunning (the last retry of a renewal declined)
+    active_at_end: int = 0
+    refunds: int = 0
 
 
 @dataclass(frozen=True)
@@ -352,6 +355,9 @@ class SubscriptionDashboard:
                     canceled=int(m["canceled"]),
                     revenue=int(m["revenue"]),
                     failed=int(m["failed"]),
+                    churned=int(m.get("churned", 0)),
+                    active_at_end=int(m.get("active_at_end", 0)),
+                    refunds=int(m.get("refunds", 0)),
                 )
                 for m in body.get("months") or []
             ],

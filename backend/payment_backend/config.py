@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from payment_backend.database import BUSY_TIMEOUT_SECONDS
 from payment_backend.logs import LOG_FORMATS
@@ -92,6 +93,7 @@ PASSTHROUGH = (
     "RATELIMIT_CHECKOUT",
     "RATELIMIT_SUBSCRIPTIONS",
     "RATELIMIT_WEBHOOKS",
+    "SETTLEMENT_TIMEZONE",
     *BOOLEAN_SETTINGS,
     *INTEGER_SETTINGS,
     *GENERATED_SECRETS,
@@ -180,6 +182,8 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "RATELIMIT_CHECKOUT": "20 per minute;200 per hour",
     "RATELIMIT_SUBSCRIPTIONS": "10 per minute;60 per hour",
     "RATELIMIT_WEBHOOKS": "600 per minute",
+    # Settlement days and the owner's dashboard months are calendar days and months here.
+    "SETTLEMENT_TIMEZONE": "Asia/Seoul",
 }
 
 
@@ -250,6 +254,16 @@ def _coerce(settings: dict[str, Any]) -> None:
     ):
         if len(settings[key].encode()) != length:
             raise SettingsError(f"{key} must be {length} bytes long")
+    _check_zone(str(settings["SETTLEMENT_TIMEZONE"]))
+
+
+def _check_zone(name: str) -> None:
+    """A time zone the system knows (Asia/Seoul also without a zone database: fixed +09:00)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        if name != "Asia/Seoul":
+            raise SettingsError(f"SETTLEMENT_TIMEZONE: unknown time zone {name!r}") from None
 
 
 def _engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:

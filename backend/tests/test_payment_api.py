@@ -456,6 +456,8 @@ def test_subscription_errors_and_the_owners_calls(subscriptions, fakes, sent, su
     figures = subscriptions.subscription_dashboard()
     assert isinstance(figures, SubscriptionDashboard) and figures.currency == "KRW"
     assert figures.active >= 1 and figures.mrr >= 9900 and len(figures.months) == 6
+    year = subscriptions.subscription_dashboard(months=12)
+    assert len(year.months) == 12 and year.months[-1].active_at_end >= 1
     stranger = PaymentClient(sub_live.url, "k" * 32, "v" * 16)
     with pytest.raises(errors.Unauthorized) as refused:
         stranger.subscription_dashboard()

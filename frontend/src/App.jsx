@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { lazy, Suspense, useState } from 'react'
 import { Link, NavLink, Route, Routes, useLocation } from 'react-router-dom'
 import { ConfigProvider } from './components/ConfigProvider.jsx'
 import { LanguageSwitch } from './components/LanguageSwitch.jsx'
@@ -6,7 +6,6 @@ import { useConfig } from './hooks/useConfig.js'
 import { usePageTitle } from './hooks/usePageTitle.js'
 import { getLanguage, setLanguage, t } from './lib/i18n.js'
 import AdminPage from './pages/AdminPage.jsx'
-import AdminSubscriptionsPage from './pages/AdminSubscriptionsPage.jsx'
 import OrderPage from './pages/OrderPage.jsx'
 import PortOneReturnPage from './pages/PortOneReturnPage.jsx'
 import ShopPage from './pages/ShopPage.jsx'
@@ -16,6 +15,9 @@ import SubscriptionTossFailPage from './pages/SubscriptionTossFailPage.jsx'
 import SubscriptionTossSuccessPage from './pages/SubscriptionTossSuccessPage.jsx'
 import TossFailPage from './pages/TossFailPage.jsx'
 import TossSuccessPage from './pages/TossSuccessPage.jsx'
+
+// The owner's charts (Recharts) load only on their page, not with the shop.
+const AdminSubscriptionsPage = lazy(() => import('./pages/AdminSubscriptionsPage.jsx'))
 
 function ModeBadge() {
   const { config } = useConfig()
@@ -86,7 +88,14 @@ export default function App() {
           <Route path="/subscriptions/toss/fail" element={<SubscriptionTossFailPage />} />
           <Route path="/subscriptions/:subscriptionId" element={<SubscriptionPage />} />
           <Route path="/admin" element={<AdminPage />} />
-          <Route path="/admin/subscriptions" element={<AdminSubscriptionsPage />} />
+          <Route
+            path="/admin/subscriptions"
+            element={
+              <Suspense fallback={<p role="status">{t('common.loading')}</p>}>
+                <AdminSubscriptionsPage />
+              </Suspense>
+            }
+          />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

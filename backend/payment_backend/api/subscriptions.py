@@ -14,6 +14,7 @@ from payment_backend.schemas.subscriptions import (
     CancelSchema,
     CardProofSchema,
     CreateSubscriptionSchema,
+    DashboardQuerySchema,
     DashboardSchema,
     PlanListSchema,
     RefundChargeSchema,
@@ -163,8 +164,11 @@ def refund_charge(body, sub_id: str, period: int):
 
 
 @admin_blp.route("/dashboard")
+@admin_blp.arguments(DashboardQuerySchema, location="query")
 @admin_blp.response(200, DashboardSchema)
+@admin_blp.alt_response(401, **error_doc("ADMIN_TOKEN_REQUIRED"))
 @admin_blp.doc(security=ADMIN_SECURITY)
-def owner_dashboard():
-    """Active, new and canceled this month, MRR, failed charges, and the last 6 months."""
-    return dashboard.dashboard()
+def owner_dashboard(query):
+    """Each calendar month (Asia/Seoul): joined, canceled, churned by dunning, active at its
+    end, revenue and refunds; now's active, past due and MRR."""
+    return dashboard.dashboard(query["months"])

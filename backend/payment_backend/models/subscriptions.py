@@ -92,6 +92,7 @@ class Subscription(Base):
     paid_periods: Mapped[int] = mapped_column(Integer, default=0)
     canceled_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None, index=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    ended_by: Mapped[str | None] = mapped_column(String(20), default=None)  # subscriber | dunning
     access_until: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)

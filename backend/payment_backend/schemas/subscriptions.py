@@ -136,27 +136,54 @@ class SubscriptionListSchema(Schema):
     subscriptions = fields.List(fields.Nested(SubscriptionSchema), required=True)
 
 
+class DashboardQuerySchema(Schema):
+    """How many calendar months to show, this one included."""
+
+    months = fields.Integer(
+        load_default=6,
+        validate=validate.Range(min=1, max=24),
+        metadata={"example": 12},
+    )
+
+
 class MonthSchema(Schema):
-    """One month of the dashboard's chart."""
+    """One calendar month in the settlement time zone (amounts in minor units)."""
 
     month = fields.String(required=True, metadata={"example": "2026-07"})
-    mrr = fields.Integer(required=True)
-    new = fields.Integer(required=True)
-    canceled = fields.Integer(required=True)
-    revenue = fields.Integer(required=True)
-    failed = fields.Integer(required=True)
+    start = fields.DateTime(required=True, metadata={"description": "in the settlement time zone"})
+    end = fields.DateTime(required=True, metadata={"description": "exclusive"})
+    joined = fields.Integer(required=True, metadata={"description": "subscriptions activated"})
+    new = fields.Integer(required=True, metadata={"description": "the same as joined"})
+    canceled = fields.Integer(required=True, metadata={"description": "canceled by subscribers"})
+    churned = fields.Integer(
+        required=True,
+        metadata={"description": "canceled by dunning: the last retry of a renewal declined"},
+    )
+    active_at_end = fields.Integer(
+        required=True,
+        metadata={"description": "active or past due at the month's end (this month: now)"},
+    )
+    mrr = fields.Integer(required=True, metadata={"description": "their plans' monthly amounts"})
+    revenue = fields.Integer(required=True, metadata={"description": "paid charges"})
+    refunds = fields.Integer(required=True, metadata={"description": "refunded of charges"})
+    net = fields.Integer(required=True, metadata={"description": "revenue - refunds"})
+    failed = fields.Integer(required=True, metadata={"description": "declined charge attempts"})
 
 
 class DashboardSchema(Schema):
-    """The owner's figures, computed from the records."""
+    """The owner's figures, computed from the records; `months` oldest first."""
 
     active = fields.Integer(required=True)
-    new_this_month = fields.Integer(required=True)
-    canceled_this_month = fields.Integer(required=True)
     past_due = fields.Integer(required=True)
-    mrr = fields.Integer(required=True, metadata={"description": "minor units per month"})
+    new_this_month = fields.Integer(required=True, attribute="this_month.joined")
+    canceled_this_month = fields.Integer(required=True, attribute="this_month.canceled")
+    churned_this_month = fields.Integer(required=True, attribute="this_month.churned")
+    failed_charges_this_month = fields.Integer(required=True, attribute="this_month.failed")
+    mrr = fields.Integer(
+        required=True, metadata={"description": "minor units per month, active and past due"}
+    )
     currency = fields.String(required=True)
-    failed_charges_this_month = fields.Integer(required=True)
+    timezone = fields.String(required=True, metadata={"example": "Asia/Seoul"})
     months = fields.List(fields.Nested(MonthSchema), required=True)
 
 

@@ -2,18 +2,17 @@
 import { useState } from 'react'
 import { getAdminToken, getSettlement } from '../lib/api.js'
 import { formatMoney, formatTime } from '../lib/format.js'
+import { t } from '../lib/i18n.js'
 import { errorText, methodName, vendorName } from '../lib/messages.js'
 import { DataTable } from './DataTable.jsx'
 import { ErrorNotice } from './notices.jsx'
 
-const DIFFERENCES = {
-  missing_in_ledger: 'Missing in our ledger',
-  missing_at_gateway: 'Missing at the gateway',
-  amount_differs: 'Amount differs',
-  status_differs: 'Status differs',
-}
-const TOTAL_COLUMNS = ['Gateway', 'Method', 'Payments', 'Refunds', 'Net', 'Our ledger']
-const LINE_COLUMNS = ['Time', 'Gateway', 'Kind', 'Order', 'Gateway amount', 'Our amount', 'Check']
+const DIFFERENCES = ['missing_in_ledger', 'missing_at_gateway', 'amount_differs', 'status_differs']
+const TOTAL_COLUMNS = ['gateway', 'method', 'payments', 'refunds', 'net', 'ledger']
+const LINE_COLUMNS = ['time', 'gateway', 'kind', 'order', 'gatewayAmount', 'ourAmount', 'check']
+const columns = (keys) => keys.map((key) => t(`settle.col.${key}`))
+const differenceText = (difference) =>
+  DIFFERENCES.includes(difference) ? t(`settle.diff.${difference}`) : difference
 
 /** Yesterday in Korea (the gateways settle by Korean calendar days), as YYYY-MM-DD. */
 function yesterdayInKorea() {
@@ -26,7 +25,7 @@ async function downloadCsv(day) {
   const response = await fetch(`/api/admin/settlement/csv?date=${encodeURIComponent(day)}`, {
     headers: token ? { Authorization: `Bearer ${token}` } : {},
   })
-  if (!response.ok) throw new Error(`The CSV could not be made (HTTP ${response.status}).`)
+  if (!response.ok) throw new Error(t('settle.csvFailed', { status: response.status }))
   const url = URL.createObjectURL(await response.blob())
   const link = Object.assign(document.createElement('a'), {
     href: url,
@@ -58,20 +57,18 @@ export function SettlementSection() {
   const load = () => run(async () => setResult(await getSettlement(day)))
   return (
     <section aria-labelledby="settlement-heading" className="card settlement">
-      <h2 id="settlement-heading">Daily settlement</h2>
-      <p className="muted small">
-        Every payment and refund the gateways list for a day (Korean time), beside our ledger.
-      </p>
+      <h2 id="settlement-heading">{t('settle.title')}</h2>
+      <p className="muted small">{t('settle.explain')}</p>
       <div className="row">
         <label>
-          Day{' '}
+          {t('settle.day')}{' '}
           <input type="date" value={day} onChange={(e) => setDay(e.target.value)} required />
         </label>
         <button type="button" onClick={load} disabled={busy || !day}>
-          Settle
+          {t('settle.run')}
         </button>
         <button type="button" onClick={() => run(() => downloadCsv(day))} disabled={busy || !day}>
-          Download CSV
+          {t('settle.csv')}
         </button>
       </div>
       {error && <ErrorNotice text={error} />}
@@ -85,36 +82,40 @@ function SettlementResult({ result }) {
   return (
     <>
       {Object.entries(result.unavailable).map(([vendor, why]) => (
-        <ErrorNotice key={vendor} text={`${vendorName(vendor)} could not be listed: ${why}`} />
+        <ErrorNotice key={vendor} text={t('settle.unavailable', { vendor: vendorName(vendor), why })} />
       ))}
       <p role="status">
-        {result.lines.length} transactions,{' '}
+        {t('settle.transactions', { count: result.lines.length })}{' '}
         <strong className={result.differences ? 'settlement-differs' : ''}>
-          {result.differences} {result.differences === 1 ? 'difference' : 'differences'}
+          {t(result.differences === 1 ? 'settle.differences.one' : 'settle.differences.other', {
+            count: result.differences,
+          })}
         </strong>
       </p>
       {result.totals.length > 0 && (
-        <DataTable caption="Totals per gateway and method" columns={TOTAL_COLUMNS}>
-          {result.totals.map((t) => (
-            <tr key={`${t.vendor}-${t.method}-${t.currency}`}>
-              <th scope="row">{vendorName(t.vendor)}</th>
-              <td>{methodName(t.method)}</td>
+        <DataTable caption={t('settle.totalsCaption')} columns={columns(TOTAL_COLUMNS)}>
+          {result.totals.map((total) => (
+            <tr key={`${total.vendor}-${total.method}-${total.currency}`}>
+              <th scope="row">{vendorName(total.vendor)}</th>
+              <td>{methodName(total.method)}</td>
               <td className="num">
-                {formatMoney(t.payments, t.currency)} ({t.payment_count})
+                {formatMoney(total.payments, total.currency)} ({total.payment_count})
               </td>
               <td className="num">
-                {formatMoney(t.refunds, t.currency)} ({t.refund_count})
+                {formatMoney(total.refunds, total.currency)} ({total.refund_count})
               </td>
-              <td className="num">{formatMoney(t.net, t.currency)}</td>
-              <td className={`num${t.ledger_net !== t.net ? ' settlement-differs' : ''}`}>
-                {formatMoney(t.ledger_net, t.currency)}
+              <td className="num">{formatMoney(total.net, total.currency)}</td>
+              <td
+                className={`num${total.ledger_net !== total.net ? ' settlement-differs' : ''}`}
+              >
+                {formatMoney(total.ledger_net, total.currency)}
               </td>
             </tr>
           ))}
         </DataTable>
       )}
       {lines.length > 0 && (
-        <DataTable caption="Each payment and refund of the day" columns={LINE_COLUMNS}>
+        <DataTable caption={t('settle.linesCaption')} columns={columns(LINE_COLUMNS)}>
           {lines.map((line) => (
             <tr
               key={`${line.vendor}-${line.kind}-${line.transaction_id}`}
@@ -122,11 +123,11 @@ function SettlementResult({ result }) {
             >
               <td>{formatTime(line.at)}</td>
               <td>{vendorName(line.vendor)}</td>
-              <td>{line.kind === 'payment' ? 'Payment' : 'Refund'}</td>
+              <td>{line.kind === 'payment' ? t('settle.payment') : t('settle.refund')}</td>
               <td className="mono">{line.order_id}</td>
               <td className="num">{formatMoney(line.gateway_amount, line.currency)}</td>
               <td className="num">{formatMoney(line.ledger_amount, line.currency)}</td>
-              <td>{line.difference ? DIFFERENCES[line.difference] : line.note || 'OK'}</td>
+              <td>{line.difference ? differenceText(line.difference) : line.note || t('settle.ok')}</td>
             </tr>
           ))}
         </DataTable>

@@ -1,6 +1,7 @@
 // Test mode: the fake gateway pays a waiting virtual account, as a buyer's transfer would.
 import { useState } from 'react'
 import { ErrorNotice } from '../components/notices.jsx'
+import { t } from '../lib/i18n.js'
 import { errorText } from '../lib/messages.js'
 import { simulateDeposit } from './api.js'
 
@@ -24,7 +25,7 @@ export function SimulateDeposit({ orderId, onDeposited }) {
   return (
     <>
       <button type="button" onClick={deposit} disabled={busy}>
-        Simulate deposit
+        {t('deposit.simulate')}
       </button>
       {error && <ErrorNotice text={error} />}
     </>

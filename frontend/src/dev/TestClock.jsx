@@ -3,6 +3,7 @@ import { useState } from 'react'
 import { Outcome, Progress } from '../components/notices.jsx'
 import { useLoad } from '../hooks/useLoad.js'
 import { formatTime } from '../lib/format.js'
+import { t } from '../lib/i18n.js'
 import { errorText } from '../lib/messages.js'
 import { advanceTestClock, advanceTestClockMonths, getTestClock, resetTestClock } from './api.js'
 
@@ -24,7 +25,11 @@ export function TestClock({ onAdvanced }) {
       await onAdvanced().catch(() => {}) // the 2 s poll catches up otherwise
       const jobs = answer.ran?.jobs ?? 0
       setResult({
-        ok: `${label}; now ${formatTime(answer.now)}. ${jobs} job${jobs === 1 ? '' : 's'} ran.`,
+        ok: t(jobs === 1 ? 'clock.result.one' : 'clock.result.other', {
+          label,
+          time: formatTime(answer.now),
+          jobs,
+        }),
       })
     } catch (err) {
       setResult({ error: errorText(err) })
@@ -36,18 +41,16 @@ export function TestClock({ onAdvanced }) {
   const days = clock ? Math.floor((clock.offset_seconds || 0) / DAY) : 0
   return (
     <section aria-labelledby="clock-heading" className="card test-clock">
-      <h2 id="clock-heading">Test clock</h2>
-      <p className="muted small">
-        Test mode only: moves the backend&apos;s and both fake gateways&apos; clocks forward, then
-        runs the renewals and retries that fall due. Reset returns all three to real time.
-      </p>
+      <h2 id="clock-heading">{t('clock.title')}</h2>
+      <p className="muted small">{t('clock.explain')}</p>
       {clock && (
         <p>
-          Backend time: <strong>{formatTime(clock.now)}</strong>
+          {t('clock.backendTime')}
+          <strong>{formatTime(clock.now)}</strong>
           {days > 0 && (
             <span className="muted">
               {' '}
-              ({days} day{days === 1 ? '' : 's'} ahead)
+              {t(days === 1 ? 'clock.ahead.one' : 'clock.ahead.other', { days })}
             </span>
           )}
         </p>
@@ -55,27 +58,27 @@ export function TestClock({ onAdvanced }) {
       <div className="row">
         <button
           type="button"
-          onClick={() => move(() => advanceTestClock(DAY), 'Advanced 1 day')}
+          onClick={() => move(() => advanceTestClock(DAY), t('clock.advancedDay'))}
           disabled={busy}
         >
-          Advance 1 day
+          {t('clock.advanceDay')}
         </button>
         <button
           type="button"
-          onClick={() => move(() => advanceTestClockMonths(1), 'Advanced 1 month')}
+          onClick={() => move(() => advanceTestClockMonths(1), t('clock.advancedMonth'))}
           disabled={busy}
         >
-          Advance 1 month
+          {t('clock.advanceMonth')}
         </button>
         <button
           type="button"
-          onClick={() => move(resetTestClock, 'Clock reset to real time')}
+          onClick={() => move(resetTestClock, t('clock.wasReset'))}
           disabled={busy || !clock?.offset_seconds}
         >
-          Reset clock
+          {t('clock.reset')}
         </button>
       </div>
-      {busy && <Progress>Advancing the clock…</Progress>}
+      {busy && <Progress>{t('clock.advancing')}</Progress>}
       <Outcome ok={result?.ok} error={result?.error} />
     </section>
   )

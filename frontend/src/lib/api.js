@@ -134,8 +134,9 @@ export const confirmCardReplacement = (subscriptionId, proof) =>
 export const listSubscriptions = () =>
   request('GET', '/api/admin/subscriptions', { admin: true })
 
-export const getSubscriptionDashboard = () =>
-  request('GET', '/api/admin/subscriptions/dashboard', { admin: true })
+/** The owner's monthly picture of the last `months` calendar months (Korean time). */
+export const getSubscriptionDashboard = (months = 6) =>
+  request('GET', `/api/admin/subscriptions/dashboard?months=${Number(months)}`, { admin: true })
 
 /** The owner's daily settlement of a day (YYYY-MM-DD, Korean time). */
 export const getSettlement = (day) =>

@@ -5,18 +5,21 @@ import { ConfigGate } from '../components/ConfigProvider.jsx'
 import { SubscriptionLink } from '../components/links.jsx'
 import { ErrorNotice, Progress } from '../components/notices.jsx'
 import { useCheckoutChoices } from '../hooks/useCheckoutChoices.js'
+import { usePageTitle } from '../hooks/usePageTitle.js'
 import { useLoad } from '../hooks/useLoad.js'
 import { activateSubscription, createSubscription, listPlans } from '../lib/api.js'
 import { registerCard } from '../lib/billing.js'
 import { formatMoney, perInterval } from '../lib/format.js'
 import { loadGatewaySdk } from '../lib/gateways.js'
+import { t } from '../lib/i18n.js'
 import { cardErrorText, errorText } from '../lib/messages.js'
 import { subscriptionPath } from '../lib/paths.js'
 
 export default function SubscribePage() {
+  usePageTitle(t('subscribe.title'))
   return (
     <>
-      <h1>Subscribe</h1>
+      <h1>{t('subscribe.title')}</h1>
       <ConfigGate>{(config) => <Subscribe config={config} />}</ConfigGate>
     </>
   )
@@ -46,12 +49,12 @@ function Subscribe({ config }) {
     const vendorConfig = config.vendors[vendor]
     let subscription = null
     try {
-      setProgress('Creating the subscription…')
+      setProgress(t('subscribe.creating'))
       await loadGatewaySdk(vendor, vendorConfig) // before the subscription exists, if the gateway is down
       subscription = await createSubscription({ planId: chosenId, vendor, buyer })
       const { setup } = subscription
 
-      setProgress('Waiting for the card window…')
+      setProgress(t('subscribe.waiting'))
       const card = await registerCard({
         vendor,
         vendorConfig,
@@ -65,7 +68,7 @@ function Subscribe({ config }) {
         return
       }
 
-      setProgress('Starting the subscription…')
+      setProgress(t('subscribe.starting'))
       const active = await activateSubscription(subscription.subscription_id, card.proof)
       navigate(subscriptionPath(active.subscription_id))
     } catch (err) {
@@ -80,15 +83,15 @@ function Subscribe({ config }) {
   if (plansError && !plansLoading) {
     return <ErrorNotice text={errorText(plansError)} onRetry={reload} />
   }
-  if (!plans) return <p role="status">Loading plans…</p>
+  if (!plans) return <p role="status">{t('subscribe.loadingPlans')}</p>
 
   return (
     <form onSubmit={subscribe} className="subscribe card">
       {plans.length === 0 ? (
-        <p className="muted">No plans are offered at the moment.</p>
+        <p className="muted">{t('subscribe.noPlans')}</p>
       ) : (
         <fieldset>
-          <legend>Plan</legend>
+          <legend>{t('subscribe.plan')}</legend>
           <div className="plans">
             {plans.map((p) => (
               <RadioChoice
@@ -115,9 +118,11 @@ function Subscribe({ config }) {
 
       {plan && (
         <p className="muted small" id="subscribe-terms">
-          {`The card window registers your card and pays the first ${plan.interval} ` +
-            `(${formatMoney(plan.amount, plan.currency)}) at once; after that the same amount ` +
-            `is charged ${perInterval(plan.interval)} until you cancel.`}
+          {t('subscribe.terms', {
+            interval: plan.interval,
+            amount: formatMoney(plan.amount, plan.currency),
+            every: perInterval(plan.interval),
+          })}
         </p>
       )}
 
@@ -127,7 +132,7 @@ function Subscribe({ config }) {
         disabled={busy || !plan || vendors.length === 0}
         aria-describedby={plan ? 'subscribe-terms' : undefined}
       >
-        Subscribe
+        {t('subscribe.submit')}
       </button>
 
       {progress && <Progress>{progress}</Progress>}

@@ -6,6 +6,7 @@ import { ErrorNotice, Outcome, Progress, StatusLine } from '../components/notice
 import { DevOnly } from '../dev/DevOnly.jsx'
 import { TestClock } from '../dev/TestClock.jsx'
 import { useConfig } from '../hooks/useConfig.js'
+import { usePageTitle } from '../hooks/usePageTitle.js'
 import { usePolling } from '../hooks/usePolling.js'
 import {
   cancelSubscription,
@@ -15,6 +16,7 @@ import {
 } from '../lib/api.js'
 import { registerCard } from '../lib/billing.js'
 import { formatDate, formatMoney, formatTime, perInterval } from '../lib/format.js'
+import { t } from '../lib/i18n.js'
 import {
   cardErrorText,
   cardReplacedText,
@@ -96,23 +98,22 @@ function Subscription({ subscriptionId }) {
   const { subscription: sub, loadError, refresh, mutate } = useSubscription(subscriptionId)
   // What the last action did (card replaced, canceled), also when it came from the Toss return page.
   const [flash, setFlash] = useState(location.state?.notice || null)
+  usePageTitle(t('sub.title', { id: subscriptionId }))
 
   return (
     <>
-      <h1>Subscription {subscriptionId}</h1>
+      <h1>{t('sub.title', { id: subscriptionId })}</h1>
       {loadError && !sub && (
         <ErrorNotice
           text={
-            loadError.status === 404
-              ? 'There is no subscription with this id.'
-              : errorText(loadError)
+            loadError.status === 404 ? t('sub.notFound') : errorText(loadError)
           }
         />
       )}
-      {!sub && !loadError && <p role="status">Loading the subscription…</p>}
+      {!sub && !loadError && <p role="status">{t('sub.loading')}</p>}
       {sub && (
         <>
-          <StatusLine label="Subscription status" badge={`badge-sub-${sub.status}`}>
+          <StatusLine label={t('sub.statusLabel')} badge={`badge-sub-${sub.status}`}>
             {subscriptionStatusLabel(sub.status)}
           </StatusLine>
           {flash && (
@@ -122,8 +123,8 @@ function Subscription({ subscriptionId }) {
           )}
           {sub.status === 'incomplete' && (
             <p className="muted">
-              The card registration did not finish, so nothing has been charged.{' '}
-              <Link to="/subscribe">Subscribe again</Link> to start.
+              {t('sub.incomplete')} <Link to="/subscribe">{t('sub.subscribeAgain')}</Link>
+              {t('sub.toStart')}
             </p>
           )}
           {sub.status === 'past_due' && (
@@ -148,39 +149,39 @@ function Details({ subscription: sub, config, mutate, onDone }) {
     <section aria-labelledby="details-heading" className="card">
       <h2 id="details-heading">{plan.name}</h2>
       <dl className="facts">
-        <dt>Plan</dt>
+        <dt>{t('sub.plan')}</dt>
         <dd>
           {plan.name} · {formatMoney(plan.amount, plan.currency)} {perInterval(plan.interval)}
         </dd>
-        <dt>Gateway</dt>
+        <dt>{t('sub.gateway')}</dt>
         <dd>{vendorName(sub.vendor)}</dd>
-        <dt>Card</dt>
+        <dt>{t('sub.card')}</dt>
         <dd>
           {sub.card ? (
             <>
               {sub.card.company} <span className="nowrap">{sub.card.number}</span>
             </>
           ) : (
-            'No card registered'
+            t('sub.noCard')
           )}
         </dd>
         {sub.current_period_start && sub.current_period_end && (
           <>
-            <dt>Current period</dt>
+            <dt>{t('sub.currentPeriod')}</dt>
             <dd>
               {formatDate(sub.current_period_start)} – {formatDate(sub.current_period_end)}
             </dd>
           </>
         )}
-        <dt>Next charge</dt>
-        <dd>{nextChargeText(sub, 'Once the card is registered')}</dd>
+        <dt>{t('sub.nextCharge')}</dt>
+        <dd>{nextChargeText(sub, t('sub.onceRegistered'))}</dd>
         {sub.status === 'canceled' && (
           <>
-            <dt>Access until</dt>
-            <dd>{sub.access_until ? formatTime(sub.access_until) : 'Ended'}</dd>
+            <dt>{t('sub.accessUntil')}</dt>
+            <dd>{sub.access_until ? formatTime(sub.access_until) : t('sub.ended')}</dd>
             {sub.canceled_at && (
               <>
-                <dt>Canceled</dt>
+                <dt>{t('sub.canceledAt')}</dt>
                 <dd>
                   {formatTime(sub.canceled_at)}
                   {sub.cancel_reason && ` — ${sub.cancel_reason}`}
@@ -189,7 +190,7 @@ function Details({ subscription: sub, config, mutate, onDone }) {
             )}
           </>
         )}
-        <dt>Started</dt>
+        <dt>{t('sub.started')}</dt>
         <dd>{formatTime(sub.created_at)}</dd>
       </dl>
       {live && (
@@ -210,22 +211,27 @@ function PastDue({ subscription: sub, config, mutate, onDone }) {
   const amount = failed?.amount ?? sub.next_charge_amount ?? sub.plan.amount
   return (
     <section aria-labelledby="past-due-heading" className="card past-due">
-      <h2 id="past-due-heading">Payment failed</h2>
+      <h2 id="past-due-heading">{t('sub.pastDue.title')}</h2>
       <p>
-        The renewal of {formatMoney(amount, sub.plan.currency)}
-        {failed?.period ? ` for period ${failed.period}` : ''} was declined
-        {failed?.failure ? `: ${failed.failure.replace(/[.!]?$/, '.')}` : '.'}
+        {t('sub.pastDue.declined', {
+          amount: formatMoney(amount, sub.plan.currency),
+          period: failed?.period ? t('sub.pastDue.period', { period: failed.period }) : '',
+          failure: failed?.failure ? `: ${failed.failure.replace(/[.!]?$/, '.')}` : '.',
+        })}
       </p>
       {sub.retry?.next_retry_at ? (
         <p>
-          We will try the card again on <strong>{formatTime(sub.retry.next_retry_at)}</strong>
-          {sub.retry.attempt ? ` (retry ${sub.retry.attempt})` : ''}. If the last retry fails too,
-          the subscription is canceled.
+          {t('sub.pastDue.retry', {
+            time: formatTime(sub.retry.next_retry_at),
+            attempt: sub.retry.attempt
+              ? t('sub.pastDue.attempt', { attempt: sub.retry.attempt })
+              : '',
+          })}
         </p>
       ) : (
-        <p>No further retry is scheduled.</p>
+        <p>{t('sub.pastDue.noRetry')}</p>
       )}
-      <p>Replace the card to pay now.</p>
+      <p>{t('sub.pastDue.replace')}</p>
       <CardReplacement
         subscription={sub}
         config={config}
@@ -279,9 +285,9 @@ function CardReplacement({ subscription: sub, config, mutate, onDone, prominent 
         onClick={replace}
         disabled={busy || !vendor}
       >
-        Replace card
+        {t('sub.replaceCard')}
       </button>
-      {busy && <Progress>Waiting for the card window…</Progress>}
+      {busy && <Progress>{t('subscribe.waiting')}</Progress>}
       {error && <ErrorNotice text={error} />}
     </div>
   )
@@ -312,8 +318,10 @@ function CancelSubscription({ subscription: sub, mutate, onDone }) {
       const canceled = await mutate(() =>
         cancelSubscription(sub.subscription_id, reason.trim() || undefined),
       )
-      const until = canceled.access_until ? `; you can use it until ${formatTime(canceled.access_until)}` : ''
-      onDone(`Subscription canceled. Nothing more will be charged${until}.`)
+      const until = canceled.access_until
+        ? t('sub.until', { time: formatTime(canceled.access_until) })
+        : ''
+      onDone(t('sub.canceledDone', { until }))
     } catch (err) {
       setError(errorText(err))
     } finally {
@@ -326,7 +334,7 @@ function CancelSubscription({ subscription: sub, mutate, onDone }) {
     return (
       <div className="cancel">
         <button type="button" className="danger" ref={cancelRef} onClick={() => setConfirming(true)}>
-          Cancel subscription
+          {t('sub.cancel')}
         </button>
       </div>
     )
@@ -334,17 +342,18 @@ function CancelSubscription({ subscription: sub, mutate, onDone }) {
   return (
     <div role="group" aria-labelledby={questionId} className="cancel confirm notice notice-warning">
       <p id={questionId}>
-        <strong>Cancel this subscription?</strong> Nothing more will be charged
-        {until ? `; you can use it until ${formatTime(until)}` : ''}. The current period is not
-        refunded.
+        <strong>{t('sub.cancelQuestion')}</strong>{' '}
+        {t('sub.cancelExplain', {
+          until: until ? t('sub.until', { time: formatTime(until) }) : '',
+        })}
       </p>
       <label>
-        Reason (optional)
+        {t('sub.reason')}
         <input value={reason} onChange={(e) => setReason(e.target.value)} />
       </label>
       <div className="row">
         <button type="button" className="danger solid" onClick={cancel} disabled={busy}>
-          Yes, cancel
+          {t('sub.yesCancel')}
         </button>
         <button
           type="button"
@@ -352,7 +361,7 @@ function CancelSubscription({ subscription: sub, mutate, onDone }) {
           onClick={() => setConfirming(false)}
           disabled={busy}
         >
-          Keep subscription
+          {t('sub.keep')}
         </button>
       </div>
       <Outcome error={error} />
@@ -371,25 +380,25 @@ function chargeDate(charge) {
   )
 }
 
-const CHARGE_COLUMNS = [
-  { label: 'Period', className: 'num' },
-  'Date',
-  { label: 'Amount', className: 'num' },
-  'Status',
+const chargeColumns = () => [
+  { label: t('sub.col.period'), className: 'num' },
+  t('sub.col.date'),
+  { label: t('sub.col.amount'), className: 'num' },
+  t('sub.col.status'),
 ]
 
 function Charges({ subscription: sub }) {
   const charges = sub.charges || []
   return (
     <section aria-labelledby="charges-heading" className="card charges-card">
-      <h2 id="charges-heading">Charges</h2>
+      <h2 id="charges-heading">{t('sub.charges')}</h2>
       {charges.length === 0 ? (
-        <p className="muted">No charges yet.</p>
+        <p className="muted">{t('sub.noCharges')}</p>
       ) : (
         <DataTable
           className="charges"
-          caption="Charges of this subscription, oldest first"
-          columns={CHARGE_COLUMNS}
+          caption={t('sub.chargesCaption')}
+          columns={chargeColumns()}
         >
           {charges.map((charge) => {
             const date = chargeDate(charge)
@@ -411,7 +420,7 @@ function Charges({ subscription: sub }) {
                     {chargeStatusLabel(charge.status)}
                   </span>
                   {charge.key_issue && (
-                    <span className="charge-note">first payment (card registration)</span>
+                    <span className="charge-note">{t('sub.firstPayment')}</span>
                   )}
                   {charge.failure && <span className="charge-note error">{charge.failure}</span>}
                 </td>

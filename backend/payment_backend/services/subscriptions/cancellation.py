@@ -34,8 +34,10 @@ def cancel(sub_id: str, reason: str | None, *, actor: str = "subscriber") -> Sub
     return sub
 
 
-def end(sub: Subscription, reason: str, *, actor: str) -> None:
-    """Cancel: revoke what is booked, drop what is queued, keep the paid period's access."""
+def end(sub: Subscription, reason: str, *, actor: str, ended_by: str = "subscriber") -> None:
+    """Cancel: revoke what is booked, drop what is queued, keep the paid period's access.
+
+    ended_by: `subscriber` (asked to) or `dunning` (the last retry of a renewal declined)."""
     moment = now()
     for charge in list(sub.charges):
         if charge.status == "paid":
@@ -48,6 +50,7 @@ def end(sub: Subscription, reason: str, *, actor: str) -> None:
     sub.status = "canceled"
     sub.canceled_at = moment
     sub.cancel_reason = reason[:500]
+    sub.ended_by = ended_by
     sub.access_until = period_end(sub, sub.paid_periods) if sub.paid_periods else moment
     sub.pending_customer_key = None
     reservations.forget(sub.reservation, "subscription canceled")

@@ -170,7 +170,7 @@ def record_failed(
     retries = charge.attempts - 1
     if retries >= len(RETRY_DELAYS):
         reason = f"Payment failed after {len(RETRY_DELAYS)} retries: {charge.failure}"
-        end(sub, reason, actor=actor)
+        end(sub, reason, actor=actor, ended_by="dunning")
         changed(sub, previous, actor=actor)
         return f"period {charge.period} declined; canceled"
     charge.due_at = charge.first_failed_at + RETRY_DELAYS[retries]
