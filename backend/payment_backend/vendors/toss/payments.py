@@ -40,6 +40,18 @@ TRANSACTIONS_PAGE = 10000  # GET /v1/transactions' largest page
 METHODS = {"카드": "card", "CARD": "card", "가상계좌": "vbank", "VIRTUAL_ACCOUNT": "vbank"}
 
 
+def _throttled(response: Any) -> bool:
+    """429, or 403 FORBIDDEN_CONSECUTIVE_REQUEST (Toss refusing a repeat that came too fast)."""
+    if response.status_code == 429:
+        return True
+    if response.status_code != 403:
+        return False
+    try:
+        return response.json().get("code") == "FORBIDDEN_CONSECUTIVE_REQUEST"
+    except (ValueError, AttributeError):
+        return False
+
+
 def _segment(value: str) -> str:
     """An id as one URL path segment: a slash or dot in it never reaches another route."""
     return quote(str(value), safe="")
@@ -112,7 +124,7 @@ class TossPayments:
     def __init__(
         self, base_url: str, secret_key: str, settings: Mapping[str, Any] | None = None
     ) -> None:
-        self.http = GatewayHttp(base_url, vendor=self.name)
+        self.http = GatewayHttp(base_url, vendor=self.name, throttled=_throttled)
         # The app's settings, read when used (TOSS_CLIENT_KEY).
         self.settings: Mapping[str, Any] = settings if settings is not None else {}
         token = base64.b64encode(f"{secret_key}:".encode()).decode()
