@@ -245,9 +245,20 @@ class TossGateway:
             if payment.is_virtual_account:
                 self._issue_account(payment, now)
                 return self._json(payment)
+            declined = cards.lookup(payment.card_digits).at_confirm if payment.card_digits else ""
+            if declined:
+                self._abort(payment, TossError(declined))
             self._approve(payment, now)
             self._announce(payment)
             return self._json(payment)
+
+    def _abort(self, payment: Payment, error: TossError) -> None:
+        """The approval failed at confirm: ABORTED with failure{code, message}, announced, and
+        the error raised (toss-v1.md §6: confirm fails -> ABORTED)."""
+        payment.status = "ABORTED"
+        payment.failure = {"code": error.code, "message": error.message_ko}
+        self._announce(payment)
+        raise error
 
     def expire_due(self) -> None:
         """Expire payments not confirmed within 10 minutes of authentication (clock subscriber)."""
@@ -487,6 +498,9 @@ class TossGateway:
         with self._lock:
             billing = self._billing(billing_key, customer_key)
             self._refuse_spent_order(request.order_id)
+            declined = cards.lookup(billing.card_digits).at_confirm
+            if declined:
+                raise TossError(declined)  # a billing charge is its own approval
             checked_card(billing.card_digits, billing.expiry, now, later=True)
             payment = self._new_payment(request, origin, now, payment_type="BILLING")
             payment.card = dict(billing.card)

@@ -185,6 +185,8 @@ export const en = {
   'error.REJECT_CARD_COMPANY': 'The card company declined the payment. Please try another card.',
   'error.REJECT_CARD_PAYMENT':
     'The card’s limit is exceeded or its balance is too low. Please try another card.',
+  'error.EXCEED_MAX_DAILY_PAYMENT_COUNT':
+    'This card has reached its daily number of payments. Please try another card.',
   'error.INVALID_CARD_NUMBER': 'The card number is not valid. Please check it.',
   'error.INVALID_CARD_EXPIRATION': 'The card has expired. Please try another card.',
   'error.INVALID_STOPPED_CARD': 'The card is suspended. Please try another card.',

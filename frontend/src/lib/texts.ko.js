@@ -181,6 +181,7 @@ export const ko = {
   'error.cardDeclined': '카드 결제가 거절되었습니다. 다른 카드로 결제해 주세요.',
   'error.REJECT_CARD_COMPANY': '카드사에서 결제를 거절했습니다. 다른 카드로 결제해 주세요.',
   'error.REJECT_CARD_PAYMENT': '카드 한도를 넘었거나 잔액이 부족합니다. 다른 카드로 결제해 주세요.',
+  'error.EXCEED_MAX_DAILY_PAYMENT_COUNT': '이 카드의 하루 결제 횟수를 넘었습니다. 다른 카드로 결제해 주세요.',
   'error.INVALID_CARD_NUMBER': '카드번호가 올바르지 않습니다. 다시 확인해 주세요.',
   'error.INVALID_CARD_EXPIRATION': '유효기간이 지난 카드입니다. 다른 카드로 결제해 주세요.',
   'error.INVALID_STOPPED_CARD': '정지된 카드입니다. 다른 카드로 결제해 주세요.',
