@@ -10,6 +10,7 @@ from datetime import datetime
 from fake_common import cards
 from fake_common.clock import Clock
 from fake_common.idempotency import IdempotencyRecord, IdempotencyStore
+from fake_toss import payouts
 from fake_toss.banks import find_bank
 from fake_toss.errors import DECLINE_CODES, TossError
 from fake_toss.events import TossEvents
@@ -145,6 +146,7 @@ class TossGateway:
         self.idempotency = IdempotencyStore(clock, IDEMPOTENCY_TTL_SECONDS)
         self.reset()
         clock.subscribe(self.expire_due)
+        clock.subscribe(lambda *_: self.pay_out())
 
     def close(self) -> None:
         """Nothing to stop: the fake's only thread is the webhook sender, closed with the app."""
@@ -155,6 +157,7 @@ class TossGateway:
             self._payments: dict[str, Payment] = {}
             self._by_order: dict[str, list[str]] = {}
             self._awaiting_confirm: set[str] = set()
+            self._payouts: set[str] = set()  # payments with a refund waiting for its payout
             self._billing_keys: dict[str, BillingKey] = {}
             self._auth_keys: dict[str, AuthKey] = {}
             self.idempotency.reset()
@@ -409,10 +412,48 @@ class TossGateway:
             payment.last_transaction_key = transaction_key
             payment.status = "CANCELED" if payment.balance == 0 else "PARTIAL_CANCELED"
             if refund_account is not None:
-                payment.refund_account = refund_account
-                payment.refund_status = "COMPLETED"
+                payouts.start(payment, payment.cancels[-1], refund_account, now)
+                self._payouts.add(payment.payment_key)
             self._announce(payment)
             return self._json(payment)
+
+    def pay_out(self, ident: str | None = None, outcome: str | None = None) -> list[dict]:
+        """Pay out virtual-account refunds: those due on the fake clock (clock subscriber), or
+        all of one payment now (control API, outcome COMPLETED or FAILED); the payments changed."""
+        with self._lock:
+            keys = [self.find_payment(ident).payment_key] if ident else sorted(self._payouts)
+            now = None if ident else self.clock.now()
+            changed = []
+            for key in keys:
+                payment = self._payments[key]
+                if payouts.pay_out(payment, now, outcome):
+                    self._announce(payment)
+                    changed.append(self._json(payment))
+                if payment.refund_status != "PENDING":
+                    self._payouts.discard(key)
+            return changed
+
+    def reverse_deposit(self, ident: str) -> dict:
+        """The bank reversed a deposit: DONE back to WAITING_FOR_DEPOSIT, announced."""
+        with self._lock:
+            payment = self.find_payment(ident)
+            if not payment.is_virtual_account or payment.status != "DONE" or payment.cancels:
+                raise TossError(
+                    "FORBIDDEN_REQUEST",
+                    f"입금 완료된 가상계좌 결제가 아닙니다 (status {payment.status}).",
+                )
+            payouts.reverse_deposit(payment, new_transaction_key())
+            self._announce(payment)
+            return self._json(payment)
+
+    def find_payment(self, ident: str) -> Payment:
+        """A payment by paymentKey or orderId (its latest)."""
+        payment = self._payments.get(ident)
+        if payment is None and self._by_order.get(ident):
+            payment = self._payments[self._by_order[ident][-1]]
+        if payment is None:
+            raise TossError("NOT_FOUND_PAYMENT")
+        return payment
 
     # -- billing ---------------------------------------------------------------------------------
 

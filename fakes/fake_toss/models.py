@@ -99,6 +99,9 @@ class Cancel:
     canceled_at: float
     transaction_key: str
     receipt_key: str
+    status: str = "DONE"  # cancelStatus; a virtual account's refund: IN_PROGRESS until paid out
+    payout_at: float | None = None  # a virtual account's refund: when it is paid out
+    payout_fails: bool = False
 
 
 @dataclass
@@ -203,7 +206,7 @@ class Payment:
                     "taxFreeAmount": amount_json(c.tax_free, cur),
                     "refundableAmount": amount_json(c.refundable_after, cur),
                     "cardDiscountAmount": 0,
-                    "cancelStatus": "DONE",
+                    "cancelStatus": c.status,
                     "cancelRequestId": None,
                 }
                 for c in self.cancels
@@ -322,6 +325,8 @@ def transactions_of(payment: Payment) -> list[dict]:
         }
     ]
     for cancel in payment.cancels:
+        if cancel.status == "ABORTED":
+            continue  # a failed payout: no money moved
         entries.append(
             {
                 **common,

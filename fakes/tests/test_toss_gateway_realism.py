@@ -60,3 +60,108 @@ def test_a_billing_charge_with_such_a_card_is_declined_with_its_code(toss):
     )
     assert (charge.status_code, charge.json()["code"]) == (403, "REJECT_CARD_COMPANY")
     assert toss.payment_of("bill-0001") is None
+
+
+# -- virtual-account refunds are paid out later ------------------------------------------------
+
+REFUND_ACCOUNT = {"bank": "신한", "accountNumber": "110-123-456789", "holderName": "홍길동"}
+FAILING_ACCOUNT = {**REFUND_ACCOUNT, "accountNumber": "999-000-1234"}
+
+
+def deposited(toss, order_id="order-va-1", amount=20000) -> str:
+    issued = toss.post(
+        "/v1/virtual-accounts",
+        {
+            "amount": amount,
+            "orderId": order_id,
+            "orderName": "Tea",
+            "customerName": "홍길동",
+            "bank": "신한",
+        },
+    ).json()
+    toss.deposit(issued["paymentKey"])
+    return issued["paymentKey"]
+
+
+def refund(toss, key, amount, account=REFUND_ACCOUNT):
+    response = toss.post(
+        f"/v1/payments/{key}/cancel",
+        {"cancelReason": "refund", "cancelAmount": amount, "refundReceiveAccount": account},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_virtual_account_refund_is_pending_until_the_next_business_day(toss):
+    key = deposited(toss)
+    pending = refund(toss, key, 5000)
+    assert pending["virtualAccount"]["refundStatus"] == "PENDING"
+    assert pending["cancels"][0]["cancelStatus"] == "IN_PROGRESS"
+    assert pending["balanceAmount"] == 15000  # off the balance at once
+    toss.advance(4 * 24 * 3600)  # past the next business day, whatever today is
+    paid = toss.get(f"/v1/payments/{key}").json()
+    assert paid["virtualAccount"]["refundStatus"] == "COMPLETED"
+    assert paid["cancels"][0]["cancelStatus"] == "DONE"
+    assert paid["balanceAmount"] == 15000 and paid["status"] == "PARTIAL_CANCELED"
+
+
+def test_a_failed_payout_puts_the_amount_back_in_the_balance(toss):
+    key = deposited(toss)
+    refund(toss, key, 20000, FAILING_ACCOUNT)
+    failed = toss.control_json("POST", f"refunds/{key}/payout")
+    assert failed["virtualAccount"]["refundStatus"] == "FAILED"
+    assert failed["cancels"][0]["cancelStatus"] == "ABORTED"
+    assert (failed["status"], failed["balanceAmount"]) == ("DONE", 20000)
+    listed = toss.get(
+        "/v1/transactions",
+        params={"startDate": "2000-01-01T00:00:00", "endDate": "2100-01-01T00:00:00"},
+    ).json()
+    assert [t["status"] for t in listed if t["paymentKey"] == key] == ["DONE"]
+    again = refund(toss, key, 20000)  # refunded again to a good account
+    assert again["virtualAccount"]["refundStatus"] == "PENDING"
+    done = toss.control_json("POST", f"refunds/{key}/payout", {"outcome": "COMPLETED"})
+    assert done["virtualAccount"]["refundStatus"] == "PARTIAL_FAILED"
+    assert (done["status"], done["balanceAmount"]) == ("CANCELED", 0)
+
+
+def test_a_payout_is_announced_by_deposit_callback(webhook_receiver):
+    with running_fake_toss({"WEBHOOK_URL": webhook_receiver.url + "/hook"}) as toss:
+        key = deposited(toss)
+        refund(toss, key, 20000)
+        toss.control_json("POST", f"refunds/{key}/payout", {"outcome": "FAILED"})
+        toss.webhooks(wait=3)
+        received = webhook_receiver.received
+    callbacks = [r["body"] for r in received if "eventType" not in r["body"]]
+    assert [c["status"] for c in callbacks] == ["WAITING_FOR_DEPOSIT", "DONE", "CANCELED", "DONE"]
+
+
+def test_a_card_refund_is_done_at_once(toss):
+    key = toss.authenticated_payment(order_id="order-card-1")["paymentKey"]
+    toss.post(
+        "/v1/payments/confirm", {"paymentKey": key, "orderId": "order-card-1", "amount": 15000}
+    )
+    refunded = toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x"}).json()
+    assert refunded["cancels"][0]["cancelStatus"] == "DONE"
+
+
+# -- a deposit can be reversed -------------------------------------------------------------------
+
+
+def test_the_bank_reverses_a_deposit_back_to_waiting_for_deposit(webhook_receiver):
+    with running_fake_toss({"WEBHOOK_URL": webhook_receiver.url + "/hook"}) as toss:
+        key = deposited(toss)
+        reversed_ = toss.control_json("POST", f"deposit/{key}/reverse")
+        assert reversed_["status"] == "WAITING_FOR_DEPOSIT"
+        assert reversed_["approvedAt"] is not None  # the reversed approval's time (a guess)
+        assert toss.control("POST", f"deposit/{key}/reverse").status_code == 403
+        assert toss.deposit(key)["status"] == "DONE"  # the buyer may deposit again
+        toss.webhooks(wait=3)
+        received = webhook_receiver.received
+    callbacks = [r["body"] for r in received if "eventType" not in r["body"]]
+    assert [c["status"] for c in callbacks] == [
+        "WAITING_FOR_DEPOSIT",
+        "DONE",
+        "WAITING_FOR_DEPOSIT",
+        "DONE",
+    ]
+    assert len({c["secret"] for c in callbacks}) == 1

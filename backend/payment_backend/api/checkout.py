@@ -173,6 +173,7 @@ def fail(body, order_id: str):
         "GATEWAY_REFUSED",
         remaining={**INTEGER, "description": "OVER_REFUND: what is left"},
         requested={**INTEGER, "description": "OVER_REFUND: what you asked for"},
+        refund_pending={**INTEGER, "description": "refunds being paid out, not refundable again"},
         **GATEWAY_CODE,
     ),
 )
