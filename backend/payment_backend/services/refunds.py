@@ -144,8 +144,7 @@ def _check_refundable(locked: Payment, amount: int | None) -> None:
         raise ApiError(
             409,
             "NOT_REFUNDABLE",
-            "Nothing is left to refund"
-            + (f"; {pending} is being refunded." if pending else "."),
+            "Nothing is left to refund" + (f"; {pending} is being refunded." if pending else "."),
             remaining=0,
             refund_pending=pending,
         )
