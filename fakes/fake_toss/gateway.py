@@ -16,6 +16,8 @@ from fake_toss.errors import DECLINE_CODES, TossError
 from fake_toss.events import TossEvents
 from fake_toss.models import (
     CARD,
+    EASY_PAY,
+    EASY_PAY_PROVIDERS,
     KST,
     VIRTUAL_ACCOUNT,
     AuthKey,
@@ -31,7 +33,7 @@ from fake_toss.models import (
     random_text,
     transactions_of,
 )
-from fake_toss.money import check_currency, parse_amount
+from fake_toss.money import amount_json, check_currency, parse_amount
 
 CONFIRM_WINDOW_SECONDS = 600
 IDEMPOTENCY_TTL_SECONDS = 15 * 24 * 3600
@@ -210,13 +212,24 @@ class TossGateway:
         bank: str = "",
         origin: str,
         installment_months: int = 0,
+        easy_pay: str = "",
     ) -> dict:
-        """The buyer paid in the window: an IN_PROGRESS payment waiting 10 minutes for confirm."""
+        """The buyer paid in the window: an IN_PROGRESS payment waiting 10 minutes for confirm.
+        easy_pay: the app the buyer paid a card window with (method 간편결제, card null)."""
         now = self.clock.now()
         with self._lock:
             self._refuse_spent_order(request.order_id)
             payment = self._new_payment(request, origin, now, payment_type="NORMAL")
-            if request.method == CARD:
+            if easy_pay:
+                if easy_pay not in EASY_PAY_PROVIDERS:
+                    raise TossError("INVALID_REQUEST", "지원하지 않는 간편결제입니다.")
+                payment.method = EASY_PAY
+                payment.easy_pay = {
+                    "provider": easy_pay,
+                    "amount": amount_json(request.amount, request.currency),
+                    "discountAmount": 0,
+                }
+            elif request.method == CARD:
                 card, digits = checked_card(card_number, None, now)
                 self._attach_card(payment, card, digits)
                 payment.installment_months = installment_months

@@ -19,6 +19,10 @@ _ALNUM = string.ascii_letters + string.digits
 
 CARD = "카드"
 VIRTUAL_ACCOUNT = "가상계좌"
+EASY_PAY = "간편결제"
+# The easy-pay apps the card window offers (toss-v1.md §10: Toss Pay and Naver Pay work with any
+# test key; Kakao Pay only with a contracted MID's: offered anyway).
+EASY_PAY_PROVIDERS = ("토스페이", "네이버페이", "카카오페이")
 
 
 def iso(ts: float | None) -> str | None:
@@ -143,6 +147,7 @@ class Payment:
     cancels: list[Cancel] = field(default_factory=list)
     failure: dict | None = None
     metadata: dict | None = None
+    easy_pay: dict | None = None  # {provider, amount, discountAmount}
 
     def __post_init__(self) -> None:
         self.balance = self.total
@@ -234,7 +239,7 @@ class Payment:
             "cancels": cancels,
             "secret": self.secret,
             "type": self.type,
-            "easyPay": None,
+            "easyPay": dict(self.easy_pay) if self.easy_pay else None,
             "country": "KR",
             "failure": dict(self.failure) if self.failure else None,
             "isPartialCancelable": True,

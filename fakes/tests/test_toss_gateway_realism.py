@@ -165,3 +165,37 @@ def test_the_bank_reverses_a_deposit_back_to_waiting_for_deposit(webhook_receive
         "DONE",
     ]
     assert len({c["secret"] for c in callbacks}) == 1
+
+
+# -- easy pay --------------------------------------------------------------------------------------
+
+
+def test_the_card_window_offers_easy_pay_and_the_payment_has_no_card(toss):
+    window = toss.http.get(
+        toss.url + "/window",
+        params={
+            "clientKey": toss.client_key,
+            "method": "카드",
+            "amount": "15000",
+            "orderId": "order-easy-1",
+            "orderName": "Tea",
+            "successUrl": "http://s.test/ok",
+            "failUrl": "http://s.test/fail",
+        },
+        timeout=5,
+    )
+    assert "간편결제" in window.text and "토스페이" in window.text
+    key = toss.authenticated_payment(order_id="order-easy-1", easyPay="네이버페이")["paymentKey"]
+    confirmed = toss.post(
+        "/v1/payments/confirm", {"paymentKey": key, "orderId": "order-easy-1", "amount": 15000}
+    ).json()
+    assert confirmed["status"] == "DONE"
+    assert confirmed["method"] == "간편결제" and confirmed["card"] is None
+    assert confirmed["easyPay"] == {"provider": "네이버페이", "amount": 15000, "discountAmount": 0}
+    refunded = toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "x"}).json()
+    assert refunded["status"] == "CANCELED"
+
+
+def test_an_unknown_easy_pay_app_is_refused(toss):
+    outcome = toss.pay_in_window(order_id="order-easy-2", easyPay="아무페이")
+    assert outcome["path"] == "/fail" and outcome["query"]["code"] == "INVALID_REQUEST"
