@@ -89,6 +89,12 @@ export const en = {
   'order.amountPaid': 'Amount paid',
   'order.refunded': 'Refunded',
   'order.card': 'Card',
+  'order.easyPay': 'Easy pay',
+  'order.refundPending': 'Refund in progress',
+  'order.refundPendingUntil': 'Refund in progress (paid out {when})',
+  'order.refundFailed': 'Refund failed · it can be refunded again',
+  'order.refundPendingTotal':
+    '{amount} is on its way to the buyer’s account; it counts as refunded once it arrives.',
   'order.paidAt': 'Paid at',
   'order.paymentId': 'Payment id',
   'order.gatewayReceipt': 'Gateway receipt',
@@ -152,6 +158,9 @@ export const en = {
   'refund.confirm': 'Refund {amount}?',
   'refund.yes': 'Yes, refund',
   'refund.no': 'No',
+  'refund.sent':
+    'Sending {amount} to the buyer’s account; it counts as refunded once paid out. Remaining: {remaining}.',
+  'admin.refundPending': '(+{amount} in progress)',
   'refund.done': 'Refunded {amount}. Remaining: {remaining}.',
   'refund.over': 'Refund refused: only {remaining} can still be refunded.',
   'refund.account': 'Refund account (virtual account)',
