@@ -85,7 +85,7 @@ def test_the_owner_refunds_a_deposited_virtual_account_to_the_buyers_account(
         "9,900원을 구매자 계좌로 보내는 중입니다. 입금되면 환불 완료로 바뀝니다. 남은 금액: 0원."
     )
     expect(refund).to_have_count(0)  # nothing left to refund: no form
-    expect(row).to_contain_text("(+9,900원 진행 중)")
+    expect(row).to_contain_text("+9,900원 진행 중")
 
     order = backend_db.order(order_id)
     assert (order.status, order.payment.refunded, order.payment.cancels) == (

@@ -160,7 +160,7 @@ export const en = {
   'refund.no': 'No',
   'refund.sent':
     'Sending {amount} to the buyer’s account; it counts as refunded once paid out. Remaining: {remaining}.',
-  'admin.refundPending': '(+{amount} in progress)',
+  'admin.refundPending': '+{amount} pending',
   'refund.done': 'Refunded {amount}. Remaining: {remaining}.',
   'refund.over': 'Refund refused: only {remaining} can still be refunded.',
   'refund.account': 'Refund account (virtual account)',

@@ -155,7 +155,7 @@ export const ko = {
   'refund.yes': '환불하기',
   'refund.no': '취소',
   'refund.sent': '{amount}을 구매자 계좌로 보내는 중입니다. 입금되면 환불 완료로 바뀝니다. 남은 금액: {remaining}.',
-  'admin.refundPending': '(+{amount} 진행 중)',
+  'admin.refundPending': '+{amount} 진행 중',
   'refund.done': '{amount}을 환불했습니다. 남은 금액: {remaining}.',
   'refund.over': '환불할 수 없습니다: 남은 금액 {remaining}까지만 환불할 수 있습니다.',
   'refund.account': '환불 계좌 (가상계좌 결제)',

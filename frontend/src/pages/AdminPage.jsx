@@ -166,7 +166,9 @@ function OrderRow({ order, onChange }) {
       <td className="num">
         {money(order.refunded)}
         {order.refund_pending > 0 && (
-          <span className="muted"> {t('admin.refundPending', { amount: money(order.refund_pending) })}</span>
+          <div className="muted small">
+            {t('admin.refundPending', { amount: money(order.refund_pending) })}
+          </div>
         )}
       </td>
       <td className="num">{money(order.refundable)}</td>
