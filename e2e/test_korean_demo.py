@@ -80,14 +80,17 @@ def test_the_owner_refunds_a_deposited_virtual_account_to_the_buyers_account(
 
     refund.click()
     confirm.get_by_role("button", name="환불하기").click()
-    expect(row.get_by_role("status")).to_have_text("9,900원을 환불했습니다. 남은 금액: 0원.")
+    # A bank transfer back to the buyer is paid out later: sent, not yet refunded.
+    expect(row.get_by_role("status")).to_have_text(
+        "9,900원을 구매자 계좌로 보내는 중입니다. 입금되면 환불 완료로 바뀝니다. 남은 금액: 0원."
+    )
     expect(refund).to_have_count(0)  # nothing left to refund: no form
-    expect(row).to_contain_text("환불 완료")
+    expect(row).to_contain_text("+9,900원 진행 중")
 
     order = backend_db.order(order_id)
     assert (order.status, order.payment.refunded, order.payment.cancels) == (
-        "refunded",
-        9900,
+        "paid",
+        0,
         [9900],
     )
     if gateway == "PortOne":

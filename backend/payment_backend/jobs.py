@@ -35,6 +35,7 @@ PRIORITIES: dict[str, int] = {
     "refund_surplus": 1,
     "resolve_intent": 1,
     "reconcile_payment": 1,
+    "settle_refunds": 1,
     "check_order": 1,
     "settle_order": 1,
     "sweep_orders": 2,

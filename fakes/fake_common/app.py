@@ -35,10 +35,13 @@ class FakeParts:
     webhooks: WebhookSender
 
     @classmethod
-    def new(cls, *, user_agent: str | None = None) -> FakeParts:
-        """A fresh real-time clock, no fault rules, and a sender that obeys both."""
+    def new(
+        cls, *, user_agent: str | None = None, fault_templates: dict[str, dict] | None = None
+    ) -> FakeParts:
+        """A fresh real-time clock, no fault rules (the fake's templates ready), and a sender
+        that obeys both."""
         clock = Clock()
-        faults = FaultRules()
+        faults = FaultRules(templates=fault_templates)
         options = {"user_agent": user_agent} if user_agent else {}
         return cls(clock, faults, WebhookSender(clock, faults, **options))
 

@@ -11,6 +11,7 @@ DECLINED = "declined"
 INSUFFICIENT_FUNDS = "insufficient_funds"
 EXPIRED = "expired"
 BILLING_DECLINES_LATER = "billing_declines_later"
+DECLINES_AT_CONFIRM = "declines_at_confirm"
 INVALID_NUMBER = "invalid_number"
 
 KST = timezone(timedelta(hours=9))
@@ -25,6 +26,11 @@ OUTCOMES: dict[str, str] = {
         "payments and billing key issue succeed; every later charge with the billing key"
         " (iamport `again` and schedules, Toss `POST /v1/billing/{billingKey}`) declines"
         " for insufficient funds"
+    ),
+    DECLINES_AT_CONFIRM: (
+        "the window authenticates it; Toss's confirm (and a Toss billing charge) declines it with"
+        " `{code}` and the payment becomes `ABORTED` with `failure`; iamport approves it"
+        " (no confirm step)"
     ),
     INVALID_NUMBER: "refused as a wrong card number",
 }
@@ -42,6 +48,7 @@ class Card:
     issuer_name: str = "신한카드"
     issuer_code: str = "366"
     card_type: int = 0  # 0 credit, 1 check (iamport's encoding)
+    at_confirm: str = ""  # DECLINES_AT_CONFIRM: the code Toss's confirm declines it with
 
     @property
     def digits(self) -> str:
@@ -108,6 +115,48 @@ TABLE: list[Card] = [
         "VISA",
         "BC카드",
         "361",
+    ),
+    *(
+        Card(
+            number,
+            DECLINES_AT_CONFIRM,
+            f"Authenticates; declined at confirm ({code})",
+            reason_ko,
+            "VISA",
+            issuer,
+            issuer_code,
+            at_confirm=code,
+        )
+        for number, code, reason_ko, issuer, issuer_code in (
+            (
+                "4000 0000 0000 0119",
+                "REJECT_CARD_PAYMENT",
+                "승인 단계에서 거절: 한도초과/잔액부족",
+                "하나카드",
+                "374",
+            ),
+            (
+                "4000 0000 0000 0127",
+                "REJECT_CARD_COMPANY",
+                "승인 단계에서 거절: 카드사 거절",
+                "삼성카드",
+                "365",
+            ),
+            (
+                "4000 0000 0000 0135",
+                "EXCEED_MAX_DAILY_PAYMENT_COUNT",
+                "승인 단계에서 거절: 하루 결제 횟수 초과",
+                "현대카드",
+                "367",
+            ),
+            (
+                "4000 0000 0000 0143",
+                "INVALID_CARD_EXPIRATION",
+                "승인 단계에서 거절: 유효기간 오류",
+                "롯데카드",
+                "368",
+            ),
+        )
     ),
 ]
 
@@ -207,7 +256,7 @@ def markdown_table() -> str:
         "|---|---|---|---|",
         *(
             f"| {card.number} | {card.outcome} | {card.brand}, {card.issuer_name} "
-            f"| {OUTCOMES[card.outcome]} |"
+            f"| {OUTCOMES[card.outcome].replace('{code}', card.at_confirm)} |"
             for card in TABLE
         ),
         f"| any other 13–19 digits | {other.outcome} | {other.brand}, {other.issuer_name} "

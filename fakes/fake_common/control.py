@@ -67,6 +67,11 @@ def register_control(
             return jsonify({"error": str(exc)}), 400
         return jsonify(rule)
 
+    @bp.get("/faults/templates")
+    def fault_templates():
+        """The fake's ready-made rules: add one with {"template": name, ...overrides}."""
+        return jsonify(faults.templates)
+
     @bp.get("/faults")
     def list_faults():
         """List the fault rules with their hit counts."""

@@ -1,7 +1,15 @@
-"""Fault rules: error responses and latency for HTTP routes, and drop/duplicate/delay/reorder for webhooks."""
+"""Fault rules: error responses and latency for HTTP routes, and drop/duplicate/delay/reorder for webhooks.
+
+An HTTP rule with `rate` {limit, seconds} fires only for requests past `limit` within `seconds`
+(real time, per method and path: a gateway's limit on tight polling); `headers` go on its answer
+(e.g. Retry-After). A fake names ready-made rules (`templates`); `{"template": name, ...}` adds one
+with the given fields overriding the template's.
+"""
 
 from __future__ import annotations
 
+import collections
+import copy
 import fnmatch
 import itertools
 import random
@@ -23,14 +31,26 @@ class FaultRuleError(ValueError):
 class FaultRules:
     """A thread-safe list of fault rules, matched first-added first."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, templates: dict[str, dict] | None = None) -> None:
         self._lock = threading.Lock()
         self._rules: list[dict] = []
         self._ids = itertools.count(1)
         self._random = random.Random(seed)
+        self.templates: dict[str, dict] = dict(templates or {})
+        # rule id -> (method, path) -> admitted request times (rate rules only)
+        self._admitted: dict[int, dict[tuple[str, str], collections.deque]] = {}
 
     def add(self, rule: dict) -> dict:
-        """Validate and store a rule; return it with its id and hit counter."""
+        """Validate and store a rule (or a template's, overridden by the rule's own fields); return
+        it with its id and hit counter."""
+        if isinstance(rule, dict) and "template" in rule:
+            name = rule["template"]
+            if name not in self.templates:
+                known = ", ".join(sorted(self.templates)) or "none"
+                raise FaultRuleError(f"no template {name!r} (this fake has: {known})")
+            rule = {**copy.deepcopy(self.templates[name]), **rule}
+            rule.pop("template")
+            rule["from_template"] = name
         stored = _normalize(rule)
         with self._lock:
             stored["id"] = next(self._ids)
@@ -41,6 +61,7 @@ class FaultRules:
         """Remove every rule."""
         with self._lock:
             self._rules.clear()
+            self._admitted.clear()
 
     def remove(self, rule_id: int) -> bool:
         """Remove one rule by id; return whether it existed."""
@@ -61,8 +82,24 @@ class FaultRules:
                 r["target"] == "http"
                 and r["method"] in ("*", method.upper())
                 and fnmatch.fnmatchcase(path, r["path"])
+                and not self._admits(r, method.upper(), path)
             )
         )
+
+    def _admits(self, rule: dict, method: str, path: str) -> bool:
+        """A rate rule lets `limit` requests per method and path through within `seconds`."""
+        rate = rule.get("rate")
+        if rate is None:
+            return False
+        now = time.monotonic()
+        seen = self._admitted.setdefault(rule["id"], {})
+        times = seen.setdefault((method, path), collections.deque())
+        while times and now - times[0] >= rate["seconds"]:
+            times.popleft()
+        if len(times) < rate["limit"]:
+            times.append(now)
+            return True
+        return False
 
     def webhook_action(self, url: str) -> dict | None:
         """Return (and consume) the first webhook rule that fires for url, or None."""
@@ -126,9 +163,12 @@ class FaultRules:
                 return None
             body = rule["body"]
             if isinstance(body, str):
-                return Response(body, status=rule["status"], content_type="text/plain")
-            response = jsonify(body if body is not None else {})
-            response.status_code = rule["status"]
+                response = Response(body, status=rule["status"], content_type="text/plain")
+            else:
+                response = jsonify(body if body is not None else {})
+                response.status_code = rule["status"]
+            for name, value in (rule.get("headers") or {}).items():
+                response.headers[name] = str(value)
             return response
 
 
@@ -150,6 +190,8 @@ def _normalize(rule: dict) -> dict:
         "probability": float(probability) if probability is not None else None,
         "hits": 0,
     }
+    if rule.get("from_template"):
+        stored["from_template"] = rule["from_template"]
     if target == "webhook":
         action = rule.get("action")
         if action not in WEBHOOK_ACTIONS + SIGNING_ACTIONS:
@@ -175,5 +217,29 @@ def _normalize(rule: dict) -> dict:
         body=rule.get("body"),
         latency_ms=latency_ms,
         jitter_ms=jitter_ms,
+        headers=_headers(rule.get("headers")),
+        rate=_rate(rule.get("rate")),
     )
     return stored
+
+
+def _headers(value: object) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise FaultRuleError("headers is an object of header names to values")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _rate(value: object) -> dict | None:
+    """{limit, seconds}: how many requests per method and path pass within seconds."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise FaultRuleError("rate is {limit, seconds}")
+    limit, seconds = value.get("limit", 1), value.get("seconds", 1)
+    if not isinstance(limit, int) or limit < 0:
+        raise FaultRuleError("rate.limit is a non-negative integer")
+    if not isinstance(seconds, int | float) or seconds <= 0:
+        raise FaultRuleError("rate.seconds is a positive number")
+    return {"limit": limit, "seconds": float(seconds)}

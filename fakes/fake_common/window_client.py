@@ -61,6 +61,7 @@ def iamport_pay(
     notice_url: str | None = None,
     pg: str | None = None,
     customer_uid: str | None = None,
+    easy_pay: str | None = None,
 ) -> dict[str, str]:
     """IMP.request_pay in redirect mode, then the window's Pay button: the m_redirect_url query.
 
@@ -101,6 +102,8 @@ def iamport_pay(
         if pay_method == "card"
         else {"vbank_code": vbank_code}
     )
+    if easy_pay:
+        form = {"easy_pay": easy_pay}  # an easy-pay app's button (kakaopay, naverpay, tosspay)
     submitted = requests.post(
         f"{base_url}/window/{match.group(1)}/pay", data=form, allow_redirects=False, timeout=10
     )
@@ -116,6 +119,7 @@ def toss_pay(
     method: str = "카드",
     card: str = APPROVED,
     bank: str = "88",
+    easy_pay: str | None = None,
 ) -> dict[str, str]:
     """requestPayment in redirect mode, then the window's Pay button: the successUrl/failUrl query."""
     form = {
@@ -134,6 +138,8 @@ def toss_pay(
         form["cardNumber"] = card
     else:
         form["bank"] = bank
+    if easy_pay:
+        form["easyPay"] = easy_pay  # an easy-pay app's button (토스페이, 네이버페이, 카카오페이)
     return _query(requests.post(f"{base_url}/window", data=form, allow_redirects=False, timeout=10))
 
 

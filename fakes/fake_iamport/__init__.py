@@ -7,6 +7,7 @@ from flask import Flask, request
 from fake_common.app import FakeParts, new_fake_app, register_fake
 from fake_iamport.api import register_api
 from fake_iamport.gateway import DEFAULT_CONFIG, IamportGateway
+from fake_iamport.limits import FAULT_TEMPLATES
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -16,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("FAKE_IAMPORT")
     app.config.update(config or {})
 
-    parts = FakeParts.new()
+    parts = FakeParts.new(fault_templates=FAULT_TEMPLATES)
     gateway = IamportGateway({key: app.config[key] for key in DEFAULT_CONFIG}, parts)
     register_public_url(app, gateway)
     register_fake(app, "fake_iamport", gateway, parts)

@@ -98,6 +98,10 @@ def retried(status: int | None) -> bool:
 STATUS_TIMES = {"paid": "paid_at", "failed": "failed_at", "cancelled": "cancelled_at"}
 
 
+# The easy-pay apps the window offers (pay_method values, portone-v1.md §4), with their names.
+EASY_PAY_PROVIDERS = {"kakaopay": "카카오페이", "naverpay": "네이버페이", "tosspay": "토스페이"}
+
+
 class IamportGateway:
     """Everything the fake iamport knows, behind one lock."""
 
@@ -915,6 +919,15 @@ class IamportGateway:
                     },
                     payment,
                 )
+            elif (
+                form.get("easy_pay") in EASY_PAY_PROVIDERS
+                or payment.pay_method in EASY_PAY_PROVIDERS
+            ):
+                # Easy pay (portone-v1.md §4): pay_method is the app, emb_pg_provider names it.
+                provider = form.get("easy_pay") or payment.pay_method
+                payment.pay_method = payment.emb_pg_provider = provider
+                self._approve(payment)
+                self.notify(payment)
             else:
                 card = cards.lookup(form.get("card_number"))
                 payment.card_quota = cards.installment_months(form.get("card_quota"))

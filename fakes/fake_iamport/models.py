@@ -58,6 +58,7 @@ class Payment:
     notice_url: str | None = None
     customer_uid: str | None = None
     customer_uid_usage: str | None = None
+    emb_pg_provider: str | None = None  # easy pay inside the PG's window (kakaopay, ...)
     user_agent: str = "sorry_not_supported"
     card: Card | None = None
     card_quota: int = 0
@@ -96,7 +97,7 @@ class Payment:
             "pay_method": self.pay_method,
             "channel": self.channel,
             "pg_provider": self.pg_provider,
-            "emb_pg_provider": None,
+            "emb_pg_provider": self.emb_pg_provider,
             "pg_tid": self.pg_tid,
             "pg_id": self.pg_id,
             "escrow": False,
@@ -156,7 +157,7 @@ class Payment:
             "status": self.status,
             "name": self.name,
             "pg_provider": self.pg_provider,
-            "emb_pg_provider": None,
+            "emb_pg_provider": self.emb_pg_provider,
             "pg_tid": self.pg_tid,
             "pg_type": "payment",
             **self.buyer.to_api(),

@@ -14,7 +14,12 @@ from fake_iamport import callback
 from fake_iamport import errors as msg
 from fake_iamport.api import gateway
 from fake_iamport.errors import GatewayError
-from fake_iamport.gateway import BANKS, PRECHECK_FAILED_CODE, USER_CANCEL_CODE
+from fake_iamport.gateway import (
+    BANKS,
+    EASY_PAY_PROVIDERS,
+    PRECHECK_FAILED_CODE,
+    USER_CANCEL_CODE,
+)
 from fake_iamport.models import Payment
 
 bp = Blueprint("iamport_window", __name__, template_folder="templates")
@@ -86,7 +91,18 @@ def open_window():
         # The card-company picker: one test card per company (it fills in the number).
         companies={card.issuer_name: card for card in reversed(TABLE)},
         installments=payment.currency == "KRW",
+        # Easy pay: offered beside cards in a KRW card window, alone when asked for by pay_method.
+        easy_pay=_easy_pay_choices(payment),
+        easy_pay_only=payment.pay_method in EASY_PAY_PROVIDERS,
     )
+
+
+def _easy_pay_choices(payment) -> dict[str, str]:
+    if payment.customer_uid or payment.currency != "KRW":
+        return {}
+    if payment.pay_method in EASY_PAY_PROVIDERS:
+        return {payment.pay_method: EASY_PAY_PROVIDERS[payment.pay_method]}
+    return dict(EASY_PAY_PROVIDERS) if payment.pay_method == "card" else {}
 
 
 @bp.post("/window/<imp_uid>/pay")

@@ -10,6 +10,7 @@ from fake_toss import sdk_v2, window
 from fake_toss.api import register_api
 from fake_toss.events import EVENT_TYPES, USER_AGENT, TossEvents
 from fake_toss.gateway import TossGateway
+from fake_toss.limits import FAULT_TEMPLATES
 
 DEFAULT_PORT = 30771
 SECRET_KEY = "test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R"
@@ -39,7 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
         settings["CLIENT_KEYS"] = [settings["CLIENT_KEY"], WIDGET_CLIENT_KEY]
     app.config["FAKE_TOSS_PUBLIC_URL"] = settings["PUBLIC_URL"]
 
-    parts = FakeParts.new(user_agent=USER_AGENT)
+    parts = FakeParts.new(user_agent=USER_AGENT, fault_templates=FAULT_TEMPLATES)
     events = TossEvents(parts.webhooks, parts.clock, settings)
     gateway = TossGateway(settings, parts.clock, events)
     register_fake(app, "fake_toss", gateway, parts)

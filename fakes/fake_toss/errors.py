@@ -29,6 +29,12 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "카드 정보를 다시 확인해주세요 (유효기간).",
         "Please check the card information again (expiration date).",
     ),
+    # The reference lists the code for confirm without a message (toss-v1.md §3.2): FAKE wording.
+    "EXCEED_MAX_DAILY_PAYMENT_COUNT": (
+        400,
+        "하루 결제 가능 횟수를 초과했습니다.",
+        "The daily payment count has been exceeded.",
+    ),
     "INVALID_STOPPED_CARD": (400, "정지된 카드 입니다.", "This card has been suspended."),
     "INVALID_REJECT_CARD": (
         400,

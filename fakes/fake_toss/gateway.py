@@ -10,12 +10,15 @@ from datetime import datetime
 from fake_common import cards
 from fake_common.clock import Clock
 from fake_common.idempotency import IdempotencyRecord, IdempotencyStore
+from fake_toss import payouts
 from fake_toss.banks import find_bank
 from fake_toss.errors import DECLINE_CODES, TossError
 from fake_toss.events import TossEvents
 from fake_toss.keys import API_INDIVIDUAL, family_of
 from fake_toss.models import (
     CARD,
+    EASY_PAY,
+    EASY_PAY_PROVIDERS,
     KST,
     VIRTUAL_ACCOUNT,
     AuthKey,
@@ -31,7 +34,7 @@ from fake_toss.models import (
     random_text,
     transactions_of,
 )
-from fake_toss.money import check_currency, parse_amount
+from fake_toss.money import amount_json, check_currency, parse_amount
 
 CONFIRM_WINDOW_SECONDS = 600
 IDEMPOTENCY_TTL_SECONDS = 15 * 24 * 3600
@@ -147,6 +150,7 @@ class TossGateway:
         self.idempotency = IdempotencyStore(clock, IDEMPOTENCY_TTL_SECONDS)
         self.reset()
         clock.subscribe(self.expire_due)
+        clock.subscribe(lambda *_: self.pay_out())
 
     def close(self) -> None:
         """Nothing to stop: the fake's only thread is the webhook sender, closed with the app."""
@@ -157,6 +161,7 @@ class TossGateway:
             self._payments: dict[str, Payment] = {}
             self._by_order: dict[str, list[str]] = {}
             self._awaiting_confirm: set[str] = set()
+            self._payouts: set[str] = set()  # payments with a refund waiting for its payout
             self._billing_keys: dict[str, BillingKey] = {}
             self._auth_keys: dict[str, AuthKey] = {}
             self.idempotency.reset()
@@ -209,13 +214,24 @@ class TossGateway:
         bank: str = "",
         origin: str,
         installment_months: int = 0,
+        easy_pay: str = "",
     ) -> dict:
-        """The buyer paid in the window: an IN_PROGRESS payment waiting 10 minutes for confirm."""
+        """The buyer paid in the window: an IN_PROGRESS payment waiting 10 minutes for confirm.
+        easy_pay: the app the buyer paid a card window with (method 간편결제, card null)."""
         now = self.clock.now()
         with self._lock:
             self._refuse_spent_order(request.order_id)
             payment = self._new_payment(request, origin, now, payment_type="NORMAL")
-            if request.method == CARD:
+            if easy_pay:
+                if easy_pay not in EASY_PAY_PROVIDERS:
+                    raise TossError("INVALID_REQUEST", "지원하지 않는 간편결제입니다.")
+                payment.method = EASY_PAY
+                payment.easy_pay = {
+                    "provider": easy_pay,
+                    "amount": amount_json(request.amount, request.currency),
+                    "discountAmount": 0,
+                }
+            elif request.method == CARD:
                 card, digits = checked_card(card_number, None, now)
                 self._attach_card(payment, card, digits)
                 payment.installment_months = installment_months
@@ -252,9 +268,20 @@ class TossGateway:
             if payment.is_virtual_account:
                 self._issue_account(payment, now)
                 return self._json(payment)
+            declined = cards.lookup(payment.card_digits).at_confirm if payment.card_digits else ""
+            if declined:
+                self._abort(payment, TossError(declined))
             self._approve(payment, now)
             self._announce(payment)
             return self._json(payment)
+
+    def _abort(self, payment: Payment, error: TossError) -> None:
+        """The approval failed at confirm: ABORTED with failure{code, message}, announced, and
+        the error raised (toss-v1.md §6: confirm fails -> ABORTED)."""
+        payment.status = "ABORTED"
+        payment.failure = {"code": error.code, "message": error.message_ko}
+        self._announce(payment)
+        raise error
 
     def expire_due(self) -> None:
         """Expire payments not confirmed within 10 minutes of authentication (clock subscriber)."""
@@ -405,10 +432,48 @@ class TossGateway:
             payment.last_transaction_key = transaction_key
             payment.status = "CANCELED" if payment.balance == 0 else "PARTIAL_CANCELED"
             if refund_account is not None:
-                payment.refund_account = refund_account
-                payment.refund_status = "COMPLETED"
+                payouts.start(payment, payment.cancels[-1], refund_account, now)
+                self._payouts.add(payment.payment_key)
             self._announce(payment)
             return self._json(payment)
+
+    def pay_out(self, ident: str | None = None, outcome: str | None = None) -> list[dict]:
+        """Pay out virtual-account refunds: those due on the fake clock (clock subscriber), or
+        all of one payment now (control API, outcome COMPLETED or FAILED); the payments changed."""
+        with self._lock:
+            keys = [self.find_payment(ident).payment_key] if ident else sorted(self._payouts)
+            now = None if ident else self.clock.now()
+            changed = []
+            for key in keys:
+                payment = self._payments[key]
+                if payouts.pay_out(payment, now, outcome):
+                    self._announce(payment)
+                    changed.append(self._json(payment))
+                if payment.refund_status != "PENDING":
+                    self._payouts.discard(key)
+            return changed
+
+    def reverse_deposit(self, ident: str) -> dict:
+        """The bank reversed a deposit: DONE back to WAITING_FOR_DEPOSIT, announced."""
+        with self._lock:
+            payment = self.find_payment(ident)
+            if not payment.is_virtual_account or payment.status != "DONE" or payment.cancels:
+                raise TossError(
+                    "FORBIDDEN_REQUEST",
+                    f"입금 완료된 가상계좌 결제가 아닙니다 (status {payment.status}).",
+                )
+            payouts.reverse_deposit(payment, new_transaction_key())
+            self._announce(payment)
+            return self._json(payment)
+
+    def find_payment(self, ident: str) -> Payment:
+        """A payment by paymentKey or orderId (its latest)."""
+        payment = self._payments.get(ident)
+        if payment is None and self._by_order.get(ident):
+            payment = self._payments[self._by_order[ident][-1]]
+        if payment is None:
+            raise TossError("NOT_FOUND_PAYMENT")
+        return payment
 
     # -- billing ---------------------------------------------------------------------------------
 
@@ -494,6 +559,9 @@ class TossGateway:
         with self._lock:
             billing = self._billing(billing_key, customer_key)
             self._refuse_spent_order(request.order_id)
+            declined = cards.lookup(billing.card_digits).at_confirm
+            if declined:
+                raise TossError(declined)  # a billing charge is its own approval
             checked_card(billing.card_digits, billing.expiry, now, later=True)
             payment = self._new_payment(request, origin, now, payment_type="BILLING")
             payment.card = dict(billing.card)

@@ -19,6 +19,10 @@ _ALNUM = string.ascii_letters + string.digits
 
 CARD = "카드"
 VIRTUAL_ACCOUNT = "가상계좌"
+EASY_PAY = "간편결제"
+# The easy-pay apps the card window offers (toss-v1.md §10: Toss Pay and Naver Pay work with any
+# test key; Kakao Pay only with a contracted MID's: offered anyway).
+EASY_PAY_PROVIDERS = ("토스페이", "네이버페이", "카카오페이")
 
 
 def iso(ts: float | None) -> str | None:
@@ -99,6 +103,9 @@ class Cancel:
     canceled_at: float
     transaction_key: str
     receipt_key: str
+    status: str = "DONE"  # cancelStatus; a virtual account's refund: IN_PROGRESS until paid out
+    payout_at: float | None = None  # a virtual account's refund: when it is paid out
+    payout_fails: bool = False
 
 
 @dataclass
@@ -141,6 +148,7 @@ class Payment:
     failure: dict | None = None
     metadata: dict | None = None
     key_family: str = "api"  # fake_toss.keys: the family of the key that opened it (not shown)
+    easy_pay: dict | None = None  # {provider, amount, discountAmount}
 
     def __post_init__(self) -> None:
         self.balance = self.total
@@ -204,7 +212,7 @@ class Payment:
                     "taxFreeAmount": amount_json(c.tax_free, cur),
                     "refundableAmount": amount_json(c.refundable_after, cur),
                     "cardDiscountAmount": 0,
-                    "cancelStatus": "DONE",
+                    "cancelStatus": c.status,
                     "cancelRequestId": None,
                 }
                 for c in self.cancels
@@ -232,7 +240,7 @@ class Payment:
             "cancels": cancels,
             "secret": self.secret,
             "type": self.type,
-            "easyPay": None,
+            "easyPay": dict(self.easy_pay) if self.easy_pay else None,
             "country": "KR",
             "failure": dict(self.failure) if self.failure else None,
             "isPartialCancelable": True,
@@ -323,6 +331,8 @@ def transactions_of(payment: Payment) -> list[dict]:
         }
     ]
     for cancel in payment.cancels:
+        if cancel.status == "ABORTED":
+            continue  # a failed payout: no money moved
         entries.append(
             {
                 **common,

@@ -14,7 +14,7 @@ from fake_toss.banks import BANKS
 from fake_toss.errors import BROWSER_MESSAGES, ERRORS, TossError
 from fake_toss.gateway import METHODS, PaymentRequest, expiry_from_text, order_id_of
 from fake_toss.keys import family_of
-from fake_toss.models import CARD, VIRTUAL_ACCOUNT
+from fake_toss.models import CARD, EASY_PAY_PROVIDERS, VIRTUAL_ACCOUNT
 from fake_toss.money import amount_json, amount_text, check_currency, parse_amount
 
 bp = Blueprint("toss_window", __name__)
@@ -197,6 +197,7 @@ def payment_window() -> Response:
         "is_card": payment_request.method == CARD,
         "amount": display(payment_request.amount, payment_request.currency),
         "cards": _card_table(),
+        "easy_pay": EASY_PAY_PROVIDERS if payment_request.currency == "KRW" else (),
         "banks": BANKS,
         "error": None,
         "card_number": "",
@@ -206,11 +207,16 @@ def payment_window() -> Response:
         # Back from the shop asks again, so a paid order's window is refused, never replayed.
         window.headers["Cache-Control"] = "no-store"
         return window
-    if request.form.get("action") != "pay":
+    easy_pay = request.form.get("easyPay", "") if context["is_card"] else ""
+    if request.form.get("action") != "pay" and not easy_pay:
         return flow.cancel(order_id)
     card_number = request.form.get("cardNumber", "")
     bank = request.form.get("bank", "")
-    if context["is_card"] and cards.lookup(card_number).outcome == cards.INVALID_NUMBER:
+    if (
+        context["is_card"]
+        and not easy_pay
+        and cards.lookup(card_number).outcome == cards.INVALID_NUMBER
+    ):
         context.update(error=ERRORS["INVALID_CARD_NUMBER"][1], card_number=card_number)
         return Response(render_template("toss_window.html", **context), status=200)
     if not context["is_card"] and not bank:
@@ -223,6 +229,7 @@ def payment_window() -> Response:
             bank=bank,
             origin=origin(),
             installment_months=cards.installment_months(request.form.get("installment")),
+            easy_pay=easy_pay,
         )
     except TossError as error:
         return flow.fail(error.code, error.message(), payment_request.order_id)

@@ -117,7 +117,8 @@ def test_cancel_goes_to_fail_url_with_pay_process_canceled(toss):
 def test_malformed_card_number_stays_in_the_window(toss):
     form = dict(
         re.findall(
-            r'name="(\w+)" value="([^"]*)"',
+            # the hidden fields a browser submits (not the easy-pay buttons' name/value)
+            r'type="hidden" name="(\w+)" value="([^"]*)"',
             requests.get(toss.url + "/window?" + window_query(toss), timeout=5).text,
         )
     )

@@ -42,6 +42,7 @@ NOT_COMPLETED = error_doc(
     "ORDER_CLOSED",
     "ORDER_MISMATCH",
     "PAYMENT_NOT_PAID",
+    "PAYMENT_DECLINED",
     "PAYMENT_NOT_COMPLETED",
     "AMOUNT_MISMATCH",
     "CURRENCY_MISMATCH",
@@ -174,6 +175,7 @@ def fail(body, order_id: str):
         "GATEWAY_REFUSED",
         remaining={**INTEGER, "description": "OVER_REFUND: what is left"},
         requested={**INTEGER, "description": "OVER_REFUND: what you asked for"},
+        refund_pending={**INTEGER, "description": "refunds being paid out, not refundable again"},
         **GATEWAY_CODE,
     ),
 )

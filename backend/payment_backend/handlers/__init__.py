@@ -18,6 +18,7 @@ MODULES = (
     "intents",
     "orders",
     "reconciliation",
+    "refund_settlement",
     "subscriptions",
     "surplus",
     "webhooks",

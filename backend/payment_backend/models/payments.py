@@ -46,7 +46,11 @@ class Payment(Timestamped, Base):
     method: Mapped[str] = mapped_column(String(16), default="card")
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[int] = mapped_column(BigInteger)
-    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)  # money returned
+    # Refunds taken off the gateway's balance but not paid out yet (a virtual account's transfer).
+    refund_pending: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Easy pay (간편결제): the provider the buyer paid with (tosspay, naverpay, kakaopay, ...).
+    easy_pay_provider: Mapped[str | None] = mapped_column(String(30), default=None)
     status: Mapped[str] = mapped_column(String(20), index=True)
     paid_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
@@ -64,8 +68,8 @@ class Payment(Timestamped, Base):
 
     @property
     def remaining(self) -> int:
-        """What can still be refunded."""
-        return self.amount - self.refunded
+        """What can still be refunded: neither returned nor on its way back."""
+        return self.amount - self.refunded - self.refund_pending
 
 
 class PaymentCancel(Base):
@@ -79,6 +83,9 @@ class PaymentCancel(Base):
     vendor_cancel_id: Mapped[str] = mapped_column(String(200))
     amount: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(500), default="")
+    # done | pending (taken off the balance, not paid out yet) | failed (the amount is back)
+    status: Mapped[str] = mapped_column(String(16), default="done", server_default="done")
+    settles_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
     cancelled_at: Mapped[datetime] = mapped_column(Timestamp)
     sealed_data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

@@ -196,13 +196,30 @@ class VirtualAccountSchema(Schema):
     due = UtcDateTime(allow_none=True)
 
 
+class EasyPaySchema(Schema):
+    """The easy-pay app (간편결제) a payment was made with."""
+
+    provider = fields.String(
+        required=True, metadata={"example": "tosspay", "description": "or naverpay, kakaopay, ..."}
+    )
+    amount = fields.Integer(allow_none=True, metadata={"description": "paid through the app"})
+    discount = fields.Integer(allow_none=True, metadata={"description": "the app's discount"})
+
+
 class OrderPaymentSchema(Schema):
     """The order's payment, as last read from its gateway."""
 
     payment_id = fields.String(required=True, metadata={"description": "imp_uid or paymentKey"})
     status = fields.String(required=True)
+    method = fields.String(
+        metadata={"example": "card", "description": "card, vbank, easypay, or the gateway's"}
+    )
     amount = fields.Integer(required=True)
-    refunded = fields.Integer(required=True)
+    refunded = fields.Integer(required=True, metadata={"description": "money returned"})
+    refund_pending = fields.Integer(
+        metadata={"description": "refunds on their way to the buyer (not returned yet)"}
+    )
+    easy_pay = fields.Nested(EasyPaySchema, allow_none=True)
     gateway_status = fields.String(allow_none=True, metadata={"description": "the gateway's own"})
     paid_at = UtcDateTime(allow_none=True)
     card = fields.Nested(PaymentCardSchema, allow_none=True)
@@ -215,6 +232,16 @@ class OrderRefundSchema(Schema):
 
     amount = fields.Integer(required=True)
     reason = fields.String(required=True)
+    status = fields.String(
+        metadata={
+            "example": "done",
+            "description": "done, pending (paid out later: a virtual account) or failed "
+            "(the amount is refundable again)",
+        }
+    )
+    settles_at = UtcDateTime(
+        allow_none=True, metadata={"description": "a pending refund's expected payout"}
+    )
     created_at = UtcDateTime(required=True)
 
 
@@ -244,7 +271,12 @@ class OrderSchema(Schema):
     status = fields.String(required=True)
     items = fields.List(fields.Nested(OrderLineSchema))
     buyer = fields.Nested(BuyerSchema, allow_none=True)
-    refunded = fields.Integer()
+    refunded = fields.Integer(metadata={"description": "money returned"})
+    refund_pending = fields.Integer(
+        metadata={
+            "description": "refunds on their way to the buyer: neither returned nor refundable"
+        }
+    )
     refundable = fields.Integer()
     payment = fields.Nested(OrderPaymentSchema, allow_none=True)
     refunds = fields.List(fields.Nested(OrderRefundSchema))

@@ -335,11 +335,12 @@ def _read_or_confirm(order: Order, payment_id: str, *, confirming: bool) -> Gate
         if foreign is not None:
             db.session.rollback()
             raise _mismatch(order.id, foreign) from exc
+        # A decline at approval (Toss: the card passed the window, confirm refused it).
         error = _fail(
             order,
             "failed",
-            "PAYMENT_NOT_PAID",
-            f"The gateway refused the payment: {exc.message}",
+            "PAYMENT_DECLINED",
+            f"The payment was declined: {exc.message}".rstrip(". ") + ".",
             gateway_code=exc.code,
         )
         db.session.commit()

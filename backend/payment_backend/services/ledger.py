@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import event, select
@@ -16,11 +16,14 @@ from payment_backend import vendors
 from payment_backend.clock import iso, now
 from payment_backend.crypto import sealer
 from payment_backend.extensions import db
+from payment_backend.jobs import enqueue
 from payment_backend.models import AuditEntry, Base, Order, Payment, PaymentCancel
 from payment_backend.services.notifications import notify
 from payment_backend.vendors import base
 from payment_backend.vendors.base import GatewayPayment
 
+# A pending refund whose payout time the gateway does not tell is looked up this often.
+PENDING_REFUND_LOOK = timedelta(hours=1)
 LOCKED = "ledger_locked_rows"  # session.info: the rows lock() took in this transaction
 M = TypeVar("M", bound=Base)
 T = TypeVar("T")
@@ -76,14 +79,22 @@ PROGRESS = {"pending": 0, "awaiting_deposit": 1, "paid": 2, "partially_refunded"
 
 def is_stale(payment: Payment, gp: GatewayPayment) -> bool:
     """Whether gp was read before a change we already recorded (e.g. a refund in between)."""
-    if gp.cancelled < payment.refunded or len(gp.cancels) < len(payment.cancels):
+    ours_ever = payment.refunded + payment.refund_pending
+    ours_ever += sum(c.amount for c in payment.cancels if c.status == base.REFUND_FAILED)
+    if gp.ever_cancelled < ours_ever or len(gp.cancels) < len(payment.cancels):
         return True
+    settled = {c.vendor_cancel_id for c in payment.cancels if c.status != base.REFUND_PENDING}
+    if any(c.status == base.REFUND_PENDING and c.vendor_cancel_id in settled for c in gp.cancels):
+        return True  # a refund we know paid out (or failed) shown as still pending
+    if gp.deposit_reversed:
+        return False  # the gateway says it moved back: a deposit the bank reversed
     before, after = PROGRESS.get(payment.status), PROGRESS.get(status_of(gp))
     return before is not None and after is not None and after < before
 
 
 def status_of(gp: GatewayPayment) -> str:
-    """Our payment status from the gateway's state and amounts."""
+    """Our payment status from the gateway's state and the money returned (a pending refund is
+    not returned yet)."""
     if gp.status == base.READY:
         return "pending"
     if gp.status == base.AWAITING_DEPOSIT:
@@ -92,9 +103,9 @@ def status_of(gp: GatewayPayment) -> str:
         return "failed"
     if gp.status == base.CANCELLED and gp.paid_at is None:
         return "cancelled"
-    if gp.cancelled == 0:
+    if gp.returned == 0:
         return "paid"
-    return "refunded" if gp.cancelled >= gp.amount else "partially_refunded"
+    return "refunded" if gp.returned >= gp.amount else "partially_refunded"
 
 
 def apply_gateway(payment: Payment, gp: GatewayPayment) -> None:
@@ -108,30 +119,54 @@ def apply_gateway(payment: Payment, gp: GatewayPayment) -> None:
     payment.method = gp.method
     payment.currency = gp.currency
     payment.amount = gp.amount
-    payment.refunded = gp.cancelled
+    payment.refunded = gp.returned
+    payment.refund_pending = gp.refund_pending
     payment.status = status_of(gp)
     payment.outcome_unknown = False
     payment.sealed_data = sealer().seal(gp.raw)
+    payment.easy_pay_provider = (gp.easy_pay or {}).get("provider")
     if gp.paid_at and payment.paid_at is None:
         payment.paid_at = gp.paid_at
-    known = {c.vendor_cancel_id for c in payment.cancels}
-    for cancel in gp.cancels:
-        if cancel.vendor_cancel_id in known:
-            continue
-        payment.cancels.append(
-            PaymentCancel(
-                vendor_cancel_id=cancel.vendor_cancel_id,
-                amount=cancel.amount,
-                reason=cancel.reason,
-                cancelled_at=cancel.cancelled_at,
-                sealed_data=sealer().seal(cancel.raw),
-            )
-        )
-        known.add(cancel.vendor_cancel_id)
+    if gp.deposit_reversed:
+        payment.paid_at = None
+    _apply_cancels(payment, gp)
     if payment.cancelled_at is None and (gp.cancels or gp.status == base.CANCELLED):
         # Set once, from the gateway's first cancel (the seed overwrote it on every update).
         first = min((c.cancelled_at for c in gp.cancels), default=None)
         payment.cancelled_at = first or now()
+    if payment.refund_pending and payment.id is not None:
+        _watch_pending_refunds(payment, gp)
+
+
+def _apply_cancels(payment: Payment, gp: GatewayPayment) -> None:
+    """Add the gateway's new cancels; known ones take the gateway's refund state."""
+    known = {c.vendor_cancel_id: c for c in payment.cancels}
+    for cancel in gp.cancels:
+        row = known.get(cancel.vendor_cancel_id)
+        if row is not None:
+            row.status, row.settles_at = cancel.status, cancel.settles_at
+            continue
+        row = PaymentCancel(
+            vendor_cancel_id=cancel.vendor_cancel_id,
+            amount=cancel.amount,
+            reason=cancel.reason,
+            status=cancel.status,
+            settles_at=cancel.settles_at,
+            cancelled_at=cancel.cancelled_at,
+            sealed_data=sealer().seal(cancel.raw),
+        )
+        payment.cancels.append(row)
+        known[cancel.vendor_cancel_id] = row
+
+
+def _watch_pending_refunds(payment: Payment, gp: GatewayPayment) -> None:
+    """Queue (or re-arm) the look at the gateway that settles the payment's pending refunds."""
+    expected = [c.settles_at for c in gp.cancels if c.status == base.REFUND_PENDING]
+    due = min((at for at in expected if at is not None), default=now() + PENDING_REFUND_LOOK)
+    key, payload = f"refunds:{payment.id}", {"payment_id": payment.id}
+    queued = enqueue("settle_refunds", payload, unique_key=key, due_at=due)
+    if queued.status != "pending":  # settled before: look again for this one
+        enqueue("settle_refunds", payload, unique_key=key, due_at=due, rearm=True)
 
 
 def sync_order(payment: Payment, *, actor: str = "system") -> None:
@@ -155,11 +190,11 @@ def follow_gateway(
 ) -> tuple[str, str] | None:
     """Apply gp to the locked payment; if its status or refund moved, queue the merchant's
     notification, bring its order along and return (previous status, current status)."""
-    before = (payment.status, payment.refunded)
+    before = (payment.status, payment.refunded, payment.refund_pending)
     # The views unseal the gateway data: only build them for a merchant who is notified.
     previous = payment_view(payment) if payment.webhook_url else None
     apply_gateway(payment, gp)
-    if (payment.status, payment.refunded) == before:
+    if (payment.status, payment.refunded, payment.refund_pending) == before:
         return None
     sync_order(payment, actor=actor)
     if payment.webhook_url:

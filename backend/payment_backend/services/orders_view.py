@@ -46,13 +46,16 @@ class PaymentView:
 
     payment_id: str
     status: str
+    method: str
     amount: int
     refunded: int
+    refund_pending: int
     gateway_status: str | None
     paid_at: datetime | None
     card: dict[str, Any] | None
     receipt_url: str | None
     vbank: dict[str, Any] | None
+    easy_pay: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class RefundView:
 
     amount: int
     reason: str
+    status: str  # done | pending | failed
+    settles_at: datetime | None
     created_at: datetime
 
 
@@ -78,6 +83,7 @@ class OrderView:
     items: list[dict[str, Any]]
     buyer: dict[str, Any] | None
     refunded: int
+    refund_pending: int
     refundable: int
     payment: PaymentView | None
     refunds: list[RefundView]
@@ -117,13 +123,16 @@ def _payment_view(payment: Payment) -> PaymentView:
     return PaymentView(
         payment_id=payment.vendor_payment_id,
         status=payment.status,
+        method=payment.method,
         amount=payment.amount,
         refunded=payment.refunded,
+        refund_pending=payment.refund_pending,
         gateway_status=gateway_data(payment).get("status"),
         paid_at=payment.paid_at,
         card=gp.card,
         receipt_url=gp.receipt_url,
         vbank=gp.vbank,
+        easy_pay=gp.easy_pay,
     )
 
 
@@ -142,10 +151,17 @@ def order_view(order: Order) -> OrderView:
         items=order.items,
         buyer=order.buyer,
         refunded=payment.refunded if payment else 0,
+        refund_pending=payment.refund_pending if payment else 0,
         refundable=payment.remaining if paid and order.status != "rejected" else 0,
         payment=_payment_view(payment) if payment else None,
         refunds=[
-            RefundView(amount=c.amount, reason=c.reason, created_at=c.cancelled_at)
+            RefundView(
+                amount=c.amount,
+                reason=c.reason,
+                status=c.status,
+                settles_at=c.settles_at,
+                created_at=c.cancelled_at,
+            )
             for c in (payment.cancels if payment else [])
         ],
         failure=order.failure,

@@ -91,10 +91,12 @@ def current(locked: Payment) -> GatewayPayment:
         method=locked.method,
         currency=locked.currency,
         amount=locked.amount,
-        cancelled=locked.refunded,
+        cancelled=locked.refunded + locked.refund_pending,
         paid_at=locked.paid_at,
         cancels=[
-            GatewayCancel(c.vendor_cancel_id, c.amount, c.reason, c.cancelled_at, {})
+            GatewayCancel(
+                c.vendor_cancel_id, c.amount, c.reason, c.cancelled_at, {}, c.status, c.settles_at
+            )
             for c in locked.cancels
         ],
     )

@@ -137,7 +137,17 @@ def _check_refundable(locked: Payment, amount: int | None) -> None:
         status = locked.status
         db.session.rollback()
         raise ApiError(409, "NOT_REFUNDABLE", f"The payment is {status}; nothing to refund.")
-    remaining = locked.remaining
+    remaining = locked.remaining  # a refund still being paid out is not refundable again
+    if remaining <= 0:
+        pending = locked.refund_pending
+        db.session.rollback()
+        raise ApiError(
+            409,
+            "NOT_REFUNDABLE",
+            "Nothing is left to refund" + (f"; {pending} is being refunded." if pending else "."),
+            remaining=0,
+            refund_pending=pending,
+        )
     if amount is not None and amount > remaining:
         db.session.rollback()
         raise ApiError(
@@ -146,6 +156,7 @@ def _check_refundable(locked: Payment, amount: int | None) -> None:
             f"Only {remaining} is left to refund.",
             remaining=remaining,
             requested=amount,
+            refund_pending=locked.refund_pending,
         )
 
 

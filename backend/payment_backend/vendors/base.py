@@ -17,6 +17,11 @@ PAID = "paid"  # charged (possibly partly cancelled since)
 CANCELLED = "cancelled"  # nothing left: fully cancelled, or revoked before any deposit
 FAILED = "failed"  # declined, aborted or expired
 
+# Normalized states of one refund (a cancel) at the gateway.
+REFUND_DONE = "done"  # the money went back
+REFUND_PENDING = "pending"  # taken off the balance, not paid out yet (a virtual account's transfer)
+REFUND_FAILED = "failed"  # the payout failed: the amount is back in the payment's balance
+
 # Normalized states of a charge booked ahead at the gateway.
 BOOKED = "booked"  # waiting for its time
 RAN = "ran"  # the gateway ran it (the payment says how it went)
@@ -54,6 +59,8 @@ class GatewayCancel:
     reason: str
     cancelled_at: datetime
     raw: dict[str, Any]
+    status: str = REFUND_DONE  # REFUND_DONE, REFUND_PENDING or REFUND_FAILED
+    settles_at: datetime | None = None  # a pending refund's expected payout, where one is known
 
 
 @dataclass(frozen=True)
@@ -64,10 +71,10 @@ class GatewayPayment:
     payment_id: str
     order_id: str
     status: str
-    method: str  # card | vbank | other
+    method: str  # card | vbank | easypay | other
     currency: str
     amount: int
-    cancelled: int
+    cancelled: int  # taken off the balance: refunds done and pending (a failed one is back)
     paid_at: datetime | None
     cancels: list[GatewayCancel] = field(default_factory=list)
     vbank: dict[str, Any] | None = None
@@ -77,12 +84,31 @@ class GatewayPayment:
     secret: str | None = None  # Toss virtual accounts: authenticates DEPOSIT_CALLBACK
     billing_customer: str | None = None  # the billing key's customer it was paid with, if any
     key_usage: str | None = None  # a payment by a key window: "issue" registered the key
+    # Easy pay (간편결제): {provider (tosspay, naverpay, kakaopay, ...), amount, discount}
+    easy_pay: dict[str, Any] | None = None
+    # A virtual account's deposit the bank reversed: waiting for the deposit again.
+    deposit_reversed: bool = False
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
     def remaining(self) -> int:
         """What the gateway can still cancel."""
         return self.amount - self.cancelled
+
+    @property
+    def refund_pending(self) -> int:
+        """Refunds taken off the balance but not paid out yet: never money returned."""
+        return sum(c.amount for c in self.cancels if c.status == REFUND_PENDING)
+
+    @property
+    def returned(self) -> int:
+        """Money that went back to the buyer."""
+        return self.cancelled - self.refund_pending
+
+    @property
+    def ever_cancelled(self) -> int:
+        """Every cancel ever made, whatever became of it (a read that shows less is older)."""
+        return self.cancelled + sum(c.amount for c in self.cancels if c.status == REFUND_FAILED)
 
 
 @dataclass(frozen=True)
@@ -342,6 +368,8 @@ def transactions_of(gp: GatewayPayment, start: datetime, end: datetime) -> list[
             )
         )
     for cancel in gp.cancels:
+        if cancel.status == REFUND_FAILED:
+            continue  # its money never left
         if cancel.amount > 0 and start <= cancel.cancelled_at < end:
             found.append(
                 GatewayTransaction(

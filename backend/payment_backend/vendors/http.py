@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import os
+import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -18,17 +21,49 @@ log = logging.getLogger(__name__)
 
 # (connect, read) seconds: a gateway that does not answer in time leaves the outcome unknown.
 TIMEOUT = (3.05, 15.0)
+# A throttled request (429, or the gateway's own "too fast") was not run: it is sent again after
+# the gateway's Retry-After (else a growing, jittered pause), at most this often and this long.
+THROTTLE_RETRIES = 3
+MAX_THROTTLE_WAIT = 5.0
+
+
+def is_throttled(response: requests.Response) -> bool:
+    """HTTP 429 Too Many Requests."""
+    return response.status_code == 429
+
+
+def retry_after(response: requests.Response, attempt: int) -> float:
+    """Seconds to wait before repeating a throttled request: its Retry-After (seconds or an
+    HTTP date), else 0.25 s doubling per attempt with jitter; never over MAX_THROTTLE_WAIT."""
+    header = (response.headers.get("Retry-After") or "").strip()
+    wait: float | None = None
+    if header.isdigit():
+        wait = float(header)
+    elif header:
+        try:
+            wait = email.utils.parsedate_to_datetime(header).timestamp() - time.time()
+        except (TypeError, ValueError):
+            wait = None
+    if wait is None:
+        wait = 0.25 * 2**attempt * random.uniform(0.5, 1.5)
+    return min(max(wait, 0.0), MAX_THROTTLE_WAIT)
 
 
 class GatewayHttp:
     """A requests session bound to one gateway's base URL."""
 
     def __init__(
-        self, base_url: str, timeout: tuple[float, float] = TIMEOUT, *, vendor: str = "unknown"
+        self,
+        base_url: str,
+        timeout: tuple[float, float] = TIMEOUT,
+        *,
+        vendor: str = "unknown",
+        throttled: Callable[[requests.Response], bool] = is_throttled,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.vendor = vendor  # the label of its calls in /metrics
         self.timeout = timeout
+        self.throttled = throttled  # whether an answer says "too fast, not run"
         self.session = requests.Session()
         # The environment (proxies, CA bundle) read once, not scanned again on every call.
         self.session.proxies = requests.utils.get_environ_proxies(self.base_url)
@@ -49,7 +84,33 @@ class GatewayHttp:
         timeout: tuple[float, float] | None = None,
         **kwargs: Any,
     ) -> requests.Response:
-        """Send; on a connection error or a 5xx, repeat once when safe, else GatewayUnavailable."""
+        """Send; on a connection error or a 5xx, repeat once when safe, else GatewayUnavailable.
+
+        A throttled answer (the request was not run) is repeated after the gateway's Retry-After;
+        still throttled after THROTTLE_RETRIES, it is GatewayUnavailable (try later).
+        """
+        for throttle in range(THROTTLE_RETRIES + 1):
+            response = self._send(
+                method, path, safe_to_repeat=safe_to_repeat, timeout=timeout, **kwargs
+            )
+            if not self.throttled(response):
+                return response
+            if throttle < THROTTLE_RETRIES:
+                wait = retry_after(response, throttle)
+                log.warning("gateway %s %s throttled; again in %.2f s", method, path, wait)
+                time.sleep(wait)
+        raise GatewayUnavailable(f"{method} {path}: throttled ({response.status_code})")
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        safe_to_repeat: bool,
+        timeout: tuple[float, float] | None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One send, repeated once on a connection error or a 5xx when safe."""
         attempts = 2 if safe_to_repeat else 1
         if method != "GET":
             note_outside_effect()  # a write at the gateway: the request is not run again

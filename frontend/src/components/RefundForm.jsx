@@ -57,9 +57,11 @@ export function RefundForm({ order, onChange }) {
     setBusy(true)
     try {
       const updated = await refundOrder(id, pending, newIdempotencyKey())
+      // A bank transfer back to the buyer is paid out later: sent, not refunded yet.
+      const sent = (updated.refund_pending ?? 0) - (order.refund_pending ?? 0)
       setResult({
-        ok: t('refund.done', {
-          amount: money(updated.refunded - order.refunded),
+        ok: t(sent > 0 ? 'refund.sent' : 'refund.done', {
+          amount: money(sent > 0 ? sent : updated.refunded - order.refunded),
           remaining: money(updated.refundable),
         }),
       })

@@ -136,3 +136,22 @@ export function bankChoices(vendor) {
   const en = getLanguage() === 'en'
   return (TABLES[vendor]?.bank || []).map(([code, ko, english]) => [code, en ? english : ko])
 }
+
+// Easy-pay apps (간편결제) by our provider code: [ko, en].
+const EASY_PAY = {
+  tosspay: ['토스페이', 'Toss Pay'],
+  naverpay: ['네이버페이', 'Naver Pay'],
+  kakaopay: ['카카오페이', 'Kakao Pay'],
+  samsungpay: ['삼성페이', 'Samsung Pay'],
+  payco: ['페이코', 'PAYCO'],
+  ssgpay: ['SSG페이', 'SSG Pay'],
+  lpay: ['엘페이', 'L.pay'],
+  applepay: ['애플페이', 'Apple Pay'],
+}
+
+/** An easy-pay app's name in the current language (the code itself when unknown). */
+export function easyPayName(provider) {
+  const names = EASY_PAY[provider]
+  if (!names) return provider || ''
+  return getLanguage() === 'en' ? names[1] : names[0]
+}

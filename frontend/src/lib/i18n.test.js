@@ -43,6 +43,18 @@ describe('messages', () => {
     expect(errorText(refused)).toBe('The refund account number is not valid.')
   })
 
+  test('a decline at confirm speaks of its gateway code', () => {
+    const declined = {
+      code: 'PAYMENT_DECLINED',
+      message: 'The payment was declined: 하루 결제 가능 횟수를 초과했습니다.',
+      gateway_code: 'EXCEED_MAX_DAILY_PAYMENT_COUNT',
+    }
+    expect(errorText(declined)).toBe('이 카드의 하루 결제 횟수를 넘었습니다. 다른 카드로 결제해 주세요.')
+    expect(errorText({ ...declined, gateway_code: 'SOMETHING_NEW' })).toBe(
+      '카드 결제가 거절되었습니다. 다른 카드로 결제해 주세요 (The payment was declined: 하루 결제 가능 횟수를 초과했습니다)',
+    )
+  })
+
   test('a PG decline without a known code keeps its words in brackets', () => {
     expect(errorText({ code: 'F111', message: '거래거절 카드사 승인거절' })).toBe(
       '카드 결제가 거절되었습니다. 다른 카드로 결제해 주세요 (거래거절 카드사 승인거절)',

@@ -47,6 +47,7 @@ const OWN_WORDS = new Set([
   'VALIDATION_ERROR',
   'REJECT_CARD_COMPANY',
   'REJECT_CARD_PAYMENT',
+  'EXCEED_MAX_DAILY_PAYMENT_COUNT',
   'INVALID_CARD_NUMBER',
   'INVALID_CARD_EXPIRATION',
   'INVALID_STOPPED_CARD',
@@ -93,13 +94,14 @@ export function errorText(error) {
   const { message } = error
   const code = SAME_WORDS[error.code] || error.code
   const gatewayCode = error.gateway_code ?? error.body?.gateway_code
-  if (code === 'GATEWAY_REFUSED' && gatewayCode && OWN_WORDS.has(gatewayCode)) {
+  const byGateway = code === 'GATEWAY_REFUSED' || code === 'PAYMENT_DECLINED'
+  if (byGateway && gatewayCode && OWN_WORDS.has(gatewayCode)) {
     return t(`error.${gatewayCode}`)
   }
   if (OWN_WORDS.has(code)) return t(`error.${code}`)
   if (isWindowClosed(code, message)) return t('error.windowClosed')
   const detail = message && message !== code ? message.replace(/\.$/, '') : ''
-  if (code === 'CHARGE_DECLINED' || DECLINE_MESSAGE.test(message || '')) {
+  if (code === 'CHARGE_DECLINED' || code === 'PAYMENT_DECLINED' || DECLINE_MESSAGE.test(message || '')) {
     return withDetail(t('error.cardDeclined'), detail)
   }
   if (code === 'GATEWAY_REFUSED') return withDetail(t('error.GATEWAY_REFUSED'), detail)

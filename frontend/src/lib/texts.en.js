@@ -95,6 +95,12 @@ export const en = {
   'order.amountPaid': 'Amount paid',
   'order.refunded': 'Refunded',
   'order.card': 'Card',
+  'order.easyPay': 'Easy pay',
+  'order.refundPending': 'Refund in progress',
+  'order.refundPendingUntil': 'Refund in progress (paid out {when})',
+  'order.refundFailed': 'Refund failed · it can be refunded again',
+  'order.refundPendingTotal':
+    '{amount} is on its way to the buyer’s account; it counts as refunded once it arrives.',
   'order.paidAt': 'Paid at',
   'order.paymentId': 'Payment id',
   'order.gatewayReceipt': 'Gateway receipt',
@@ -158,6 +164,9 @@ export const en = {
   'refund.confirm': 'Refund {amount}?',
   'refund.yes': 'Yes, refund',
   'refund.no': 'No',
+  'refund.sent':
+    'Sending {amount} to the buyer’s account; it counts as refunded once paid out. Remaining: {remaining}.',
+  'admin.refundPending': '+{amount} pending',
   'refund.done': 'Refunded {amount}. Remaining: {remaining}.',
   'refund.over': 'Refund refused: only {remaining} can still be refunded.',
   'refund.account': 'Refund account (virtual account)',
@@ -191,6 +200,8 @@ export const en = {
   'error.REJECT_CARD_COMPANY': 'The card company declined the payment. Please try another card.',
   'error.REJECT_CARD_PAYMENT':
     'The card’s limit is exceeded or its balance is too low. Please try another card.',
+  'error.EXCEED_MAX_DAILY_PAYMENT_COUNT':
+    'This card has reached its daily number of payments. Please try another card.',
   'error.INVALID_CARD_NUMBER': 'The card number is not valid. Please check it.',
   'error.INVALID_CARD_EXPIRATION': 'The card has expired. Please try another card.',
   'error.INVALID_STOPPED_CARD': 'The card is suspended. Please try another card.',

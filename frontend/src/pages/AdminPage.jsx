@@ -163,7 +163,14 @@ function OrderRow({ order, onChange }) {
       <td>{vendorName(order.vendor)}</td>
       <td>{methodName(order.method)}</td>
       <td className="num">{money(order.amount)}</td>
-      <td className="num">{money(order.refunded)}</td>
+      <td className="num">
+        {money(order.refunded)}
+        {order.refund_pending > 0 && (
+          <div className="muted small">
+            {t('admin.refundPending', { amount: money(order.refund_pending) })}
+          </div>
+        )}
+      </td>
       <td className="num">{money(order.refundable)}</td>
       <td>
         <span className={`badge badge-${order.status}`}>{statusLabel(order.status)}</span>

@@ -8,7 +8,7 @@ import { useLoad } from '../hooks/useLoad.js'
 import { usePageTitle } from '../hooks/usePageTitle.js'
 import { usePolling } from '../hooks/usePolling.js'
 import { getOrder } from '../lib/api.js'
-import { bankName, cardCompanyName } from '../lib/codes.js'
+import { bankName, cardCompanyName, easyPayName } from '../lib/codes.js'
 import { formatMoney, formatTime } from '../lib/format.js'
 import { t } from '../lib/i18n.js'
 import { errorText, methodName, statusHeadline, statusLabel, vendorName } from '../lib/messages.js'
@@ -30,7 +30,11 @@ function Order({ orderId }) {
       const polled = await getOrder(orderId)
       if (!signal.aborted) setOrder(polled)
     },
-    { interval: POLL_MS, enabled: order?.status === 'awaiting_deposit' },
+    // A deposit awaited, or a refund on its way to the buyer: the gateway settles either.
+    {
+      interval: POLL_MS,
+      enabled: order?.status === 'awaiting_deposit' || order?.refund_pending > 0,
+    },
   )
 
   // The order's own failure outlives a reload; the router state covers the moment before it is set.
@@ -61,7 +65,7 @@ function Order({ orderId }) {
             </p>
           )}
           {order.payment?.vbank && <VirtualAccount order={order} onChange={setOrder} />}
-          {order.payment?.card && <CardReceipt order={order} />}
+          {(order.payment?.card || order.payment?.easy_pay) && <Receipt order={order} />}
           <OrderDetails order={order} />
           <Refunds order={order} />
         </>
@@ -105,7 +109,7 @@ function OrderDetails({ order }) {
   )
 }
 
-function CardReceipt({ order }) {
+function Receipt({ order }) {
   const { payment } = order
   return (
     <section aria-labelledby="receipt-heading" className="card">
@@ -119,10 +123,20 @@ function CardReceipt({ order }) {
             <dd>{formatMoney(payment.refunded, order.currency)}</dd>
           </>
         )}
-        <dt>{t('order.card')}</dt>
-        <dd>
-          {cardCompanyName(order.vendor, payment.card.company)} {payment.card.number}
-        </dd>
+        {payment.easy_pay && (
+          <>
+            <dt>{t('order.easyPay')}</dt>
+            <dd data-testid="easy-pay">{easyPayName(payment.easy_pay.provider)}</dd>
+          </>
+        )}
+        {payment.card && (
+          <>
+            <dt>{t('order.card')}</dt>
+            <dd>
+              {cardCompanyName(order.vendor, payment.card.company)} {payment.card.number}
+            </dd>
+          </>
+        )}
         {payment.paid_at && (
           <>
             <dt>{t('order.paidAt')}</dt>
@@ -195,10 +209,38 @@ function Refunds({ order }) {
             <strong>{money(refund.amount)}</strong>
             {refund.reason && <span> — {refund.reason}</span>}
             <span className="muted"> · {formatTime(refund.created_at)}</span>
+            <RefundState refund={refund} />
           </li>
         ))}
       </ul>
       <p>{t('order.refundsTotal', { total: money(order.refunded), left: money(order.refundable) })}</p>
+      {order.refund_pending > 0 && (
+        <p role="note" className="notice">
+          {t('order.refundPendingTotal', { amount: money(order.refund_pending) })}
+        </p>
+      )}
     </section>
   )
+}
+
+// A refund paid out later (a virtual account's bank transfer) is pending until the gateway says
+// it went through; a failed one is refundable again.
+function RefundState({ refund }) {
+  if (refund.status === 'pending') {
+    return (
+      <span className="badge badge-pending" data-testid="refund-state">
+        {refund.settles_at
+          ? t('order.refundPendingUntil', { when: formatTime(refund.settles_at) })
+          : t('order.refundPending')}
+      </span>
+    )
+  }
+  if (refund.status === 'failed') {
+    return (
+      <span className="badge badge-failed" data-testid="refund-state">
+        {t('order.refundFailed')}
+      </span>
+    )
+  }
+  return null
 }

@@ -5,10 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from flask import has_app_context
+
+from payment_backend.clock import now
 from payment_backend.money import to_major, to_minor
 from payment_backend.vendors import base
 from payment_backend.vendors.base import (
@@ -27,6 +30,20 @@ from payment_backend.vendors.http import GatewayHttp
 
 TOKEN_MARGIN = 60  # refresh this many seconds before the token expires
 WEBHOOK_PATH = "/payments/webhooks/iamport"  # our route for its webhooks (api/webhooks.py)
+KST = timezone(timedelta(hours=9), "KST")
+# pay_method values that are easy pay (portone-v1.md §4); emb_pg_provider names one inside a PG.
+EASY_PAY_METHODS = frozenset({"kakaopay", "naverpay", "tosspay", "payco", "samsung", "point"})
+# A virtual account's refund is paid out on the next business day (portone-v1.md §5.1); V1 shows
+# no payout state, so it counts as pending until then (the hour is a guess; holidays are not known).
+PAYOUT_HOUR = 9
+
+
+def payout_at(cancelled_at: datetime) -> datetime:
+    """When a virtual account's refund made at cancelled_at is paid out: the next business day."""
+    day = cancelled_at.astimezone(KST).date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, PAYOUT_HOUR, tzinfo=KST).astimezone(UTC)
 
 
 def _segment(value: str) -> str:
@@ -53,16 +70,8 @@ def normalize(raw: dict[str, Any]) -> GatewayPayment:
         state = base.AWAITING_DEPOSIT
     else:
         state = base.READY
-    cancels = [
-        GatewayCancel(
-            vendor_cancel_id=str(entry.get("cancellation_id") or entry.get("pg_tid")),
-            amount=to_minor(entry.get("amount") or 0, currency),
-            reason=entry.get("reason") or "",
-            cancelled_at=_time(entry.get("cancelled_at")) or datetime.now(UTC),
-            raw=entry,
-        )
-        for entry in raw.get("cancel_history") or []
-    ]
+    paid_vbank = method == "vbank" and bool(raw.get("paid_at"))
+    cancels = _cancels(raw.get("cancel_history") or [], currency, vbank=paid_vbank)
     vbank = None
     if method == "vbank":
         vbank = {
@@ -71,15 +80,20 @@ def normalize(raw: dict[str, Any]) -> GatewayPayment:
             "holder": raw.get("vbank_holder"),
             "due": _time(raw.get("vbank_date")),
         }
+    provider = raw.get("emb_pg_provider") or (method if method in EASY_PAY_METHODS else None)
     card = None
-    if method == "card" and raw.get("card_number"):
+    if method == "card" and raw.get("card_number") and not provider:
         card = {"company": raw.get("card_name"), "number": raw.get("card_number")}
+    easy_pay = None
+    if provider:
+        easy_pay = {"provider": provider, "amount": to_minor(raw.get("amount") or 0, currency)}
+        easy_pay["discount"] = 0
     return GatewayPayment(
         vendor="iamport",
         payment_id=raw["imp_uid"],
         order_id=raw.get("merchant_uid") or "",
         status=state,
-        method="vbank" if method == "vbank" else ("card" if method == "card" else method),
+        method="easypay" if provider else method,
         currency=currency,
         amount=to_minor(raw.get("amount") or 0, currency),
         cancelled=to_minor(raw.get("cancel_amount") or 0, currency),
@@ -91,8 +105,35 @@ def normalize(raw: dict[str, Any]) -> GatewayPayment:
         failure=raw.get("fail_reason"),
         billing_customer=raw.get("customer_uid"),
         key_usage=raw.get("customer_uid_usage"),
+        easy_pay=easy_pay,
         raw=raw,
     )
+
+
+def _now() -> datetime:
+    """The app's clock (the test clock too), or real time outside an app."""
+    return now() if has_app_context() else datetime.now(UTC)
+
+
+def _cancels(entries: list[dict[str, Any]], currency: str, *, vbank: bool) -> list[GatewayCancel]:
+    """cancel_history; a virtual account's refund is pending until its payout day."""
+    found = []
+    for entry in entries:
+        at = _time(entry.get("cancelled_at")) or datetime.now(UTC)
+        settles_at = payout_at(at) if vbank else None
+        pending = settles_at is not None and _now() < settles_at
+        found.append(
+            GatewayCancel(
+                vendor_cancel_id=str(entry.get("cancellation_id") or entry.get("pg_tid")),
+                amount=to_minor(entry.get("amount") or 0, currency),
+                reason=entry.get("reason") or "",
+                cancelled_at=at,
+                raw=entry,
+                status=base.REFUND_PENDING if pending else base.REFUND_DONE,
+                settles_at=settles_at,
+            )
+        )
+    return found
 
 
 class IamportPayments:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -37,7 +38,45 @@ STATES = {
 WEBHOOK_PATH = "/payments/webhooks/toss"  # our route for its webhooks (api/webhooks.py)
 KST = timezone(timedelta(hours=9), "KST")  # Toss's dates without an offset are Korean time
 TRANSACTIONS_PAGE = 10000  # GET /v1/transactions' largest page
-METHODS = {"카드": "card", "CARD": "card", "가상계좌": "vbank", "VIRTUAL_ACCOUNT": "vbank"}
+METHODS = {
+    "카드": "card",
+    "CARD": "card",
+    "가상계좌": "vbank",
+    "VIRTUAL_ACCOUNT": "vbank",
+    "간편결제": "easypay",
+    "EASY_PAY": "easypay",
+}
+# easyPay.provider as Toss names it -> ours (toss-v1.md §4; the English names are a guess).
+EASY_PAY_PROVIDERS = {
+    "토스페이": "tosspay",
+    "TOSSPAY": "tosspay",
+    "네이버페이": "naverpay",
+    "NAVERPAY": "naverpay",
+    "카카오페이": "kakaopay",
+    "KAKAOPAY": "kakaopay",
+    "삼성페이": "samsungpay",
+    "SAMSUNGPAY": "samsungpay",
+    "페이코": "payco",
+    "PAYCO": "payco",
+    "엘페이": "lpay",
+    "SSG페이": "ssgpay",
+    "애플페이": "applepay",
+}
+# A cancel's cancelStatus: IN_PROGRESS and ABORTED are documented for asynchronous cancels; a
+# virtual account's refund transfer is read the same way (guess; see fakes/README.md).
+REFUND_STATES = {"IN_PROGRESS": base.REFUND_PENDING, "ABORTED": base.REFUND_FAILED}
+
+
+def _throttled(response: Any) -> bool:
+    """429, or 403 FORBIDDEN_CONSECUTIVE_REQUEST (Toss refusing a repeat that came too fast)."""
+    if response.status_code == 429:
+        return True
+    if response.status_code != 403:
+        return False
+    try:
+        return response.json().get("code") == "FORBIDDEN_CONSECUTIVE_REQUEST"
+    except (ValueError, AttributeError):
+        return False
 
 
 def _segment(value: str) -> str:
@@ -60,17 +99,8 @@ def normalize(raw: dict[str, Any]) -> GatewayPayment:
     status = raw.get("status") or "READY"
     state = STATES.get(status, base.READY)
     method = METHODS.get(raw.get("method") or "", raw.get("method") or "card")
-    cancels = [
-        GatewayCancel(
-            vendor_cancel_id=str(entry.get("transactionKey")),
-            amount=to_minor(entry.get("cancelAmount") or 0, currency),
-            reason=entry.get("cancelReason") or "",
-            cancelled_at=_time(entry.get("canceledAt")) or datetime.now(UTC),
-            raw=entry,
-        )
-        for entry in raw.get("cancels") or []
-    ]
     account = raw.get("virtualAccount")
+    cancels = _cancels(raw.get("cancels") or [], currency, (account or {}).get("refundStatus"))
     vbank = None
     if account:
         vbank = {
@@ -79,7 +109,7 @@ def normalize(raw: dict[str, Any]) -> GatewayPayment:
             "holder": account.get("customerName"),
             "due": _time(account.get("dueDate")),
         }
-    card = raw.get("card")
+    card = raw.get("card") if isinstance(raw.get("card"), dict) else None
     approved = status in ("DONE", "PARTIAL_CANCELED", "CANCELED")
     return GatewayPayment(
         vendor="toss",
@@ -97,6 +127,9 @@ def normalize(raw: dict[str, Any]) -> GatewayPayment:
         receipt_url=(raw.get("receipt") or {}).get("url"),
         failure=(raw.get("failure") or {}).get("message"),
         secret=raw.get("secret"),
+        easy_pay=_easy_pay(raw.get("easyPay"), currency),
+        # DONE back to WAITING_FOR_DEPOSIT (toss-v1.md §6): the reversed approval keeps its time.
+        deposit_reversed=status == "WAITING_FOR_DEPOSIT" and bool(raw.get("approvedAt")),
         raw=raw,
     )
 
@@ -107,6 +140,38 @@ API_INDIVIDUAL, WIDGET = "api", "widget"  # Toss's two key families (toss-sdk-v2
 def _basic(secret_key: str) -> str:
     """Authorization: Basic base64(secretKey + ":")."""
     return "Basic " + base64.b64encode(f"{secret_key}:".encode()).decode()
+
+
+def _cancels(entries: list[dict[str, Any]], currency: str, refund_status: str | None):
+    """The cancels, each with its refund state; a virtual account's PENDING refund with no
+    cancel marked IN_PROGRESS is its latest cancel (guess)."""
+    found = [
+        GatewayCancel(
+            vendor_cancel_id=str(entry.get("transactionKey")),
+            amount=to_minor(entry.get("cancelAmount") or 0, currency),
+            reason=entry.get("cancelReason") or "",
+            cancelled_at=_time(entry.get("canceledAt")) or datetime.now(UTC),
+            raw=entry,
+            status=REFUND_STATES.get(entry.get("cancelStatus") or "", base.REFUND_DONE),
+        )
+        for entry in entries
+        if isinstance(entry, dict)
+    ]
+    if refund_status == "PENDING" and found and all(c.status == base.REFUND_DONE for c in found):
+        found[-1] = replace(found[-1], status=base.REFUND_PENDING)
+    return found
+
+
+def _easy_pay(value: Any, currency: str) -> dict[str, Any] | None:
+    """easyPay {provider, amount, discountAmount} in our terms."""
+    if not isinstance(value, dict):
+        return None
+    provider = str(value.get("provider") or "")
+    return {
+        "provider": EASY_PAY_PROVIDERS.get(provider, provider.lower() or "unknown"),
+        "amount": to_minor(value.get("amount") or 0, currency),
+        "discount": to_minor(value.get("discountAmount") or 0, currency),
+    }
 
 
 class TossPayments:
@@ -130,7 +195,7 @@ class TossPayments:
         settings: Mapping[str, Any] | None = None,
         widget_secret_key: str | None = None,
     ) -> None:
-        self.http = GatewayHttp(base_url, vendor=self.name)
+        self.http = GatewayHttp(base_url, vendor=self.name, throttled=_throttled)
         # The app's settings, read when used (TOSS_CLIENT_KEY).
         self.settings: Mapping[str, Any] = settings if settings is not None else {}
         self.authorization = {API_INDIVIDUAL: _basic(secret_key)}
