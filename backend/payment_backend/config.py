@@ -27,10 +27,13 @@ DEMO_HINT = "To run the demo with the fake gateways, use `make run` (or set PAYM
 DEFAULT_PORT = 37821
 FAKE_IAMPORT_URL = "http://127.0.0.1:10851"
 FAKE_TOSS_URL = "http://127.0.0.1:30771"
+FAKE_PORTONE_URL = "http://127.0.0.1:41851"
 REAL_IAMPORT_URL = "https://api.iamport.kr"
 REAL_TOSS_URL = "https://api.tosspayments.com"
+REAL_PORTONE_URL = "https://api.portone.io"
 REAL_IAMPORT_SDK = "https://cdn.iamport.kr/v1/iamport.js"
 REAL_TOSS_SDK = "https://js.tosspayments.com/v1/payment"
+REAL_PORTONE_SDK = "https://cdn.portone.io/v2/browser-sdk.js"
 
 # The fakes' published test keys: harmless outside the fakes, so they are the local/test defaults.
 FAKE_KEYS = {
@@ -39,6 +42,15 @@ FAKE_KEYS = {
     "IAMPORT_MERCHANT_CODE": "imp00000000",
     "TOSS_SECRET_KEY": "test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R",
     "TOSS_CLIENT_KEY": "test_ck_D5GePWvyJnrK0W0k6q8gLzN97Eoq",
+}
+
+# PortOne V2: fake_portone's published test values. Real mode needs the four of them only when
+# PortOne V2 is switched on (any of them given); without them the vendor refuses every call.
+PORTONE_FAKE_KEYS = {
+    "PORTONE_API_SECRET": "test_portone_v2_api_secret_" + "0" * 52,
+    "PORTONE_STORE_ID": "store-00000000-0000-4000-8000-000000000000",
+    "PORTONE_CHANNEL_KEY": "channel-key-00000000-0000-4000-8000-000000000001",
+    "PORTONE_WEBHOOK_SECRET": "whsec_ZmFrZS1wb3J0b25lLXYyLXdlYmhvb2stc2VjcmV0ISE=",
 }
 
 # Secrets that local and test mode generate once into the instance folder; real mode requires them.
@@ -52,7 +64,12 @@ GENERATED_SECRETS = {
 }
 REAL_REQUIRED = (*GENERATED_SECRETS, *FAKE_KEYS, "DATABASE_URL")
 
-BOOLEAN_SETTINGS = ("IAMPORT_PREPARE", "PAYMENT_SEED_WEBHOOK_ENCRYPTION", "RATELIMIT_ENABLED")
+BOOLEAN_SETTINGS = (
+    "IAMPORT_PREPARE",
+    "PORTONE_PREPARE",
+    "PAYMENT_SEED_WEBHOOK_ENCRYPTION",
+    "RATELIMIT_ENABLED",
+)
 INTEGER_SETTINGS = (
     "MAX_CONTENT_LENGTH",
     "WEBHOOK_MAX_CONTENT_LENGTH",
@@ -63,12 +80,14 @@ PASSTHROUGH = (
     "DATABASE_URL",
     "IAMPORT_API_URL",
     "TOSS_API_URL",
+    "PORTONE_API_URL",
     "PUBLIC_URL",
     "LOG_FORMAT",
     "CHECKOUT_WEBHOOK_URL",
     "SUBSCRIPTION_WEBHOOK_URL",
     "IAMPORT_SDK_URL",
     "TOSS_SDK_URL",
+    "PORTONE_SDK_URL",
     "IAMPORT_PG",
     "IAMPORT_OVERSEAS_PG",
     "WEBHOOK_ALLOWLIST",
@@ -82,6 +101,7 @@ PASSTHROUGH = (
     *INTEGER_SETTINGS,
     *GENERATED_SECRETS,
     *FAKE_KEYS,
+    *PORTONE_FAKE_KEYS,
 )
 
 
@@ -147,6 +167,7 @@ def _as_bool(value: Any) -> bool:
 COMMON_DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": f"http://127.0.0.1:{DEFAULT_PORT}",
     "IAMPORT_PREPARE": True,
+    "PORTONE_PREPARE": True,
     "PAYMENT_SEED_WEBHOOK_ENCRYPTION": False,
     "WEBHOOK_ALLOWLIST": "",
     "FRONTEND_DIST": str(Path(__file__).resolve().parents[2] / "frontend" / "dist"),
@@ -200,11 +221,15 @@ def _mode_defaults(mode: str, given: Mapping[str, Any], instance: Path) -> dict[
         return {
             **_dev_secrets(instance),
             **FAKE_KEYS,
+            **PORTONE_FAKE_KEYS,
             "IAMPORT_API_URL": FAKE_IAMPORT_URL,
             "TOSS_API_URL": FAKE_TOSS_URL,
+            "PORTONE_API_URL": FAKE_PORTONE_URL,
             "DATABASE_URL": f"sqlite:///{instance / 'payments.sqlite3'}",
         }
     missing = [k for k in REAL_REQUIRED if not given.get(k)]
+    if any(given.get(k) for k in PORTONE_FAKE_KEYS):  # PortOne V2 is switched on
+        missing += [k for k in PORTONE_FAKE_KEYS if not given.get(k)]
     if missing:
         needed = ", ".join(missing)
         raise SettingsError(f"PAYMENT_MODE=real refuses to start without: {needed}. {DEMO_HINT}")
@@ -212,7 +237,11 @@ def _mode_defaults(mode: str, given: Mapping[str, Any], instance: Path) -> dict[
         raise SettingsError(
             f"PAYMENT_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters in real mode."
         )
-    return {"IAMPORT_API_URL": REAL_IAMPORT_URL, "TOSS_API_URL": REAL_TOSS_URL}
+    return {
+        "IAMPORT_API_URL": REAL_IAMPORT_URL,
+        "TOSS_API_URL": REAL_TOSS_URL,
+        "PORTONE_API_URL": REAL_PORTONE_URL,
+    }
 
 
 def _add_sdk_urls(settings: dict[str, Any]) -> None:
@@ -220,11 +249,15 @@ def _add_sdk_urls(settings: dict[str, Any]) -> None:
     if settings["PAYMENT_MODE"] == "real":
         settings.setdefault("IAMPORT_SDK_URL", REAL_IAMPORT_SDK)
         settings.setdefault("TOSS_SDK_URL", REAL_TOSS_SDK)
+        settings.setdefault("PORTONE_SDK_URL", REAL_PORTONE_SDK)
     else:
         settings.setdefault(
             "IAMPORT_SDK_URL", settings["IAMPORT_API_URL"].rstrip("/") + "/sdk/iamport.js"
         )
         settings.setdefault("TOSS_SDK_URL", settings["TOSS_API_URL"].rstrip("/") + "/sdk/toss.js")
+        settings.setdefault(
+            "PORTONE_SDK_URL", settings["PORTONE_API_URL"].rstrip("/") + "/v2/browser-sdk.js"
+        )
 
 
 def _coerce(settings: dict[str, Any]) -> None:
