@@ -9,6 +9,7 @@ import AdminPage from './pages/AdminPage.jsx'
 import AdminSubscriptionsPage from './pages/AdminSubscriptionsPage.jsx'
 import OrderPage from './pages/OrderPage.jsx'
 import PortOneReturnPage from './pages/PortOneReturnPage.jsx'
+import PortOneV2ReturnPage from './pages/PortOneV2ReturnPage.jsx'
 import ShopPage from './pages/ShopPage.jsx'
 import SubscribePage from './pages/SubscribePage.jsx'
 import SubscriptionPage from './pages/SubscriptionPage.jsx'
@@ -80,6 +81,7 @@ export default function App() {
           <Route path="/checkout/toss/success" element={<TossSuccessPage />} />
           <Route path="/checkout/toss/fail" element={<TossFailPage />} />
           <Route path="/checkout/portone/return" element={<PortOneReturnPage />} />
+          <Route path="/checkout/portone-v2/return" element={<PortOneV2ReturnPage />} />
           <Route path="/orders/:orderId" element={<OrderPage />} />
           <Route path="/subscribe" element={<SubscribePage />} />
           <Route path="/subscriptions/toss/success" element={<SubscriptionTossSuccessPage />} />

@@ -12,6 +12,7 @@ import { loadScript, payWithPortOne, payWithToss } from '../lib/gateways.js'
 import { t } from '../lib/i18n.js'
 import { errorText, methodName, unconfirmedPayment } from '../lib/messages.js'
 import { orderPath } from '../lib/paths.js'
+import { payWithPortOneV2 } from '../lib/portone.js'
 
 const MAX_QUANTITY = 99
 
@@ -102,7 +103,10 @@ function Shop({ config }) {
         await payWithToss(vendorConfig, order, amount, buyer)
         return // the payment window sends the browser to /checkout/toss/success or /fail
       }
-      const result = await payWithPortOne(vendorConfig, order, amount, buyer)
+      const result =
+        vendor === 'portone'
+          ? await payWithPortOneV2(vendorConfig, order, amount, buyer)
+          : await payWithPortOne(vendorConfig, order, amount, buyer)
       if (!result.ok) {
         await reportFailure(order, result)
         return
