@@ -18,7 +18,7 @@ System = Any  # e2e/conftest.py's System (the running servers and the backend ap
 APPROVED = "4242 4242 4242 4242"
 DECLINES_LATER = "4000 0000 0000 0341"  # issues a billing key; later charges decline
 SUBSCRIPTION_URL = re.compile(r"/subscriptions/(sub_[0-9a-f]{20})$")
-GATEWAYS = {"iamport": "PortOne", "toss": "Toss Payments"}
+GATEWAYS = {"iamport": "PortOne V1 (iamport)", "portone": "PortOne", "toss": "Toss Payments"}
 
 
 class Subscriber:
@@ -34,7 +34,7 @@ class Subscriber:
         page.goto("/subscribe")
         page.get_by_role("radio", name=re.compile(f"^{plan}")).check()
         page.get_by_role("group", name="Gateway").get_by_role(
-            "radio", name=GATEWAYS[vendor]
+            "radio", name=GATEWAYS[vendor], exact=True
         ).check()
         if vendor == "iamport":
             with page.expect_popup() as popup:
