@@ -3,6 +3,8 @@ POST /payments/{period's order id}/billing-key; renewals charged on demand by th
 
 from __future__ import annotations
 
+import json
+
 
 def test_first_period_is_charged_with_the_key_under_the_periods_order_id(subscriber, fakes):
     active = subscriber.subscribe("portone")
@@ -46,7 +48,14 @@ def test_a_declined_first_charge_leaves_it_incomplete_and_a_retry_subscribes(sub
     assert declined.status_code in (402, 409), declined.get_json()
     assert subscriber.get(sub_id)["status"] == "incomplete"
     assert fakes.portone.payment(f"{sub_id}_p1") is None
-    # The key was forgotten with the decline: the browser registers a card again.
+    # The key was forgotten with the decline: the browser registers a card again. The second
+    # try of the period has its own payment id, the order id being in its customData.
     retried = subscriber.activate(sub_id, subscriber.card_window("portone", sub["setup"]))
     assert retried.status_code == 200, retried.get_json()
-    assert fakes.portone.payment(f"{sub_id}_p1")["status"] == "PAID"
+    assert fakes.portone.payment(f"{sub_id}_p1") is None
+    second = fakes.portone.payment(f"{sub_id}_p1-2")
+    assert second["status"] == "PAID" and json.loads(second["customData"]) == {
+        "orderId": f"{sub_id}_p1"
+    }
+    records = subscriber.records(sub_id)
+    assert records["charges"][1][0] == "paid" and records["charges"][1][2] == f"{sub_id}_p1-2"

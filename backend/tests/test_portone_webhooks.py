@@ -162,3 +162,20 @@ def test_a_payment_for_an_order_id_of_ours_without_an_order_is_refunded(app, fak
 
     row = wait_until(recorded, timeout=10)
     assert (row.vendor, row.reason, row.amount) == ("portone", "orphan", 12000)
+
+
+def test_a_payment_names_our_order_by_its_id_and_customdata_only_names_its_own_tries():
+    """customData is set by whoever pays (a browser too): it only names the order of a payment
+    whose id is one of that order's tries."""
+    from payment_backend.vendors import normalize
+
+    def order_of(payment_id: str, custom: dict | None = None) -> str:
+        raw = {"id": payment_id, "status": "PAID", "amount": {"total": 1000}}
+        if custom is not None:
+            raw["customData"] = json.dumps(custom)
+        return normalize("portone", raw).order_id
+
+    assert order_of("ord_0123456789abcdef0123") == "ord_0123456789abcdef0123"
+    assert order_of("sub_ab_p2-2", {"orderId": "sub_ab_p2"}) == "sub_ab_p2"
+    assert order_of("payment-elsewhere", {"orderId": "ord_victim"}) == "payment-elsewhere"
+    assert order_of("ord_victimX", {"orderId": "ord_victim"}) == "ord_victimX"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -21,7 +22,7 @@ from payment_backend.vendors.base import (
     KeyProof,
     KeyWindow,
 )
-from payment_backend.vendors.portone.payments import PortOnePayments
+from payment_backend.vendors.portone.payments import PortOnePayments, payment_id_of
 
 # Refusals of a key that mean it is gone (or never was).
 KEY_GONE = ("BILLING_KEY_NOT_FOUND", "BILLING_KEY_ALREADY_DELETED", "BILLING_KEY_NOT_ISSUED")
@@ -86,23 +87,28 @@ class PortOneClient(ChargesOnDemand, PortOnePayments):
         )
 
     def charge_key(self, charge: KeyCharge) -> GatewayPayment:
-        """POST /payments/{orderId}/billing-key; a decline is a GatewayError (502 PG_PROVIDER);
-        ALREADY_PAID (an earlier try went through) returns that payment."""
+        """POST /payments/{id of this try}/billing-key; a decline is a GatewayError (502
+        PG_PROVIDER); ALREADY_PAID (this try went through, its answer lost) returns that payment.
+
+        Each try has its own payment id (each is recorded as its own attempt); a repeat of a try
+        whose outcome is unknown uses the same id, which PortOne pays at most once.
+        """
+        payment_id = payment_id_of(charge.order_id, charge.attempt)
         try:
-            self._call(lambda: self._pay(charge))
+            self._call(lambda: self._pay(charge, payment_id))
         except GatewayError as exc:
             if exc.code == "ALREADY_PAID":
-                paid = self.find_by_order(charge.order_id)
-                if paid is not None and paid.status == base.PAID:
+                paid = self.get_payment(payment_id)
+                if paid.status == base.PAID:
                     return paid
             raise
-        return self.get_payment(charge.order_id)
+        return self.get_payment(payment_id)
 
-    def _pay(self, charge: KeyCharge) -> Any:
+    def _pay(self, charge: KeyCharge, payment_id: str) -> Any:
         buyer = charge.buyer or {}
         name = portone.common.CustomerNameInput(full=buyer["name"]) if buyer.get("name") else None
         return self.sdk.pay_with_billing_key(
-            payment_id=charge.order_id,
+            payment_id=payment_id,
             billing_key=charge.key,
             channel_key=self.settings.get("PORTONE_CHANNEL_KEY") or None,
             order_name=charge.name[:100],
@@ -111,6 +117,7 @@ class PortOneClient(ChargesOnDemand, PortOnePayments):
             ),
             amount=portone.common.PaymentAmountInput(total=charge.amount),
             currency=charge.currency,  # type: ignore[arg-type]
+            custom_data=json.dumps({"orderId": charge.order_id}),
             notice_urls=[self.notice_url()],
         )
 

@@ -1,8 +1,9 @@
 """PortOne V2: the payments capability, through the official server SDK (`portone-server-sdk`).
 
-Payment ids are the merchant's own in V2: each of ours is the order id it pays (a checkout
-`ord_...`, a subscription period `sub_..._pN`). PortOne lets a payment id be tried again after a
-failure but paid only once, so no order can hold two payments at PortOne.
+Payment ids are the merchant's own in V2: a checkout payment's is its order id (`ord_...`;
+PortOne lets an id be tried again after a failure but paid only once, so no order can hold two
+payments there). A billing charge is tried once per id: its first try is the period's order id
+(`sub_..._pN`), a later try after a decline `sub_..._pN-<try>`, with the order in customData.
 """
 
 from __future__ import annotations
@@ -113,6 +114,25 @@ def _code(exc: Exception) -> str:
     return "".join(f"_{c}" if c.isupper() and i else c for i, c in enumerate(name)).upper()
 
 
+def payment_id_of(order_id: str, attempt: int = 1) -> str:
+    """The payment id of an order's nth try (a billing charge's; checkout has one id per order)."""
+    return order_id if attempt <= 1 else f"{order_id}-{attempt}"
+
+
+def order_id_of(raw: dict[str, Any]) -> str:
+    """Our order id of a payment: customData's orderId when the payment id is one of its tries,
+    else the payment id itself (nothing else in customData, which a browser sets, is believed)."""
+    payment_id = str(raw.get("id") or "")
+    try:
+        custom = json.loads(raw.get("customData") or "{}")
+    except ValueError:
+        custom = {}
+    claimed = custom.get("orderId") if isinstance(custom, dict) else None
+    if isinstance(claimed, str) and claimed and payment_id.startswith(claimed + "-"):
+        return claimed
+    return payment_id
+
+
 def normalize(raw: dict[str, Any]) -> GatewayPayment:
     """A PortOne V2 Payment object (amounts already in minor units)."""
     amount = raw.get("amount") or {}
@@ -149,7 +169,7 @@ def normalize(raw: dict[str, Any]) -> GatewayPayment:
     return GatewayPayment(
         vendor="portone",
         payment_id=raw["id"],
-        order_id=raw["id"],  # our payment ids are our order ids
+        order_id=order_id_of(raw),
         status=STATES.get(raw.get("status") or "", base.READY),
         method=kind,
         currency=raw.get("currency") or "KRW",
