@@ -8,7 +8,8 @@ from typing import Any
 
 from payment_backend.vendors.base import Vendor
 from payment_backend.vendors.portone.billing import PortOneClient, key_card
-from payment_backend.vendors.portone.payments import WEBHOOK_PATH, normalize
+from payment_backend.vendors.portone.objects import normalize
+from payment_backend.vendors.portone.payments import WEBHOOK_PATH
 
 __all__ = ["VENDOR", "WEBHOOK_PATH", "PortOneClient", "connect", "key_card", "normalize"]
 

@@ -22,7 +22,8 @@ from payment_backend.vendors.base import (
     KeyProof,
     KeyWindow,
 )
-from payment_backend.vendors.portone.payments import PortOnePayments, payment_id_of
+from payment_backend.vendors.portone.objects import payment_id_of
+from payment_backend.vendors.portone.payments import PortOnePayments
 
 # Refusals of a key that mean it is gone (or never was).
 KEY_GONE = ("BILLING_KEY_NOT_FOUND", "BILLING_KEY_ALREADY_DELETED", "BILLING_KEY_NOT_ISSUED")
