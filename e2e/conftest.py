@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 from fake_common.server import RunningServer, serve_in_thread
 from fake_common.testing import ControlClient
 from fake_iamport.testing import IamportTestClient, running_fake_iamport
+from fake_portone.testing import PortOneTestClient, running_fake_portone
 from fake_toss.testing import TossTestClient, running_fake_toss
 from payment_backend import MIGRATIONS, create_app
 
@@ -66,6 +67,7 @@ class System:
     backend_app: Flask
     iamport: IamportTestClient
     toss: TossTestClient
+    portone: PortOneTestClient
 
     @property
     def url(self) -> str:
@@ -75,11 +77,16 @@ class System:
 
 @pytest.fixture(scope="session")
 def system(frontend_dist: Path, tmp_path_factory) -> Iterator[System]:
-    """Start fake iamport, fake Toss and the backend on free ports, wired as `make run` wires them."""
+    """Start fake iamport, fake Toss, fake PortOne V2 and the backend on free ports, wired as
+    `make run` wires them."""
     # A snapshot, so that a rebuild of frontend/dist while the suite runs cannot break it.
     dist = shutil.copytree(frontend_dist, tmp_path_factory.mktemp("frontend") / "dist")
-    # PortOne's real default: test-channel payments only with include_sandbox=true.
-    with running_fake_iamport({"HIDE_SANDBOX": True}) as iamport, running_fake_toss() as toss:
+    # PortOne V1's real default: test-channel payments only with include_sandbox=true.
+    with (
+        running_fake_iamport({"HIDE_SANDBOX": True}) as iamport,
+        running_fake_toss() as toss,
+        running_fake_portone() as portone,
+    ):
         app = create_app(
             {
                 "PAYMENT_MODE": "test",
@@ -87,6 +94,7 @@ def system(frontend_dist: Path, tmp_path_factory) -> Iterator[System]:
                 "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'e2e.sqlite3'}",
                 "IAMPORT_API_URL": iamport.url,
                 "TOSS_API_URL": toss.url,
+                "PORTONE_API_URL": portone.url,
                 "FRONTEND_DIST": str(dist),
                 # Every browser test pays from 127.0.0.1: far more checkouts than one buyer makes.
                 "RATELIMIT_ENABLED": False,
@@ -99,7 +107,8 @@ def system(frontend_dist: Path, tmp_path_factory) -> Iterator[System]:
         # The merchant's webhook URLs, as set in each gateway's console (iamport: notice_url wins).
         iamport.gateway.config["WEBHOOK_URL"] = backend.url + "/payments/webhooks/iamport"
         toss.gateway.config["WEBHOOK_URL"] = backend.url + "/payments/webhooks/toss"
-        yield System(backend=backend, backend_app=app, iamport=iamport, toss=toss)
+        portone.gateway.config["WEBHOOK_URL"] = backend.url + "/payments/webhooks/portone"
+        yield System(backend=backend, backend_app=app, iamport=iamport, toss=toss, portone=portone)
         backend.close()
     with app.app_context():
         from payment_backend.extensions import db
@@ -246,6 +255,12 @@ def fake_toss(system: System) -> TossTestClient:
     return system.toss
 
 
+@pytest.fixture(scope="session")
+def fake_portone(system: System) -> PortOneTestClient:
+    """Fake PortOne V2, read as the merchant reads it (REST with the API secret), its control API."""
+    return system.portone
+
+
 @pytest.fixture()
 def add_fault() -> Iterator:
     """add_fault(fake, rule): a fault rule at a fake (its /__control/faults), removed after the test."""
@@ -270,7 +285,8 @@ TEXTS = {
         "quantity_of": "{product} 수량",
         "gateway": "결제대행사",
         "method": "결제수단",
-        "PortOne": "포트원",
+        "PortOne": "포트원 V1 (아임포트)",
+        "PortOne V2": "포트원",
         "Toss Payments": "토스페이먼츠",
         "Card": "카드",
         "Virtual account": "가상계좌",
@@ -290,7 +306,8 @@ TEXTS = {
         "quantity_of": "Quantity of {product}",
         "gateway": "Gateway",
         "method": "Payment method",
-        "PortOne": "PortOne",
+        "PortOne": "PortOne V1 (iamport)",
+        "PortOne V2": "PortOne",
         "Toss Payments": "Toss Payments",
         "Card": "Card",
         "Virtual account": "Virtual account",
@@ -348,7 +365,7 @@ class Shop:
         page.goto("/")
         page.get_by_label(self.text("quantity_of", product=product), exact=True).fill(str(quantity))
         page.get_by_role("group", name=self.text("gateway")).get_by_role(
-            "radio", name=self.text(gateway)
+            "radio", name=self.text(gateway), exact=True
         ).check()
         page.get_by_role("group", name=self.text("method")).get_by_role(
             "radio", name=self.text(method)

@@ -18,7 +18,7 @@ def test_portone_card(shop, backend_db, fake_iamport, screenshot):
     page.get_by_role("button", name=f"Add {TEA} to cart").click()
     page.get_by_role("button", name=f"Add {TEA} to cart").click()
     expect(page.get_by_label(f"Quantity of {TEA}", exact=True)).to_have_value("2")
-    page.get_by_role("radio", name="PortOne", exact=True).check()
+    page.get_by_role("radio", name="PortOne V1 (iamport)", exact=True).check()
     page.get_by_role("radio", name="Card", exact=True).check()
     expect(page.get_by_text("Total 30,000원")).to_be_visible()
 

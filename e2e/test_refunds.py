@@ -34,6 +34,15 @@ CASES = {
         (5000, 15000),
         [5000, 10000],
     ),
+    "PortOneV2-KRW": Case(
+        "PortOne V2",
+        "Jeju green tea, 100 g",
+        "5000",
+        "20000",
+        {"partial": "5,000원", "rest": "10,000원", "total": "15,000원", "zero": "0원"},
+        (5000, 15000),
+        [5000, 10000],
+    ),
     "Toss-KRW": Case(
         "Toss Payments",
         "Jeju green tea, 100 g",
@@ -57,14 +66,22 @@ CASES = {
 
 @pytest.mark.parametrize("case_id", list(CASES))
 def test_partial_refund_over_refund_and_the_rest(
-    case_id, request, shop, backend_db, fake_iamport, fake_toss, admin_token, screenshot
+    case_id,
+    request,
+    shop,
+    backend_db,
+    fake_iamport,
+    fake_toss,
+    fake_portone,
+    admin_token,
+    screenshot,
 ):
     case = CASES[case_id]
     shown = case.shown
     partial_minor, total_minor = case.minor
     page = shop.page
     shop.fill_cart(case.product, 1, gateway=case.gateway, method="Card")
-    if case.gateway == "PortOne":
+    if case.gateway in ("PortOne", "PortOne V2"):  # both open a popup
         shop.pay_portone_window(shop.open_portone_window())
     else:
         shop.open_toss_window()
@@ -121,6 +138,11 @@ def test_partial_refund_over_refund_and_the_rest(
         assert at_gateway["status"] == "cancelled"
         assert [c["amount"] for c in at_gateway["cancel_history"]] == case.gateway_amounts
         gateway_status = '"status": "cancelled"'
+    elif case.gateway == "PortOne V2":
+        at_gateway = fake_portone.payment(order_id)  # V2: the payment id is the order id
+        assert at_gateway["status"] == "CANCELLED"
+        assert [c["totalAmount"] for c in at_gateway["cancellations"]] == case.gateway_amounts
+        gateway_status = '"status": "CANCELLED"'
     else:
         at_gateway = fake_toss.payment_of(order_id)
         assert at_gateway["status"] == "CANCELED"

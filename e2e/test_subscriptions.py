@@ -18,7 +18,8 @@ System = Any  # e2e/conftest.py's System (the running servers and the backend ap
 APPROVED = "4242 4242 4242 4242"
 DECLINES_LATER = "4000 0000 0000 0341"  # issues a billing key; later charges decline
 SUBSCRIPTION_URL = re.compile(r"/subscriptions/(sub_[0-9a-f]{20})$")
-GATEWAYS = {"iamport": "PortOne", "toss": "Toss Payments"}
+PAID = {"iamport": "paid", "toss": "DONE", "portone": "PAID"}  # each fake's paid status
+GATEWAYS = {"iamport": "PortOne V1 (iamport)", "portone": "PortOne", "toss": "Toss Payments"}
 
 
 class Subscriber:
@@ -34,12 +35,12 @@ class Subscriber:
         page.goto("/subscribe")
         page.get_by_role("radio", name=re.compile(f"^{plan}")).check()
         page.get_by_role("group", name="Gateway").get_by_role(
-            "radio", name=GATEWAYS[vendor]
+            "radio", name=GATEWAYS[vendor], exact=True
         ).check()
-        if vendor == "iamport":
+        if vendor in ("iamport", "portone"):  # both PortOne windows are popups
             with page.expect_popup() as popup:
                 page.get_by_role("button", name="Subscribe", exact=True).click()
-            self.register_in_portone(popup.value, card)
+            self.register_in_portone(popup.value, card, vendor)
         else:
             page.get_by_role("button", name="Subscribe", exact=True).click()
             self.register_in_toss(card)
@@ -47,11 +48,11 @@ class Subscriber:
         return SUBSCRIPTION_URL.search(page.url).group(1)
 
     @staticmethod
-    def register_in_portone(window: Page, card: str) -> None:
+    def register_in_portone(window: Page, card: str, vendor: str = "iamport") -> None:
         window.wait_for_load_state()
         expect(window.get_by_role("heading", name="Register a card for billing")).to_be_visible()
         window.get_by_label("Card number").fill(card)
-        window.get_by_label("Expiry").fill("2035-12")
+        window.get_by_label("Expiry").fill("2035-12" if vendor == "iamport" else "12/35")
         with window.expect_event("close"):
             window.get_by_role("button", name="Register card").click()
 
@@ -66,10 +67,10 @@ class Subscriber:
         """Replace card (in the Payment failed panel while past due), then the card window."""
         page = self.page
         button = page.get_by_role("button", name="Replace card")
-        if vendor == "iamport":
+        if vendor in ("iamport", "portone"):
             with page.expect_popup() as popup:
                 button.click()
-            self.register_in_portone(popup.value, card)
+            self.register_in_portone(popup.value, card, vendor)
         else:
             button.click()
             self.register_in_toss(card)
@@ -109,7 +110,7 @@ def subscriber(page: Page, system: System) -> Iterator[Subscriber]:
     page.add_init_script("window.localStorage.setItem('lang', 'en')")
     yield Subscriber(page, system)
     system.backend_app.extensions["clock"].reset()
-    for fake in (system.iamport, system.toss):
+    for fake in (system.iamport, system.toss, system.portone):
         requests.post(f"{fake.url}/__control/clock", json={"now": time.time()}, timeout=10)
 
 
@@ -127,6 +128,9 @@ def gateway_payments(system: System, vendor: str, order_id: str) -> list[str]:
             timeout=10,
         )
         return [] if found.status_code == 404 else [p["status"] for p in found.json()["response"]]
+    if vendor == "portone":  # one payment id per try: the order id, then order id-2, -3, ...
+        tries = [order_id] + [f"{order_id}-{n}" for n in range(2, 6)]
+        return [found["status"] for t in tries if (found := system.portone.payment(t))]
     found = requests.get(
         f"{system.toss.url}/v1/payments/orders/{order_id}",
         auth=("test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R", ""),
@@ -135,7 +139,7 @@ def gateway_payments(system: System, vendor: str, order_id: str) -> list[str]:
     return [] if found.status_code == 404 else [found.json()["status"]]
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_subscribe_renew_and_cancel(subscriber, system, vendor, screenshot):
     page = subscriber.page
     sub_id = subscriber.subscribe(vendor)
@@ -151,7 +155,7 @@ def test_subscribe_renew_and_cancel(subscriber, system, vendor, screenshot):
     expect(subscriber.charge(3)).to_contain_text("Scheduled")
     expect(subscriber.charge(1)).to_contain_text("Paid")
     expect(subscriber.status()).to_have_text("Active")
-    paid = "paid" if vendor == "iamport" else "DONE"
+    paid = PAID[vendor]
     assert gateway_payments(system, vendor, f"{sub_id}_p2") == [paid]
 
     subscriber.cancel()
@@ -166,13 +170,14 @@ def test_subscribe_renew_and_cancel(subscriber, system, vendor, screenshot):
     screenshot()
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_a_declining_card_is_past_due_and_a_new_card_recovers_it(
     subscriber, system, vendor, screenshot
 ):
     page = subscriber.page
-    if vendor == "iamport":
-        sub_id = subscriber.subscribe("iamport", DECLINES_LATER)
+    if vendor in ("iamport", "portone"):
+        # Its first charge goes through (PortOne V2: the first charge with the key).
+        sub_id = subscriber.subscribe(vendor, DECLINES_LATER)
     else:
         # Toss charges the first period with the billing key itself: the declining card would
         # be refused at once, so the subscription switches to it after starting.
@@ -195,7 +200,7 @@ def test_a_declining_card_is_past_due_and_a_new_card_recovers_it(
     expect(subscriber.charge(2)).to_contain_text("Paid")
     expect(subscriber.charge(3)).to_contain_text("Scheduled")
     expect(page.get_by_role("region", name="Payment failed")).to_have_count(0)
-    paid = "paid" if vendor == "iamport" else "DONE"
+    paid = PAID[vendor]
     assert paid in gateway_payments(system, vendor, f"{sub_id}_p2")
 
     subscriber.advance("1 month")
@@ -221,6 +226,6 @@ def test_the_test_clock_moves_a_calendar_month_and_resets(subscriber, system, sc
     expect(clock.get_by_text(re.compile("^Clock reset to real time"))).to_be_visible(timeout=30_000)
     expect(clock.get_by_text("days ahead")).to_have_count(0)
     expect(clock.get_by_role("button", name="Reset clock")).to_be_disabled()
-    for fake in (system.iamport, system.toss):
+    for fake in (system.iamport, system.toss, system.portone):
         assert abs(requests.get(f"{fake.url}/__control/clock", timeout=10).json()["offset"]) < 5
     screenshot()

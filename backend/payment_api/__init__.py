@@ -20,6 +20,7 @@ from payment_api.client import PaymentClient
 from payment_api.errors import PaymentApiError
 from payment_api.models import (
     IAMPORT,
+    PORTONE,
     TOSS,
     DashboardMonth,
     PaymentCancel,
@@ -39,6 +40,7 @@ from payment_api.webhooks import Notification, verify_webhook
 
 __all__ = [
     "IAMPORT",
+    "PORTONE",
     "TOSS",
     "DashboardMonth",
     "Notification",

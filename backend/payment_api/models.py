@@ -8,6 +8,7 @@ from typing import Any
 
 IAMPORT = "iamport"
 TOSS = "toss.payments"
+PORTONE = "portone"  # PortOne V2: uid = the paymentId, which is your order id (source.id)
 
 
 def _time(value: str | None) -> datetime | None:
@@ -38,7 +39,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Vendor:
-    """Which gateway payment: code `iamport` (uid = imp_uid) or `toss.payments` (uid = paymentKey)."""
+    """Which gateway payment: code `iamport` (uid = imp_uid), `toss.payments` (uid = paymentKey)
+    or `portone` (PortOne V2: uid = paymentId)."""
 
     code: str
     uid: str

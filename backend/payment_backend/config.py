@@ -28,11 +28,14 @@ DEMO_HINT = "To run the demo with the fake gateways, use `make run` (or set PAYM
 DEFAULT_PORT = 37821
 FAKE_IAMPORT_URL = "http://127.0.0.1:10851"
 FAKE_TOSS_URL = "http://127.0.0.1:30771"
+FAKE_PORTONE_URL = "http://127.0.0.1:41851"
 REAL_IAMPORT_URL = "https://api.iamport.kr"
 REAL_TOSS_URL = "https://api.tosspayments.com"
+REAL_PORTONE_URL = "https://api.portone.io"
 REAL_IAMPORT_SDK = "https://cdn.iamport.kr/v1/iamport.js"
 REAL_TOSS_SDK = "https://js.tosspayments.com/v1/payment"
 REAL_TOSS_SDK_V2 = "https://js.tosspayments.com/v2/standard"  # @tosspayments/tosspayments-sdk's
+REAL_PORTONE_SDK = "https://cdn.portone.io/v2/browser-sdk.js"
 
 # The fakes' published test keys: harmless outside the fakes, so they are the local/test defaults.
 FAKE_KEYS = {
@@ -55,6 +58,15 @@ WIDGET_KEYS = {
     ),
 }
 
+# PortOne V2: fake_portone's published test values. Real mode needs the four of them only when
+# PortOne V2 is switched on (any of them given); without them the vendor refuses every call.
+PORTONE_FAKE_KEYS = {
+    "PORTONE_API_SECRET": "test_portone_v2_api_secret_" + "0" * 52,
+    "PORTONE_STORE_ID": "store-00000000-0000-4000-8000-000000000000",
+    "PORTONE_CHANNEL_KEY": "channel-key-00000000-0000-4000-8000-000000000001",
+    "PORTONE_WEBHOOK_SECRET": "whsec_ZmFrZS1wb3J0b25lLXYyLXdlYmhvb2stc2VjcmV0ISE=",
+}
+
 # Secrets that local and test mode generate once into the instance folder; real mode requires them.
 GENERATED_SECRETS = {
     "SECRET_KEY": 48,
@@ -66,7 +78,12 @@ GENERATED_SECRETS = {
 }
 REAL_REQUIRED = (*GENERATED_SECRETS, *FAKE_KEYS, "DATABASE_URL")
 
-BOOLEAN_SETTINGS = ("IAMPORT_PREPARE", "PAYMENT_SEED_WEBHOOK_ENCRYPTION", "RATELIMIT_ENABLED")
+BOOLEAN_SETTINGS = (
+    "IAMPORT_PREPARE",
+    "PORTONE_PREPARE",
+    "PAYMENT_SEED_WEBHOOK_ENCRYPTION",
+    "RATELIMIT_ENABLED",
+)
 INTEGER_SETTINGS = (
     "MAX_CONTENT_LENGTH",
     "WEBHOOK_MAX_CONTENT_LENGTH",
@@ -77,6 +94,7 @@ PASSTHROUGH = (
     "DATABASE_URL",
     "IAMPORT_API_URL",
     "TOSS_API_URL",
+    "PORTONE_API_URL",
     "PUBLIC_URL",
     "LOG_FORMAT",
     "CHECKOUT_WEBHOOK_URL",
@@ -84,6 +102,7 @@ PASSTHROUGH = (
     "IAMPORT_SDK_URL",
     "TOSS_SDK_URL",
     "TOSS_SDK_V2_URL",
+    "PORTONE_SDK_URL",
     "IAMPORT_PG",
     "IAMPORT_OVERSEAS_PG",
     "WEBHOOK_ALLOWLIST",
@@ -99,6 +118,7 @@ PASSTHROUGH = (
     *GENERATED_SECRETS,
     *FAKE_KEYS,
     *WIDGET_KEYS,
+    *PORTONE_FAKE_KEYS,
 )
 
 
@@ -164,6 +184,7 @@ def _as_bool(value: Any) -> bool:
 COMMON_DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": f"http://127.0.0.1:{DEFAULT_PORT}",
     "IAMPORT_PREPARE": True,
+    "PORTONE_PREPARE": True,
     "PAYMENT_SEED_WEBHOOK_ENCRYPTION": False,
     "WEBHOOK_ALLOWLIST": "",
     "FRONTEND_DIST": str(Path(__file__).resolve().parents[2] / "frontend" / "dist"),
@@ -221,11 +242,15 @@ def _mode_defaults(mode: str, given: Mapping[str, Any], instance: Path) -> dict[
             **_dev_secrets(instance),
             **FAKE_KEYS,
             **{name: value for name, (value, _) in WIDGET_KEYS.items()},
+            **PORTONE_FAKE_KEYS,
             "IAMPORT_API_URL": FAKE_IAMPORT_URL,
             "TOSS_API_URL": FAKE_TOSS_URL,
+            "PORTONE_API_URL": FAKE_PORTONE_URL,
             "DATABASE_URL": f"sqlite:///{instance / 'payments.sqlite3'}",
         }
     missing = [k for k in REAL_REQUIRED if not given.get(k)]
+    if any(given.get(k) for k in PORTONE_FAKE_KEYS):  # PortOne V2 is switched on
+        missing += [k for k in PORTONE_FAKE_KEYS if not given.get(k)]
     if missing:
         needed = ", ".join(missing)
         raise SettingsError(f"PAYMENT_MODE=real refuses to start without: {needed}. {DEMO_HINT}")
@@ -233,7 +258,11 @@ def _mode_defaults(mode: str, given: Mapping[str, Any], instance: Path) -> dict[
         raise SettingsError(
             f"PAYMENT_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters in real mode."
         )
-    return {"IAMPORT_API_URL": REAL_IAMPORT_URL, "TOSS_API_URL": REAL_TOSS_URL}
+    return {
+        "IAMPORT_API_URL": REAL_IAMPORT_URL,
+        "TOSS_API_URL": REAL_TOSS_URL,
+        "PORTONE_API_URL": REAL_PORTONE_URL,
+    }
 
 
 def _coerce(settings: dict[str, Any]) -> None:
@@ -282,6 +311,7 @@ def _browser_sdks(settings: dict[str, Any]) -> None:
         settings.setdefault("IAMPORT_SDK_URL", REAL_IAMPORT_SDK)
         settings.setdefault("TOSS_SDK_URL", REAL_TOSS_SDK)
         settings.setdefault("TOSS_SDK_V2_URL", REAL_TOSS_SDK_V2)
+        settings.setdefault("PORTONE_SDK_URL", REAL_PORTONE_SDK)
     else:
         settings.setdefault(
             "IAMPORT_SDK_URL", settings["IAMPORT_API_URL"].rstrip("/") + "/sdk/iamport.js"
@@ -290,6 +320,9 @@ def _browser_sdks(settings: dict[str, Any]) -> None:
         # The fake serves the v2 script at the real one's path.
         settings.setdefault(
             "TOSS_SDK_V2_URL", settings["TOSS_API_URL"].rstrip("/") + "/v2/standard"
+        )
+        settings.setdefault(
+            "PORTONE_SDK_URL", settings["PORTONE_API_URL"].rstrip("/") + "/v2/browser-sdk.js"
         )
 
 

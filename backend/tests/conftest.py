@@ -24,6 +24,7 @@ from fake_common.receiver import WebhookReceiver
 from fake_common.server import RunningServer, serve_in_thread
 from fake_common.window_client import APPROVED, iamport_pay, toss_pay, toss_register_card
 from fake_iamport.testing import IamportTestClient, running_fake_iamport
+from fake_portone.testing import PortOneTestClient, running_fake_portone
 from fake_toss.testing import TossTestClient, running_fake_toss
 from payment_api.examples.environment import Environment
 from payment_backend import MIGRATIONS, create_app
@@ -76,6 +77,7 @@ def app_config(database_url: str, tmp_path_factory, fakes: Fakes) -> dict:
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
         "IAMPORT_API_URL": fakes.iamport.url,
         "TOSS_API_URL": fakes.toss.url,
+        "PORTONE_API_URL": fakes.portone.url,
         # One address makes every request of the suite: rate limits are tested on apps of their own.
         "RATELIMIT_ENABLED": False,
     }
@@ -100,16 +102,24 @@ def client(app: Flask):
 
 @dataclass
 class Fakes:
-    """Both fake gateways, running as real servers, as their test clients (.url, .call, control
-    helpers: fake_iamport.testing, fake_toss.testing)."""
+    """The fake gateways, running as real servers, as their test clients (.url, .call, control
+    helpers: fake_iamport.testing, fake_toss.testing, fake_portone.testing)."""
 
     iamport: IamportTestClient
     toss: TossTestClient
+    portone: PortOneTestClient
+
+    def of(self, vendor: str) -> IamportTestClient | TossTestClient | PortOneTestClient:
+        """The fake of a vendor."""
+        return {"iamport": self.iamport, "toss": self.toss, "portone": self.portone}[vendor]
+
+    def all(self) -> tuple:
+        """Every fake."""
+        return (self.iamport, self.toss, self.portone)
 
     def control(self, vendor: str, path: str, **body) -> dict:
         """POST to a fake's control API."""
-        fake = self.iamport if vendor == "iamport" else self.toss
-        return fake.control_json("POST", path, body)
+        return self.of(vendor).control_json("POST", path, body)
 
     def iamport_api(self, method: str, path: str, **kwargs) -> requests.Response:
         """Call fake PortOne's REST API as the merchant, with a fresh access token."""
@@ -144,10 +154,14 @@ def faults(fakes: Fakes) -> Iterator[Callable[..., dict]]:
 
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[Fakes]:
-    """Fake iamport and fake Toss on free ports, for the whole session."""
-    # PortOne's real default: test-channel payments only with include_sandbox=true.
-    with running_fake_iamport({"HIDE_SANDBOX": True}) as iamport, running_fake_toss() as toss:
-        yield Fakes(iamport=iamport, toss=toss)
+    """Fake iamport, fake Toss and fake PortOne V2 on free ports, for the whole session."""
+    # PortOne V1's real default: test-channel payments only with include_sandbox=true.
+    with (
+        running_fake_iamport({"HIDE_SANDBOX": True}) as iamport,
+        running_fake_toss() as toss,
+        running_fake_portone() as portone,
+    ):
+        yield Fakes(iamport=iamport, toss=toss, portone=portone)
 
 
 @pytest.fixture()
@@ -203,8 +217,13 @@ class Shop:
     def toss_payment(self, payment_key):
         return self.fakes.toss_api("GET", f"/v1/payments/{payment_key}").json()
 
+    def portone_payment(self, payment_id):
+        return self.fakes.portone.payment(payment_id)
+
     def pay(self, order, *, amount=None, card=APPROVED, method="card"):
         """Pay an order in the fake's window; returns the gateway's payment id (or raises)."""
+        if order["vendor"] == "portone":
+            return self.pay_portone(order, amount=amount, card=card, method=method)
         major = (amount if amount is not None else order["amount"]) / (
             100 if order["currency"] == "USD" else 1
         )
@@ -227,6 +246,20 @@ class Shop:
             card=card,
         )
         return query.get("paymentKey"), query
+
+    def pay_portone(self, order, *, amount=None, card=APPROVED, method="card", **request):
+        """requestPayment for the order (paymentId = order id, amounts in minor units), as the
+        demo sends it, paid in fake PortOne V2's window."""
+        extra = {"currency": order["currency"], "noticeUrls": [order["notice_url"]], **request}
+        if method == "vbank":
+            extra.update(payMethod="VIRTUAL_ACCOUNT", virtualAccount={}, bank="KOOKMIN")
+        query = self.fakes.portone.pay_in_window(
+            order["order_id"],
+            order["amount"] if amount is None else amount,
+            card_number=card,
+            **extra,
+        )
+        return (None if query.get("code") else query.get("paymentId")), query
 
 
 @pytest.fixture()
@@ -409,6 +442,24 @@ class Subscriber:
                 card=card,
             )
             return {"imp_uid": query["imp_uid"]}
+        if vendor == "portone":
+            query = self.fakes.portone.submit_window(
+                "issue",
+                {
+                    "storeId": setup["store_id"],
+                    "channelKey": setup["channel_key"],
+                    "billingKeyMethod": "CARD",
+                    "issueId": setup["issue_id"],
+                    "issueName": setup["issue_name"],
+                    "customer": {"customerId": setup["customer_key"]},
+                    "noticeUrls": [setup["notice_url"]],
+                    "redirectUrl": "http://127.0.0.1:9/return",
+                },
+                card_number=card,
+                expiry="12/39",
+            )
+            assert "billingKey" in query, query
+            return {"billing_key": query["billingKey"]}
         query = toss_register_card(
             self.fakes.toss.url, customer_key=setup["customer_key"], card=card
         )
@@ -457,7 +508,7 @@ class Subscriber:
     def reset_clocks(self) -> None:
         """Backend and fakes back to wall time."""
         self.app.extensions["clock"].reset()
-        for fake in (self.fakes.iamport, self.fakes.toss):
+        for fake in self.fakes.all():
             fake.set_clock(time.time())
 
     # the fakes' records

@@ -9,7 +9,7 @@ from payment_backend.extensions import db
 from payment_backend.models import AuditEntry, Order
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_card_checkout_completes_once_and_twice_gives_the_same_answer(shop, client, fakes, vendor):
     order = shop.create_order(vendor)
     assert order["amount"] == 30000 and order["currency"] == "KRW" and order["status"] == "pending"
@@ -22,11 +22,14 @@ def test_card_checkout_completes_once_and_twice_gives_the_same_answer(shop, clie
     assert second.status_code == 200 and second.get_json() == first.get_json()
     if vendor == "iamport":
         assert shop.iamport_payment(payment_id)["status"] == "paid"
+    elif vendor == "portone":
+        assert shop.portone_payment(payment_id)["status"] == "PAID"
+        assert payment_id == order["order_id"]  # V2 payment ids are ours: the order's id
     else:
         assert shop.toss_payment(payment_id)["status"] == "DONE"
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_virtual_account_waits_for_the_deposit(shop, client, fakes, vendor):
     order = shop.create_order(vendor, method="vbank")
     payment_id, _ = shop.pay(order, method="vbank")
@@ -117,7 +120,7 @@ def test_another_orders_payment_does_not_pay_this_order(shop, client, fakes):
     assert shop.complete(cheap, payment_id).get_json()["status"] == "paid"
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_declined_card_fails_the_order(shop, client, fakes, vendor):
     order = shop.create_order(vendor)
     payment_id, query = shop.pay(order, card=INSUFFICIENT_FUNDS)

@@ -27,11 +27,13 @@ def gateway_refunded(shop, order: dict) -> int:
     payment_id = order["payment"]["payment_id"]
     if order["vendor"] == "iamport":
         return shop.iamport_payment(payment_id)["cancel_amount"]
+    if order["vendor"] == "portone":
+        return shop.portone_payment(payment_id)["amount"]["cancelled"]
     raw = shop.toss_payment(payment_id)
     return raw["totalAmount"] - raw["balanceAmount"]
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_partial_refunds_down_to_zero_and_never_past_it(shop, client, owner, vendor):
     order = paid_order(shop, vendor)
     url = f"/api/checkout/orders/{order['order_id']}/refund"
@@ -91,11 +93,12 @@ def deposited_order(shop, client, vendor: str) -> dict:
     return deposited.get_json()
 
 
-# Each gateway's own bank code for 신한은행 (Toss two characters, PortOne V1 three digits).
-SHINHAN = {"iamport": "088", "toss": "88"}
+# Each gateway's own bank code for 신한은행 (Toss two characters, PortOne V1 three digits;
+# PortOne V2 takes the three digits too, sent as its Bank SHINHAN).
+SHINHAN = {"iamport": "088", "toss": "88", "portone": "088"}
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_a_deposited_virtual_account_is_refunded_to_the_account_the_owner_gives(
     shop, client, owner, vendor
 ):
@@ -138,6 +141,11 @@ def test_a_deposited_virtual_account_is_refunded_to_the_account_the_owner_gives(
         raw = shop.toss_payment(order["payment"]["payment_id"])
         assert raw["virtualAccount"]["refundReceiveAccount"]["bankCode"] == "88"
         assert raw["virtualAccount"]["refundReceiveAccount"]["accountNumber"] == "110123456789"
+    if vendor == "portone":
+        raw = shop.portone_payment(order["payment"]["payment_id"])
+        assert (
+            raw["status"] == "CANCELLED" and raw["method"]["type"] == "PaymentMethodVirtualAccount"
+        )
 
 
 def test_a_card_refund_ignores_a_refund_account(shop, client, owner):

@@ -9,15 +9,28 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from payment_api import IAMPORT, TOSS, PaymentClient, PaymentHistory, Source, Vendor, errors
+from payment_api import (
+    IAMPORT,
+    PORTONE,
+    TOSS,
+    PaymentClient,
+    PaymentHistory,
+    Source,
+    Vendor,
+    errors,
+)
 from payment_api.examples import buyer
 from payment_api.examples.environment import Environment
 from payment_backend.extensions import db
 from payment_backend.models import AuditEntry, OutboxJob, Payment
 from payment_backend.vendors import gateway
 
-CODES = {"iamport": IAMPORT, "toss": TOSS}
-CANCEL_ROUTES = {"iamport": "/payments/cancel", "toss": "/v1/payments/*/cancel"}
+CODES = {"iamport": IAMPORT, "toss": TOSS, "portone": PORTONE}
+CANCEL_ROUTES = {
+    "iamport": "/payments/cancel",
+    "toss": "/v1/payments/*/cancel",
+    "portone": "/payments/*/cancel",
+}
 # 20 partial refunds adding up to 16,800 against a payment of 10,000.
 AMOUNTS = [300, 700, 1100, 500, 900, 1300, 200, 800, 1200, 600] * 2
 
@@ -25,15 +38,15 @@ AMOUNTS = [300, 700, 1100, 500, 900, 1300, 200, 800, 1200, 600] * 2
 @pytest.fixture()
 def no_faults(fakes):
     yield
-    for server in (fakes.iamport, fakes.toss):
+    for server in fakes.all():
         requests.delete(f"{server.url}/__control/faults", timeout=10)
 
 
 def fail_next_cancel(fakes, vendor: str) -> None:
     """The fake answers the next cancel with a 503 before doing anything (Toss: twice, as our
     Toss client repeats a POST once under its Idempotency-Key)."""
-    server = fakes.iamport if vendor == "iamport" else fakes.toss
-    times = 1 if vendor == "iamport" else 2
+    server = fakes.of(vendor)
+    times = 2 if vendor == "toss" else 1
     rule = {"method": "POST", "path": CANCEL_ROUTES[vendor], "status": 503, "times": times}
     requests.post(f"{server.url}/__control/faults", json=rule, timeout=10).raise_for_status()
 
@@ -42,9 +55,13 @@ def client_for(env: Environment) -> PaymentClient:
     return PaymentClient(env.api_url, env.key, env.iv, retries=0)
 
 
-def registered(env: Environment, vendor: str, amount: int) -> PaymentHistory:
+def registered(env: Environment, vendor: str, amount: int, fakes=None) -> PaymentHistory:
     order_id = str(uuid.uuid4())
-    if vendor == "iamport":
+    if vendor == "portone":  # the payment id is the caller's order id
+        query = fakes.portone.pay_in_window(order_id, amount)
+        assert query.get("paymentId") == order_id and not query.get("code"), query
+        uid = order_id
+    elif vendor == "iamport":
         uid = buyer.iamport_card_payment(env, order_id, amount, "refund test")
     else:
         uid = buyer.toss_card_payment(env, order_id, amount, "refund test")
@@ -64,6 +81,8 @@ def gateway_refunded(app, vendor: str, uid: str) -> tuple[int, int]:
         raw = gateway(vendor).get_payment(uid).raw
     if vendor == "iamport":
         return raw["cancel_amount"], len(raw["cancel_history"])
+    if vendor == "portone":
+        return raw["amount"]["cancelled"], len(raw.get("cancellations") or [])
     return raw["totalAmount"] - raw["balanceAmount"], len(raw["cancels"] or [])
 
 
@@ -94,9 +113,9 @@ def record(app, history_id: str) -> Payment:
         return payment
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
-def test_concurrent_partial_refunds_never_exceed_the_payment(app, env, vendor):
-    history = registered(env, vendor, 10000)
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
+def test_concurrent_partial_refunds_never_exceed_the_payment(app, env, fakes, vendor):
+    history = registered(env, vendor, 10000, fakes)
     assert sum(AMOUNTS) > history.price
     start = threading.Barrier(len(AMOUNTS))
     outcomes: list[tuple[int, object]] = []
@@ -136,7 +155,7 @@ def test_concurrent_partial_refunds_never_exceed_the_payment(app, env, vendor):
 def refund_without_answer(env: Environment, fakes, vendor: str) -> tuple[PaymentHistory, str]:
     """A payment of 8,000 whose refund of 3,000 got no answer from the gateway (503 before the
     gateway did anything); (the history, the refund's Idempotency-Key)."""
-    history = registered(env, vendor, 8000)
+    history = registered(env, vendor, 8000, fakes)
     fail_next_cancel(fakes, vendor)
     key = str(uuid.uuid4())
     with client_for(env) as client, pytest.raises(errors.GatewayUnavailable):
@@ -144,7 +163,7 @@ def refund_without_answer(env: Environment, fakes, vendor: str) -> tuple[Payment
     return history, key
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_gateway_outage_leaves_the_refund_unknown_until_retried(app, env, fakes, no_faults, vendor):
     history, key = refund_without_answer(env, fakes, vendor)
     with client_for(env) as client:
@@ -166,7 +185,7 @@ def test_gateway_outage_leaves_the_refund_unknown_until_retried(app, env, fakes,
     assert gateway_refunded(app, vendor, history.vendor.uid) == (3000, 1)
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_retry_after_a_lost_answer_does_not_refund_twice(app, env, fakes, no_faults, vendor):
     history, key = refund_without_answer(env, fakes, vendor)
     with app.app_context():
@@ -186,9 +205,9 @@ def test_retry_after_a_lost_answer_does_not_refund_twice(app, env, fakes, no_fau
     assert gateway_refunded(app, vendor, history.vendor.uid) == (3000, 1)
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
-def test_cancel_made_at_the_gateway_is_caught_up_on_refusal(app, env, vendor):
-    history = registered(env, vendor, 6000)
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
+def test_cancel_made_at_the_gateway_is_caught_up_on_refusal(app, env, fakes, vendor):
+    history = registered(env, vendor, 6000, fakes)
     cancel_at_gateway(app, vendor, history, 1000, "console")  # the shop's staff, in its console
     with client_for(env) as client:
         with pytest.raises(errors.GatewayRefused):

@@ -22,7 +22,7 @@ from payment_backend.extensions import db
 from payment_backend.models import AuditEntry, Payment, WebhookDelivery
 from payment_backend.vendors import gateway
 
-CODES = {"iamport": "iamport", "toss": "toss.payments"}
+CODES = {"iamport": "iamport", "toss": "toss.payments", "portone": "portone"}
 
 
 def registration(vendor: str, uid: str, order_id: str, price: int, webhook_url: str) -> dict:
@@ -35,8 +35,13 @@ def registration(vendor: str, uid: str, order_id: str, price: int, webhook_url: 
     }
 
 
-def pay(env: Environment, vendor: str, order_id: str, amount: int) -> str:
-    """A card payment at the fake (iamport: paid; Toss: waiting for the backend's confirm)."""
+def pay(env: Environment, vendor: str, order_id: str, amount: int, fakes=None) -> str:
+    """A card payment at the fake (iamport, PortOne V2: paid; Toss: waiting for the backend's
+    confirm). PortOne V2's payment id is the caller's own: its order id (source.id)."""
+    if vendor == "portone":
+        query = fakes.portone.pay_in_window(order_id, amount)
+        assert query.get("paymentId") == order_id and not query.get("code"), query
+        return order_id
     if vendor == "iamport":
         return buyer.iamport_card_payment(env, order_id, amount, "seed test")
     return buyer.toss_card_payment(env, order_id, amount, "seed test")
@@ -48,10 +53,10 @@ def at_gateway(app, vendor: str, uid: str) -> dict:
         return gateway(vendor).get_payment(uid).raw
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
-def test_seed_client_creates_reads_and_refunds_down_to_zero(app, seed, env, vendor):
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
+def test_seed_client_creates_reads_and_refunds_down_to_zero(app, seed, env, fakes, vendor):
     order_id = str(uuid.uuid4())
-    uid = pay(env, vendor, order_id, 20000)
+    uid = pay(env, vendor, order_id, 20000, fakes)
     status, created = seed.call(
         "POST", "/payments/histories", registration(vendor, uid, order_id, 20000, env.webhook_url)
     )
@@ -64,7 +69,9 @@ def test_seed_client_creates_reads_and_refunds_down_to_zero(app, seed, env, vend
     assert created["source"] == {"schema": "shop", "table": "orders", "id": order_id}
     assert (created["price"], created["currency"], created["refund"]) == (20000, "KRW", None)
     assert created["paid_at"] and created["cancelled_at"] is None and created["cancels"] == []
-    assert created["data"]["status"] == ("paid" if vendor == "iamport" else "DONE")
+    assert (
+        created["data"]["status"] == {"iamport": "paid", "toss": "DONE", "portone": "PAID"}[vendor]
+    )
     assert "password" not in json.dumps(created)
 
     password = {"password": "record-password"}
@@ -108,6 +115,12 @@ def test_seed_client_creates_reads_and_refunds_down_to_zero(app, seed, env, vend
             20000,
             4,
         )
+    elif vendor == "portone":
+        assert (raw["status"], raw["amount"]["cancelled"], len(raw["cancellations"])) == (
+            "CANCELLED",
+            20000,
+            4,
+        )
     else:
         assert (raw["status"], raw["balanceAmount"], len(raw["cancels"])) == ("CANCELED", 0, 4)
     with app.app_context():
@@ -117,11 +130,17 @@ def test_seed_client_creates_reads_and_refunds_down_to_zero(app, seed, env, vend
         assert len(deliveries) == 4  # one notification per refund, queued with the change
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_virtual_account_waiting_for_deposit_is_accepted_unpaid(seed, env, fakes, vendor):
     order_id = str(uuid.uuid4())
     if vendor == "iamport":
         uid = _iamport_vbank(fakes, order_id, 19900)
+    elif vendor == "portone":
+        query = fakes.portone.pay_in_window(
+            order_id, 19900, payMethod="VIRTUAL_ACCOUNT", virtualAccount={}, bank="KOOKMIN"
+        )
+        assert query.get("paymentId") == order_id and not query.get("code"), query
+        uid = order_id
     else:
         uid = _toss_vbank(fakes, order_id, 19900)
     status, body = seed.call(

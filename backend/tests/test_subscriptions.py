@@ -218,7 +218,7 @@ def test_toss_four_months_one_charge_per_period(subscriber):
     assert subscriber.records(sub_id) == records
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_cancel_stops_the_next_charge_and_keeps_access_to_the_period_end(subscriber, vendor):
     active = subscriber.subscribe(vendor)
     sub_id = active["subscription_id"]
@@ -327,7 +327,7 @@ def test_test_clock_moves_and_is_absent_in_real_mode(subscriber):
     moved = subscriber.advance(3 * 86400)
     assert moved["offset_seconds"] == pytest.approx(3 * 86400, abs=1)
     assert at(moved["now"]) - at(before["now"]) >= timedelta(days=3)
-    assert set(moved["fakes"]) == {"iamport", "toss"}
+    assert set(moved["fakes"]) == {"iamport", "toss", "portone"}
     assert "error" not in moved["fakes"]["iamport"] and "error" not in moved["fakes"]["toss"]
     assert moved["ran"]["jobs"] >= 0
     negative = subscriber.client.post("/api/test/clock", json={"advance": -5})

@@ -65,7 +65,7 @@ def decline_twice(subscriber, vendor: str) -> tuple[str, dict]:
     return sub_id, second
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_a_declined_renewal_is_retried_and_a_new_card_recovers_it_at_once(subscriber, vendor):
     sub_id, past_due = decline_twice(subscriber, vendor)
     old_card = past_due["card"]
@@ -108,7 +108,7 @@ def test_a_declined_renewal_is_retried_and_a_new_card_recovers_it_at_once(subscr
         )
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_after_the_last_retry_the_subscription_is_canceled_with_a_reason(subscriber, vendor):
     sub_id, _ = decline_twice(subscriber, vendor)
     subscriber.advance_days(2)  # day 3: the second retry

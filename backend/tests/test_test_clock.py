@@ -53,7 +53,7 @@ def test_reset_returns_the_backend_and_both_fakes_to_real_time(subscriber):
     body = answer.get_json()
     assert body["offset_seconds"] == pytest.approx(0, abs=1)
     assert at(body["now"]).timestamp() == pytest.approx(time.time(), abs=5)
-    assert set(body["fakes"]) == {"iamport", "toss"}
+    assert set(body["fakes"]) == {"iamport", "toss", "portone"}
     for fake in (subscriber.fakes.iamport, subscriber.fakes.toss):
         assert fake.clock()["offset"] == pytest.approx(0, abs=1)
     # Other processes read the stored offset: it is gone too.

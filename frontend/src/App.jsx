@@ -8,6 +8,7 @@ import { getLanguage, setLanguage, t } from './lib/i18n.js'
 import AdminPage from './pages/AdminPage.jsx'
 import OrderPage from './pages/OrderPage.jsx'
 import PortOneReturnPage from './pages/PortOneReturnPage.jsx'
+import PortOneV2ReturnPage from './pages/PortOneV2ReturnPage.jsx'
 import ShopPage from './pages/ShopPage.jsx'
 import SubscribePage from './pages/SubscribePage.jsx'
 import SubscriptionPage from './pages/SubscriptionPage.jsx'
@@ -82,6 +83,7 @@ export default function App() {
           <Route path="/checkout/toss/success" element={<TossSuccessPage />} />
           <Route path="/checkout/toss/fail" element={<TossFailPage />} />
           <Route path="/checkout/portone/return" element={<PortOneReturnPage />} />
+          <Route path="/checkout/portone-v2/return" element={<PortOneV2ReturnPage />} />
           <Route path="/orders/:orderId" element={<OrderPage />} />
           <Route path="/subscribe" element={<SubscribePage />} />
           <Route path="/subscriptions/toss/success" element={<SubscriptionTossSuccessPage />} />

@@ -83,6 +83,13 @@ def config():
                 "sdk_v2_url": settings["TOSS_SDK_V2_URL"],
                 "widget_client_key": settings["TOSS_WIDGET_CLIENT_KEY"],
             },
+            "portone": {
+                "enabled": bool(settings.get("PORTONE_API_SECRET")),
+                "sdk_url": settings["PORTONE_SDK_URL"],
+                "store_id": settings.get("PORTONE_STORE_ID") or "",
+                "channel_key": settings.get("PORTONE_CHANNEL_KEY") or "",
+                "prepare": settings["PORTONE_PREPARE"],
+            },
         },
         "products": products,
         "currencies": {code: {"exponent": c.exponent} for code, c in CURRENCIES.items()},

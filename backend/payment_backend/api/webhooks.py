@@ -37,7 +37,8 @@ def _receive(vendor: str):
     if not isinstance(body, dict):
         raise ApiError(400, "INVALID_BODY", "A webhook body must be a JSON object.")
     headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
-    return {"result": inbound.receive(vendor, body, headers)}
+    raw = request.get_data(cache=True)  # the exact bytes a signed delivery was signed over
+    return {"result": inbound.receive(vendor, body, headers, raw)}
 
 
 def _route(vendor: Vendor) -> None:
@@ -52,6 +53,8 @@ def _route(vendor: Vendor) -> None:
     decorated = blp.alt_response(400, **error_doc("INVALID_BODY"))(decorated)
     # A body carrying a secret the payment's own does not match (e.g. Toss's deposit callback).
     decorated = blp.alt_response(403, **error_doc("INVALID_SECRET"))(decorated)
+    # A delivery its gateway signs whose signature or timestamp does not verify (PortOne V2).
+    decorated = blp.alt_response(401, **error_doc("INVALID_SIGNATURE"))(decorated)
     decorated = rate_limited("webhooks")(blp.response(200, WebhookReceiptSchema)(decorated))
     blp.route(f"/{vendor.name}", methods=["POST"], endpoint=vendor.name)(decorated)
 

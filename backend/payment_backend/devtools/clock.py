@@ -20,7 +20,11 @@ from payment_backend.worker import run_due_jobs
 
 log = logging.getLogger(__name__)
 
-FAKE_URL_SETTINGS = {"iamport": "IAMPORT_API_URL", "toss": "TOSS_API_URL"}
+FAKE_URL_SETTINGS = {
+    "iamport": "IAMPORT_API_URL",
+    "toss": "TOSS_API_URL",
+    "portone": "PORTONE_API_URL",
+}
 MAX_ROUNDS = 12  # each round can start the next period's work (a schedule booked in the past)
 JOB_BATCH = 50
 WEBHOOK_WAIT = 15.0  # seconds to wait for the fakes' webhooks to be delivered

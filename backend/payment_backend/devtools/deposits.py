@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 from flask import current_app
 
+from payment_backend.devtools.clock import FAKE_URL_SETTINGS
 from payment_backend.errors import ApiError
 from payment_backend.extensions import db
 from payment_backend.models import Order
@@ -16,9 +17,7 @@ def simulate_deposit(order: Order) -> Order:
     """Ask the fake gateway to deposit into the order's virtual account, then settle the order."""
     if order.payment is None or order.status != "awaiting_deposit":
         raise ApiError(409, "NOT_AWAITING_DEPOSIT", f"Order {order.id} is {order.status}.")
-    base_url = current_app.config[
-        "IAMPORT_API_URL" if order.vendor == "iamport" else "TOSS_API_URL"
-    ]
+    base_url = current_app.config[FAKE_URL_SETTINGS[order.vendor]]
     try:
         response = requests.post(
             f"{base_url.rstrip('/')}/__control/deposit/{order.payment.vendor_payment_id}",

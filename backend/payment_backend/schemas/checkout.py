@@ -47,11 +47,24 @@ class TossConfigSchema(Schema):
     )
 
 
+class PortOneConfigSchema(Schema):
+    """PortOne V2: what the browser SDK (@portone/browser-sdk) needs."""
+
+    enabled = fields.Boolean(required=True, metadata={"description": "PORTONE_* settings given"})
+    sdk_url = fields.String(
+        required=True, metadata={"description": "for setPortOneJsSdkUrl (the fake's outside real)"}
+    )
+    store_id = fields.String(required=True)
+    channel_key = fields.String(required=True)
+    prepare = fields.Boolean(required=True, metadata={"description": "amounts pre-registered"})
+
+
 class VendorsConfigSchema(Schema):
     """Each gateway's browser settings."""
 
     iamport = fields.Nested(IamportConfigSchema, required=True)
     toss = fields.Nested(TossConfigSchema, required=True)
+    portone = fields.Nested(PortOneConfigSchema, required=True)
 
 
 class CurrencySchema(Schema):

@@ -34,11 +34,17 @@ class CreateSubscriptionSchema(Schema):
 
 
 class CardProofSchema(Schema):
-    """What the billing window returned: PortOne imp_uid, or Toss auth_key and customer_key."""
+    """What the billing window returned: PortOne V1 imp_uid, Toss auth_key and customer_key, or
+    PortOne V2 billing_key."""
 
     imp_uid = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     auth_key = fields.String(load_default=None, validate=validate.Length(min=1, max=300))
     customer_key = fields.String(load_default=None, validate=validate.Length(min=1, max=300))
+    billing_key = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=300),
+        metadata={"description": "PortOne V2: requestIssueBillingKey's billingKey"},
+    )
 
 
 class CancelSchema(Schema):

@@ -20,7 +20,12 @@ from payment_backend.models.payments import new_id
 from payment_backend.services import ledger, subscriptions, surplus
 from payment_backend.services.checkout import settle
 from payment_backend.vendors import gateway
-from payment_backend.vendors.base import GatewayError, GatewayPayment, GatewayUnavailable
+from payment_backend.vendors.base import (
+    GatewayError,
+    GatewayPayment,
+    GatewayUnavailable,
+    WebhookRefused,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +36,35 @@ PROCESS_GRACE = timedelta(seconds=30)
 DUPLICATE = "duplicate ignored"
 
 
-def receive(vendor: str, body: dict[str, Any], headers: dict[str, str]) -> str:
-    """Store a delivery (its processing enqueued with it), then process it unless it was already."""
-    hook_id = store(vendor, body, headers)
+def receive(
+    vendor: str, body: dict[str, Any], headers: dict[str, str], raw: bytes | None = None
+) -> str:
+    """Store a delivery (its processing enqueued with it), then process it unless it was already.
+
+    raw (the exact bytes received) lets a gateway that signs its webhooks authenticate the
+    delivery first: a refused one is answered 401 and stored nowhere.
+    """
+    hook_id = store(vendor, body, headers, raw)
     if hook_id is None:
         return DUPLICATE
     return process(hook_id, body)
 
 
-def store(vendor: str, body: dict[str, Any], headers: dict[str, str]) -> str | None:
+def store(
+    vendor: str, body: dict[str, Any], headers: dict[str, str], raw: bytes | None = None
+) -> str | None:
     """Store a delivery and its process_webhook job in one transaction; returns its id.
 
     An exact repeat returns the stored delivery's id while it is unprocessed (so a delivery the
     first receiver never finished is processed now), None once it has been processed.
     """
-    dedupe_key = gateway(vendor).parse_webhook(body, headers).dedupe_key
+    try:
+        dedupe_key = gateway(vendor).parse_webhook(body, headers, raw).dedupe_key
+    except WebhookRefused as exc:
+        log.warning("inbound %s webhook refused: %s", vendor, exc.code or exc.message)
+        raise ApiError(
+            401, "INVALID_SIGNATURE", f"The webhook is not authentic: {exc.message}"
+        ) from exc
     hook_id = new_id()
     db.session.add(
         InboundWebhook(

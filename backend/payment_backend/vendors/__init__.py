@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import current_app
 
-from payment_backend.vendors import iamport, toss
+from payment_backend.vendors import iamport, portone, toss
 from payment_backend.vendors.base import Gateway, GatewayPayment, Vendor
 
 # One entry per gateway; nothing outside vendors/ names one.
-REGISTRY: dict[str, Vendor] = {vendor.name: vendor for vendor in (iamport.VENDOR, toss.VENDOR)}
+REGISTRY: dict[str, Vendor] = {
+    vendor.name: vendor for vendor in (iamport.VENDOR, toss.VENDOR, portone.VENDOR)
+}
 VENDORS = tuple(REGISTRY)
 # The seed's service API names gateways by its own codes (vendor.code).
 SEED_CODES: dict[str, str] = {vendor.name: vendor.seed_code for vendor in REGISTRY.values()}

@@ -46,6 +46,10 @@ class BillingKeyNotFound(GatewayError):
     """The gateway holds no such billing key."""
 
 
+class WebhookRefused(GatewayError):
+    """A webhook delivery failed its gateway's authentication (signature, timestamp): not stored."""
+
+
 class GatewayUnavailable(Exception):
     """The gateway could not be reached or answered 5xx: the outcome of a mutating call is unknown."""
 
@@ -151,8 +155,14 @@ class Payments(Protocol):
     # prepare() pre-registers an order's amount now (iamport, unless its settings turn it off).
     prepares: bool
 
-    def parse_webhook(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookNotice:
-        """What a webhook delivery names (its payment, its order, its dedupe key), by meaning."""
+    def parse_webhook(
+        self, body: Mapping[str, Any], headers: Mapping[str, str], raw: bytes | None = None
+    ) -> WebhookNotice:
+        """What a webhook delivery names (its payment, its order, its dedupe key), by meaning.
+
+        raw: the delivery's exact bytes as it arrives, which a gateway that signs its webhooks
+        authenticates (WebhookRefused); None for a stored delivery, authenticated when it arrived.
+        """
 
     def awaits_confirm(self, gp: GatewayPayment) -> bool:
         """Whether the buyer authenticated gp and it waits for our confirm (Toss IN_PROGRESS)."""

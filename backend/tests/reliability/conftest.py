@@ -38,6 +38,7 @@ def process_env(app: Flask, **extra: str) -> dict[str, str]:
         "PAYMENT_INSTANCE_PATH": config["INSTANCE_PATH"],
         "IAMPORT_API_URL": config["IAMPORT_API_URL"],
         "TOSS_API_URL": config["TOSS_API_URL"],
+        "PORTONE_API_URL": config["PORTONE_API_URL"],
         "RATELIMIT_ENABLED": "false",
         "LOG_FORMAT": "text",
         **extra,

@@ -135,6 +135,7 @@ def served_in_a_process(app: Flask, app_config: dict, tmp_path: Path) -> Iterato
         "PAYMENT_INSTANCE_PATH": app_config["INSTANCE_PATH"],
         "IAMPORT_API_URL": app.config["IAMPORT_API_URL"],
         "TOSS_API_URL": app.config["TOSS_API_URL"],
+        "PORTONE_API_URL": app.config["PORTONE_API_URL"],
         "RATELIMIT_ENABLED": "false",
         "CHECKOUT_WEBHOOK_URL": app.config["CHECKOUT_WEBHOOK_URL"],
         "PYTHONUNBUFFERED": "1",

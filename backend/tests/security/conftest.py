@@ -42,11 +42,13 @@ def fuzzed(fuzz_database: str, tmp_path_factory) -> Iterator[tuple[Flask, Runnin
     """The backend in test mode with fakes of its own (their clocks move too), served over HTTP;
     rate limits on but far above what the fuzzer sends."""
     import fake_iamport
+    import fake_portone
     import fake_toss
 
     with (
         serve_in_thread(fake_iamport.create_app({"HIDE_SANDBOX": True})) as iamport,
         serve_in_thread(fake_toss.create_app()) as toss,
+        serve_in_thread(fake_portone.create_app()) as portone,
     ):
         app = create_app(
             {
@@ -55,6 +57,7 @@ def fuzzed(fuzz_database: str, tmp_path_factory) -> Iterator[tuple[Flask, Runnin
                 "INSTANCE_PATH": str(tmp_path_factory.mktemp("fuzz-instance")),
                 "IAMPORT_API_URL": iamport.url,
                 "TOSS_API_URL": toss.url,
+                "PORTONE_API_URL": portone.url,
                 "RATELIMIT_ENABLED": True,
                 "RATELIMIT_CHECKOUT": HIGH,
                 "RATELIMIT_SUBSCRIPTIONS": HIGH,

@@ -114,6 +114,7 @@ def stack(database, fakes, merchant, tmp_path) -> Iterator[dict]:
         "PAYMENT_INSTANCE_PATH": str(tmp_path),
         "IAMPORT_API_URL": fakes.iamport.url,
         "TOSS_API_URL": fakes.toss.url,
+        "PORTONE_API_URL": fakes.portone.url,
         "CHECKOUT_WEBHOOK_URL": merchant.url + "/checkout",
         "GUNICORN_WORKERS": "1",
         "GUNICORN_THREADS": "4",

@@ -17,7 +17,8 @@ const defaultBuyer = () => ({
  * SDK early, so that the vendor's window opens soon after the click.
  */
 export function useCheckoutChoices(config) {
-  const vendors = Object.keys(config.vendors || {}).filter((v) => VENDORS.includes(v))
+  // PortOne V2 is offered when the backend has its settings (always outside real mode).
+  const vendors = VENDORS.filter((v) => config.vendors?.[v] && config.vendors[v].enabled !== false)
   const [vendor, setVendor] = useState(vendors[0] || 'iamport')
   const [buyer, setBuyer] = useState(defaultBuyer)
   const [lang, setLang] = useState(getLanguage)
@@ -28,7 +29,9 @@ export function useCheckoutChoices(config) {
   }
 
   useEffect(() => {
-    for (const [v, c] of Object.entries(config.vendors || {})) loadGatewaySdk(v, c).catch(() => {})
+    for (const [v, c] of Object.entries(config.vendors || {})) {
+      if (c.enabled !== false) loadGatewaySdk(v, c).catch(() => {})
+    }
   }, [config])
 
   return { vendors, vendor, setVendor, buyer, setBuyer }

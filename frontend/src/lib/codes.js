@@ -113,14 +113,41 @@ export const TOSS_CARDS = [
   ['4V', 'VISA', 'VISA'],
 ]
 
+// PortOne V2 names banks by its own enum (KOOKMIN); refunds take the three-digit code (the
+// backend sends it as that enum), so its table is V1's with the enum names as aliases.
+const PORTONE_V2_BANKS = {
+  KDB: '002',
+  IBK: '003',
+  KOOKMIN: '004',
+  SUHYUP: '007',
+  NONGHYUP: '011',
+  LOCAL_NONGHYUP: '012',
+  WOORI: '020',
+  STANDARD_CHARTERED: '023',
+  CITI: '027',
+  DAEGU: '031',
+  BUSAN: '032',
+  KWANGJU: '034',
+  JEJU: '035',
+  JEONBUK: '037',
+  KYONGNAM: '039',
+  KFCC: '045',
+  SHINHYUP: '048',
+  POST: '071',
+  HANA: '081',
+  SHINHAN: '088',
+}
+
 const TABLES = {
   iamport: { bank: PORTONE_BANKS, card: PORTONE_CARDS },
   toss: { bank: TOSS_BANKS, card: TOSS_CARDS },
+  portone: { bank: PORTONE_BANKS, card: [], aliases: { bank: PORTONE_V2_BANKS } },
 }
 
 function lookup(vendor, kind, value) {
   if (value === null || value === undefined || value === '') return ''
-  const row = TABLES[vendor]?.[kind].find(([code]) => code === String(value))
+  const code = TABLES[vendor]?.aliases?.[kind]?.[value] ?? String(value)
+  const row = TABLES[vendor]?.[kind].find(([c]) => c === code)
   if (!row) return String(value) // already a name (PortOne's vbank_name, card_name)
   return getLanguage() === 'en' ? row[2] : row[1]
 }

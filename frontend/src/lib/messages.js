@@ -28,7 +28,8 @@ export const statusHeadline = (status) =>
 export const methodName = (method) =>
   method === 'card' || method === 'vbank' ? t(`method.${method}`) : method
 
-export const VENDORS = ['iamport', 'toss']
+// In the order the demo offers them: PortOne V2 first (the default), V1 kept for older shops.
+export const VENDORS = ['portone', 'iamport', 'toss']
 
 export const vendorName = (vendor) => (VENDORS.includes(vendor) ? t(`vendor.${vendor}`) : vendor)
 

@@ -58,7 +58,8 @@ export const en = {
 
   'method.card': 'Card',
   'method.vbank': 'Virtual account',
-  'vendor.iamport': 'PortOne',
+  'vendor.portone': 'PortOne',
+  'vendor.iamport': 'PortOne V1 (iamport)',
   'vendor.toss': 'Toss Payments',
 
   'status.pending': 'Pending',

@@ -57,7 +57,8 @@ export const ko = {
 
   'method.card': '카드',
   'method.vbank': '가상계좌',
-  'vendor.iamport': '포트원',
+  'vendor.portone': '포트원',
+  'vendor.iamport': '포트원 V1 (아임포트)',
   'vendor.toss': '토스페이먼츠',
 
   'status.pending': '결제 대기',

@@ -13,6 +13,7 @@ import { loadGatewaySdk, payWithPortOne, payWithToss } from '../lib/gateways.js'
 import { t } from '../lib/i18n.js'
 import { errorText, methodName, unconfirmedPayment } from '../lib/messages.js'
 import { orderPath } from '../lib/paths.js'
+import { payWithPortOneV2 } from '../lib/portone.js'
 import { payWithTossWidget, TOSS_INTEGRATIONS, widgetMethod } from '../lib/toss.js'
 
 const MAX_QUANTITY = 99
@@ -125,7 +126,10 @@ function Shop({ config }) {
         await payWithToss(vendorConfig, order, amount, buyer, integration)
         return
       }
-      const result = await payWithPortOne(vendorConfig, order, amount, buyer)
+      const result =
+        vendor === 'portone'
+          ? await payWithPortOneV2(vendorConfig, order, amount, buyer)
+          : await payWithPortOne(vendorConfig, order, amount, buyer)
       if (!result.ok) {
         await reportFailure(order, result)
         return

@@ -160,7 +160,9 @@ class IamportPayments:
         """Amounts are pre-registered unless IAMPORT_PREPARE is off."""
         return bool(self.settings.get("IAMPORT_PREPARE", True))
 
-    def parse_webhook(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookNotice:
+    def parse_webhook(
+        self, body: Mapping[str, Any], headers: Mapping[str, str], raw: bytes | None = None
+    ) -> WebhookNotice:
         """A notification {imp_uid, merchant_uid, status}; nothing in it authenticates it."""
         return WebhookNotice(
             dedupe_key=delivery_key(self.name, body),

@@ -236,7 +236,9 @@ class TossPayments:
             )
         return body
 
-    def parse_webhook(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookNotice:
+    def parse_webhook(
+        self, body: Mapping[str, Any], headers: Mapping[str, str], raw: bytes | None = None
+    ) -> WebhookNotice:
         """PAYMENT_STATUS_CHANGED {data}, DEPOSIT_CALLBACK {secret, ...}, BILLING_DELETED."""
         data = body.get("data") if isinstance(body.get("data"), dict) else body
         secret = body.get("secret")
