@@ -114,7 +114,7 @@ def seed_deliveries(
     from payment_backend.services.notifications import notify_event
 
     app = create_app()
-    with app.app_context(), out.open("a") as log:
+    with app.app_context(), out.open("w") as log:
         started = time.monotonic()
         for n in range(count):
             pause = started + n / rate - time.monotonic()

@@ -115,9 +115,22 @@ def slot_taken(destination: str, job_id: int, db_now: Any) -> bool:
 
 
 def record(destination: str | None, ok: bool, error: str | None = None) -> DeliveryCircuit | None:
-    """Count a delivery's outcome against its destination's circuit (the caller commits)."""
+    """Count a delivery's outcome against its destination's circuit (the caller commits); None
+    when there is no destination, or a success found the circuit closed with no failure."""
     if not destination:
         return None
+    if ok:
+        healthy = db.session.scalar(
+            select(DeliveryCircuit.destination).where(
+                DeliveryCircuit.destination == destination,
+                DeliveryCircuit.state == "closed",
+                DeliveryCircuit.consecutive_failures == 0,
+            )
+        )
+        if healthy is not None:
+            # Nothing to change: no lock, so the deliveries of one busy destination do not
+            # queue for its row (nor close a cycle with a claim waiting for it).
+            return None
     circuit = _locked(destination)
     moment = now()
     circuit.updated_at = moment
@@ -138,6 +151,15 @@ def record(destination: str | None, ok: bool, error: str | None = None) -> Deliv
 
 def _locked(destination: str) -> DeliveryCircuit:
     """The destination's circuit row, created closed if new, locked for this transaction."""
+    locking = (
+        select(DeliveryCircuit)
+        .where(DeliveryCircuit.destination == destination)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = db.session.scalars(locking).one_or_none()
+    if found is not None:
+        return found
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     db.session.execute(
         dialect.insert(DeliveryCircuit)
@@ -150,12 +172,7 @@ def _locked(destination: str) -> DeliveryCircuit:
         )
         .on_conflict_do_nothing(index_elements=["destination"])
     )
-    return db.session.scalars(
-        select(DeliveryCircuit)
-        .where(DeliveryCircuit.destination == destination)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return db.session.scalars(locking).one()
 
 
 def circuits() -> list[dict[str, Any]]:
