@@ -26,9 +26,9 @@ from flask import Flask, current_app, g, request
 from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import NullPool
 
 from payment_backend.clock import now
+from payment_backend.config import POOL_RECYCLE_SECONDS
 from payment_backend.crypto import sealer
 from payment_backend.database import reading
 from payment_backend.errors import ApiError, gateway_refused
@@ -45,6 +45,9 @@ RETRY_AFTER_SECONDS = 1
 # SQLite: lock files are striped (a fixed set, never cleaned up); two keys sharing a stripe at
 # the same moment only make one of them wait for a retry.
 FILE_STRIPES = 4096
+# PostgreSQL: the claims' own pool, per process (one connection per request in a claim).
+LOCK_POOL_SIZE = 5
+LOCK_POOL_OVERFLOW = 20
 
 Outcome = tuple[int, dict[str, Any]]
 Claim = tuple[str, str]  # (scope, key)
@@ -82,11 +85,14 @@ def _digest(scope: str, key: str) -> bytes:
 
 
 class AdvisoryLocks:
-    """PostgreSQL: pg_try_advisory_lock on one dedicated connection (outside the app's pool)."""
+    """PostgreSQL: pg_try_advisory_lock on a connection of a pool of its own (outside the app's
+    pool), unlocked explicitly before the connection goes back; a connection whose unlock
+    failed is closed for good instead, which ends its session and every lock it held."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
+        self._taken: list[int] = []
 
     def try_lock(self, scope: str, key: str) -> bool:
         """Take the session-level advisory lock on the key's hash."""
@@ -94,13 +100,26 @@ class AdvisoryLocks:
             self._connection = self._engine.connect()
         number = int.from_bytes(_digest(scope, key)[:8], "big", signed=True)
         locked = self._connection.execute(text("SELECT pg_try_advisory_lock(:n)"), {"n": number})
-        return bool(locked.scalar())
+        if not locked.scalar():
+            return False
+        self._taken.append(number)
+        return True
 
     def release(self) -> None:
-        """Close the connection: its session ends and its advisory locks with it."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Unlock what was taken and give the connection back (or close it: see the class)."""
+        connection, self._connection = self._connection, None
+        taken, self._taken = self._taken, []
+        if connection is None:
+            return
+        unlock = text("SELECT pg_advisory_unlock(:n)")
+        try:
+            unlocked = all(connection.execute(unlock, {"n": n}).scalar() for n in taken)
+        except Exception:
+            log.warning("advisory unlock failed; closing its connection", exc_info=True)
+            unlocked = False
+        if not unlocked:
+            connection.invalidate()
+        connection.close()
 
 
 class FileLocks:
@@ -139,8 +158,15 @@ def claim_locks() -> ClaimLocks:
     if url.get_backend_name() == "postgresql":
         engine = app.extensions.get("idempotency_lock_engine")
         if engine is None:
-            # No pool: a claim's connection is its own, and closing it releases the lock.
-            engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+            # A pool of its own: a claim's connection is never one a request waits for, and a
+            # request does not pay for a new PostgreSQL session (AdvisoryLocks unlocks first).
+            engine = create_engine(
+                url,
+                isolation_level="AUTOCOMMIT",
+                pool_size=LOCK_POOL_SIZE,
+                max_overflow=LOCK_POOL_OVERFLOW,
+                pool_recycle=POOL_RECYCLE_SECONDS,
+            )
             app.extensions["idempotency_lock_engine"] = engine
         return AdvisoryLocks(engine)
     return FileLocks(_lock_folder(app, url.database))
