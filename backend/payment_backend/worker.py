@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, Select, bindparam, func, or_, select
 
 from payment_backend import handlers
 from payment_backend.clock import now
@@ -29,7 +29,7 @@ from payment_backend.handlers import chores
 from payment_backend.jobs import HANDLERS, GiveUp, Retry
 from payment_backend.logs import request_id
 from payment_backend.models import OutboxJob
-from payment_backend.services.circuits import claimable, slot_taken
+from payment_backend.services.circuits import claimable, in_flight_limit, slot_taken
 from payment_backend.worker_threads import Idle, fit_pool, leases
 
 log = logging.getLogger(__name__)
@@ -101,27 +101,49 @@ def claim() -> int | None:
     return None
 
 
-def _lease_next() -> OutboxJob | None:
-    moment, db_now = now(), database_now()
+# The claim's statement per dialect, built once: building it (aliases, a union, the cache key)
+# cost more CPU than running it. What changes from claim to claim is bound.
+_claims: dict[bool, Select[tuple[OutboxJob]]] = {}
+
+
+def _claim_statement(postgres: bool) -> Select[tuple[OutboxJob]]:
+    statement = _claims.get(postgres)
+    if statement is not None:
+        return statement
+    moment = bindparam("moment")
+    db_now = func.now() if postgres else bindparam("db_now")
     statement = (
         select(OutboxJob)
         .where(
             OutboxJob.status == "pending",
             OutboxJob.due_at <= moment,
-            OutboxJob.kind.in_(list(HANDLERS)),
+            OutboxJob.kind.in_(bindparam("kinds", expanding=True)),
             or_(OutboxJob.leased_until.is_(None), OutboxJob.leased_until < db_now),
-            claimable(moment, db_now),
+            claimable(moment, db_now, bindparam("in_flight_limit", type_=Integer)),
         )
         # Priority first: a month of renewals falling due waits behind webhooks.
         .order_by(OutboxJob.priority, OutboxJob.due_at, OutboxJob.id)
         .limit(1)
     )
-    if _on_postgres():
+    if postgres:
         # Rows another worker is claiming are skipped, never waited for nor taken twice.
         statement = statement.with_for_update(skip_locked=True, of=OutboxJob)
+    _claims[postgres] = statement
+    return statement
+
+
+def _lease_next() -> OutboxJob | None:
+    postgres = _on_postgres()
+    params: dict[str, Any] = {
+        "moment": now(),
+        "kinds": list(HANDLERS),
+        "in_flight_limit": in_flight_limit(),
+    }
+    if not postgres:
+        params["db_now"] = database_now()
     # On SQLite the claim's transaction holds the write lock from its BEGIN IMMEDIATE (run_due_jobs
     # runs inside database.writing()): another process claims after this one commits.
-    claimed = db.session.scalars(statement).first()
+    claimed = db.session.scalars(_claim_statement(postgres), params).first()
     if claimed is None:
         db.session.rollback()
     return claimed
