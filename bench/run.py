@@ -159,7 +159,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     jobs.add_argument("--charge-latency-ms", type=float, default=200.0)
     jobs.add_argument("--deliveries", type=int, default=1000)
-    jobs.add_argument("--delivery-rate", type=float, default=100.0, help="queued per second")
+    jobs.add_argument("--delivery-rate", type=float, default=20.0, help="queued per second")
     jobs.add_argument("--delivery-processes", type=int, default=2)
     jobs.add_argument("--slow-endpoint-s", type=float, default=10.0)
     args = parser.parse_args(argv)
