@@ -51,6 +51,8 @@ class Leases:
     def _renew(self) -> None:
         while True:
             held = self._next_tick()
+            if not held:
+                continue
             try:
                 self._extend(held)
             except Exception:  # the next tick tries again; the lease is long enough for that
@@ -132,12 +134,13 @@ def fit_pool(engine: Engine, threads: int) -> None:
     if not isinstance(pool, QueuePool):
         return
     needed = threads + 1
-    if pool.size() + max(pool._max_overflow, 0) >= needed:  # noqa: SLF001
+    overflow = pool._max_overflow  # noqa: SLF001
+    if overflow < 0 or pool.size() + overflow >= needed:  # below 0: no limit
         return
     engine.pool = QueuePool(
         pool._creator,  # noqa: SLF001
         pool_size=needed,
-        max_overflow=pool._max_overflow,  # noqa: SLF001
+        max_overflow=overflow,
         pre_ping=pool._pre_ping,  # noqa: SLF001
         timeout=pool._timeout,  # noqa: SLF001
         recycle=pool._recycle,  # noqa: SLF001
