@@ -28,6 +28,7 @@ from typing import Any
 
 import floor_app
 import requests
+import worker_phases
 from loadgen import Connection, Feed, Result, Sample, closed_loop, encode_request, open_loop
 from pyspy import Profiler, summarize
 from stack import (
@@ -64,7 +65,7 @@ TARGET_SHARE = 0.25  # completion throughput / bare throughput
 TARGET_P99_MS = 50.0
 TARGET_RSS_MB = 120.0
 TARGET_FLOOR_RATIO = 1.5  # the backend's CPU per request over the floor's
-PHASES = ("bare", "completion", "paced", "toss", "intake", "floor")
+PHASES = ("bare", "completion", "paced", "toss", "intake", "floor", "renewals", "deliveries")
 DEFAULT_PHASES = "bare,completion,paced,intake,floor"
 # Paid payments at the fake that the floor's refunds cancel 1 won of, in turn.
 FLOOR_REFUND_PAYMENTS = 50
@@ -144,7 +145,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(auto: when py-spy is installed)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    jobs = parser.add_argument_group("the worker's phases (renewals, deliveries)")
+    jobs.add_argument(
+        "--subscriptions", type=int, default=10_000, help="renewals due at once (default 10000)"
+    )
+    jobs.add_argument(
+        "--worker-processes",
+        default="1,2,4",
+        help="`flask worker` processes of each renewal round (default 1,2,4)",
+    )
+    jobs.add_argument(
+        "--worker-threads", type=int, default=16, help="threads per worker process (default 16)"
+    )
+    jobs.add_argument("--charge-latency-ms", type=float, default=200.0)
+    jobs.add_argument("--deliveries", type=int, default=1000)
+    jobs.add_argument("--delivery-rate", type=float, default=20.0, help="queued per second")
+    jobs.add_argument("--delivery-processes", type=int, default=2)
+    jobs.add_argument("--slow-endpoint-s", type=float, default=10.0)
     args = parser.parse_args(argv)
+    args.worker_processes = [int(n) for n in str(args.worker_processes).split(",") if n.strip()]
     chosen = {name.strip() for name in args.phases.split(",") if name.strip()}
     unknown = chosen - set(PHASES)
     if unknown:
@@ -153,8 +172,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         chosen.add("toss")
     if chosen & {"paced", "intake", "floor"}:
         chosen.add("completion")
-    if "floor" in chosen and args.db != "postgres":
-        parser.error("the floor phase runs on PostgreSQL only (--db postgres)")
+    for name in ("floor", "renewals", "deliveries"):
+        if name in chosen and args.db != "postgres":
+            parser.error(f"the {name} phase runs on PostgreSQL only (--db postgres)")
     args.phase_set = chosen
     return args
 
@@ -439,7 +459,7 @@ class Bench:
             port = free_port()
             child = self.stack.start(
                 f"fake-{vendor}",
-                [python(), "-m", module, "--host", HOST, "--port", str(port)],
+                [python(), "-m", module, "--host", HOST, "--port", str(port), "--threads", "96"],
                 port=port,
                 cwd=BENCH,
                 env=dict(os.environ, PYTHONUNBUFFERED="1"),
@@ -454,6 +474,8 @@ class Bench:
             PAYMENT_INSTANCE_PATH=self.instance,
             PAYMENT_ADMIN_TOKEN=self.admin_token,
         )
+        self.backend_env = env
+        self.postgres_server = POSTGRES_SERVER
         # Migrating first also writes the instance's dev secrets once, before workers race for it.
         migrate(env, self.stack.log_dir / "migrate.log")
         port = free_port()
@@ -507,6 +529,10 @@ class Bench:
             parts["postgres"] = lambda: postgres_pids(self.database_url, POSTGRES_SERVER)
         self.meter = CpuMeter(parts)
         self.shop = Shop(self.backend.url, self.fakes)
+
+    def backend_pids(self) -> list[int]:
+        """The backend's gunicorn workers."""
+        return worker_pids(self.backend.popen.pid)
 
     def gateways(self, slow: bool) -> None:
         """The fakes' API latency on (timed phases) or off (preparing orders)."""
@@ -803,6 +829,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 bench.measure_floor()  # before the refunds: it re-reads the completed payments
             if "intake" in phases:
                 bench.measure_intake()
+        jobs = worker_phases.WorkerPhases(bench)
+        if "renewals" in phases:
+            jobs.measure_renewals()
+        if "deliveries" in phases:
+            bench.gateways(slow=False)
+            jobs.measure_deliveries()
+        results["jobs"] = jobs.results
         bench.gateways(slow=False)
         results["rss"] = {
             "backend": rss_report(bench.backend.popen.pid),
@@ -823,7 +856,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["phases"] = bench.phases
         results["profile"] = bench.profile
     results["floor"] = floor_ratios(results)
-    results["targets"] = targets(results)
+    results["targets"] = targets(results) + worker_phases.targets(results["jobs"])
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     return results
 
@@ -926,7 +959,7 @@ def markdown(results: dict[str, Any]) -> str:
         "to itself; cores busy: the whole machine's average over the phase, (others) the part of it "
         "that was not this benchmark.",
     ]
-    busy = max(p["others_cores"] for p in results["phases"])
+    busy = max((p["others_cores"] for p in results["phases"]), default=0.0)
     if busy > BUSY_CORES:
         lines += [
             "",
@@ -953,7 +986,8 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {r['phase']} | {r['backend_ms']:.2f} | {r['floor_ms']:.2f} | {r['ratio']}x | "
                 f"{r['system_ms']:.2f} | {r['floor_system_ms']:.2f} | {r['system_ratio']}x |"
             )
-    parts = [k for k in results["phases"][0]["cpu_s"] if k != "others"] + ["others"]
+    parts = [k for k in results["phases"][0]["cpu_s"] if k != "others"] if results["phases"] else []
+    parts.append("others")
     lines += [
         "",
         'CPU per request, ms, by process ("others": the rest of the machine meanwhile):',
@@ -989,6 +1023,7 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"- in the Flask app: {share:.0%}; the rest is its HTTP server")
         libs = [f"{lib} {share:.0%}" for lib, share in prof["libraries"].items() if share >= 0.02]
         lines.append("- by library (innermost frame): " + "; ".join(libs))
+    lines += worker_phases.markdown(results.get("jobs", {}))
     lines += ["", f"Total {results['elapsed_s']} s."]
     return "\n".join(lines)
 

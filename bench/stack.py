@@ -118,6 +118,17 @@ class Stack:
             time.sleep(0.1)
         raise StackError(f"{child.name} not ready after {timeout:.0f} s:\n{child.log_tail()}")
 
+    def stop(self, child: Child, timeout: float = 30.0) -> None:
+        """SIGTERM one child's process group and wait for it (SIGKILL after timeout)."""
+        _signal_group(child.popen, signal.SIGTERM)
+        try:
+            child.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _signal_group(child.popen, signal.SIGKILL)
+            child.popen.wait(timeout=5)
+        if child in self.children:
+            self.children.remove(child)
+
     def close(self) -> None:
         """SIGTERM each process group, newest first; SIGKILL what is still there after 10 s."""
         for child in reversed(self.children):

@@ -26,6 +26,8 @@ MIN_ADMIN_TOKEN = 32
 DEMO_HINT = "To run the demo with the fake gateways, use `make run` (or set PAYMENT_MODE=local)."
 
 DEFAULT_PORT = 37821
+# Pooled database connections older than this are replaced at their next checkout.
+POOL_RECYCLE_SECONDS = 1800
 FAKE_IAMPORT_URL = "http://127.0.0.1:10851"
 FAKE_TOSS_URL = "http://127.0.0.1:30771"
 FAKE_PORTONE_URL = "http://127.0.0.1:41851"
@@ -297,7 +299,11 @@ def _check_zone(name: str) -> None:
 
 def _engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
     """SQLAlchemy's engine options for the database URL."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # No ping per checkout (a round trip each): connections are recycled after half an hour, and
+    # one that died (a restarted PostgreSQL) fails its statement, which invalidates the pool and
+    # is a transient error: the request runs once more (payment_backend.transient) and the
+    # worker's pass is tried again.
+    options: dict[str, Any] = {"pool_recycle": POOL_RECYCLE_SECONDS}
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # How long a writer waits for SQLite's write lock, which create_app's
         # database.configure makes every writing transaction take at its BEGIN (IMMEDIATE).

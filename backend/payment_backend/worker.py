@@ -13,12 +13,13 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Integer, Select, bindparam, func, or_, select
 
 from payment_backend import handlers
 from payment_backend.clock import now
@@ -28,7 +29,8 @@ from payment_backend.handlers import chores
 from payment_backend.jobs import HANDLERS, GiveUp, Retry
 from payment_backend.logs import request_id
 from payment_backend.models import OutboxJob
-from payment_backend.services.circuits import claimable, slot_taken
+from payment_backend.services.circuits import claimable, in_flight_limit, slot_taken
+from payment_backend.worker_threads import Idle, fit_pool, leases
 
 log = logging.getLogger(__name__)
 
@@ -99,63 +101,52 @@ def claim() -> int | None:
     return None
 
 
-def _lease_next() -> OutboxJob | None:
-    moment, db_now = now(), database_now()
+# The claim's statement per dialect, built once: building it (aliases, a union, the cache key)
+# cost more CPU than running it. What changes from claim to claim is bound.
+_claims: dict[bool, Select[tuple[OutboxJob]]] = {}
+
+
+def _claim_statement(postgres: bool) -> Select[tuple[OutboxJob]]:
+    statement = _claims.get(postgres)
+    if statement is not None:
+        return statement
+    moment = bindparam("moment")
+    db_now = func.now() if postgres else bindparam("db_now")
     statement = (
         select(OutboxJob)
         .where(
             OutboxJob.status == "pending",
             OutboxJob.due_at <= moment,
-            OutboxJob.kind.in_(list(HANDLERS)),
+            OutboxJob.kind.in_(bindparam("kinds", expanding=True)),
             or_(OutboxJob.leased_until.is_(None), OutboxJob.leased_until < db_now),
-            claimable(moment, db_now),
+            claimable(moment, db_now, bindparam("in_flight_limit", type_=Integer)),
         )
         # Priority first: a month of renewals falling due waits behind webhooks.
         .order_by(OutboxJob.priority, OutboxJob.due_at, OutboxJob.id)
         .limit(1)
     )
-    if _on_postgres():
+    if postgres:
         # Rows another worker is claiming are skipped, never waited for nor taken twice.
         statement = statement.with_for_update(skip_locked=True, of=OutboxJob)
+    _claims[postgres] = statement
+    return statement
+
+
+def _lease_next() -> OutboxJob | None:
+    postgres = _on_postgres()
+    params: dict[str, Any] = {
+        "moment": now(),
+        "kinds": list(HANDLERS),
+        "in_flight_limit": in_flight_limit(),
+    }
+    if not postgres:
+        params["db_now"] = database_now()
     # On SQLite the claim's transaction holds the write lock from its BEGIN IMMEDIATE (run_due_jobs
     # runs inside database.writing()): another process claims after this one commits.
-    claimed = db.session.scalars(statement).first()
+    claimed = db.session.scalars(_claim_statement(postgres), params).first()
     if claimed is None:
         db.session.rollback()
     return claimed
-
-
-class LeaseKeeper:
-    """Renews a job's lease while it runs, on a connection of its own (PostgreSQL only: SQLite
-    runs one worker, and a second writer there would only wait for the job's transaction)."""
-
-    def __init__(self, engine: Engine, job_id: int, lease: timedelta) -> None:
-        self._engine = engine
-        self._job_id = job_id
-        self._lease = lease
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew, name=f"lease-{job_id}", daemon=True)
-
-    def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _renew(self) -> None:
-        every = self._lease.total_seconds() / 3
-        while not self._stop.wait(every):
-            try:
-                with self._engine.begin() as connection:
-                    connection.execute(
-                        update(OutboxJob)
-                        .where(OutboxJob.id == self._job_id, OutboxJob.leased_until.is_not(None))
-                        .values(leased_until=func.now() + self._lease)
-                    )
-            except Exception:  # the next tick tries again; the lease is long enough for that
-                log.warning("job %s: lease not renewed", self._job_id, exc_info=True)
 
 
 def run_job(job_id: int) -> str:
@@ -166,7 +157,7 @@ def run_job(job_id: int) -> str:
     try:
         if not _on_postgres():
             return _run(outbox_job)
-        with LeaseKeeper(db.engine, job_id, lease_length()):
+        with leases(db.engine).holding(job_id, lease_length()):
             return _run(outbox_job)
     finally:
         request_id.reset(rid)
@@ -192,12 +183,12 @@ def _run(outbox_job: OutboxJob) -> str:
         # The run ended as its handler meant: no failure, no lease.
         outbox_job.failures = 0
         outbox_job.leased_until = None
+        status = outbox_job.status
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
-        _record_failure(job_id, exc)
+        status = _record_failure(job_id, exc)
     elapsed = (time.perf_counter() - started) * 1000
-    status = db.session.get(OutboxJob, job_id).status
     log.info("job %s %s -> %s in %.0f ms", job_id, kind, status, elapsed, extra={"job_id": job_id})
     return status
 
@@ -208,8 +199,9 @@ def _finish(outbox_job: OutboxJob, status: str, error: str | None) -> None:
     outbox_job.finished_at = now()
 
 
-def _record_failure(job_id: int, exc: Exception) -> None:
-    """Keep the error on the job and schedule it again, or mark it dead after MAX_FAILURES."""
+def _record_failure(job_id: int, exc: Exception) -> str:
+    """Keep the error on the job and schedule it again, or mark it dead after MAX_FAILURES;
+    returns its new status."""
     outbox_job = db.session.get(OutboxJob, job_id)
     outbox_job.leased_until = None
     error = f"{type(exc).__name__}: {exc}"
@@ -229,17 +221,21 @@ def _record_failure(job_id: int, exc: Exception) -> None:
             error,
             exc_info=exc,
         )
+    status = outbox_job.status
     db.session.commit()
+    return status
 
 
-def run_due_jobs(app: Flask, limit: int = 20) -> int:
+def run_due_jobs(app: Flask, limit: int = 20, on_claim: Callable[[], None] | None = None) -> int:
     """Claim and run up to limit due jobs, one at a time, in a fresh app context; returns how
-    many ran."""
+    many ran. on_claim is called after each claim (another thread may find the next job)."""
     handlers.load()
     with app.app_context(), writing():
         try:
             ran = 0
             while ran < limit and (job_id := claim()) is not None:
+                if on_claim is not None:
+                    on_claim()
                 run_job(job_id)
                 ran += 1
             return ran
@@ -268,10 +264,13 @@ def run_forever(
     stop: threading.Event,
     once: bool = False,
     arm: bool = True,
+    idle: Idle | None = None,
+    index: int = 0,
 ) -> int:
     """Run due jobs until stop is set (or, with once, until none are due); returns the total run.
 
     arm: this loop also keeps the recurring chores queued (one loop of a worker's threads does).
+    idle: shared by the threads of one worker (run_side_by_side); index: this thread's among them.
     """
     total = 0
     last_armed = float("-inf")
@@ -280,7 +279,7 @@ def run_forever(
             last_armed = time.monotonic()
             arm_chores(app)
         try:
-            ran = run_due_jobs(app, limit)
+            ran = run_due_jobs(app, limit, idle.claimed if idle else None)
         except Exception:  # the database went away: keep the worker alive and try again
             log.exception("worker pass failed")
             ran = 0
@@ -290,7 +289,10 @@ def run_forever(
         if once and ran < limit:
             break
         if ran < limit:
-            stop.wait(interval)
+            if idle is not None:
+                idle.wait(index)
+            else:
+                stop.wait(interval)
     return total
 
 
@@ -299,14 +301,24 @@ def run_side_by_side(
 ) -> int:
     """run_forever in several threads, so a slow job (a gateway that hangs) delays only itself.
 
-    Each thread claims its own jobs (one at a time, SKIP LOCKED); the first also keeps the chores armed.
+    Each thread claims its own jobs (one at a time, SKIP LOCKED); the first also keeps the chores
+    armed and polls when nothing is due (Idle).
     """
     if threads <= 1:
         return run_forever(app, interval=interval, limit=limit, stop=stop)
     totals = [0] * threads
+    idle = Idle(interval, threads, stop)
 
     def loop(index: int) -> None:
-        totals[index] = run_forever(app, interval=interval, limit=limit, stop=stop, arm=index == 0)
+        totals[index] = run_forever(
+            app,
+            interval=interval,
+            limit=limit,
+            stop=stop,
+            arm=index == 0,
+            idle=idle,
+            index=index,
+        )
 
     workers = [
         threading.Thread(target=loop, args=(i,), name=f"worker-{i}", daemon=True)
@@ -314,6 +326,8 @@ def run_side_by_side(
     ]
     for thread in workers:
         thread.start()
+    stop.wait()
+    idle.wake_all()
     for thread in workers:
         thread.join()
     return sum(totals)
@@ -354,6 +368,8 @@ def register_commands(app: Flask) -> None:
                 total = run_forever(app, interval=interval, limit=limit, stop=stop, once=True)
             else:
                 count = threads or default_threads(app)
+                with app.app_context():
+                    fit_pool(db.engine, count)
                 log.info("running %d jobs side by side", count)
                 total = run_side_by_side(
                     app, threads=count, interval=interval, limit=limit, stop=stop

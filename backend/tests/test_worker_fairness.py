@@ -120,6 +120,12 @@ def test_a_slow_destination_delays_only_its_own_deliveries(
         worker.start()
         try:
             merchant.wait_for(len(fast), timeout=20)
+            # The merchant has the last request a moment before its worker commits the outcome.
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and any(
+                status_of(app, d) != "delivered" for d in fast
+            ):
+                time.sleep(0.05)
             # The fast merchant got everything while the slow one holds its first request: one
             # thread waits on it, the others never took a second of its deliveries.
             assert slow.received == 1

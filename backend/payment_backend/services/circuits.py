@@ -8,12 +8,12 @@ wait, claimed by no worker and using none of their attempts; after the cool-down
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -61,36 +61,34 @@ def cooldown(openings: int) -> timedelta:
     return min(first * (2 ** max(openings - 1, 0)), COOLDOWN_CAP)
 
 
-def claimable(moment: datetime, db_now: Any) -> ColumnElement[bool]:
+def claimable(moment: Any, db_now: Any, limit: Any) -> ColumnElement[bool]:
     """The claim's condition on a job's destination: none, or one with a free slot and a circuit
-    that is closed, or half-open with no probe running (moment: app clock; db_now: leases')."""
+    that is closed, or half-open with no probe running (moment: app clock; db_now: leases';
+    limit: jobs in flight per destination; values or bound parameters).
+
+    The destinations that are full or cooling down are one uncorrelated subquery, computed
+    once per claim: counting per candidate row made a claim's cost grow with the backlog of a
+    busy destination.
+    """
     running = aliased(OutboxJob)
-    in_flight = (
-        select(func.count())
+    circuit = DeliveryCircuit
+    full = (
+        select(running.destination)
+        .outerjoin(circuit, circuit.destination == running.destination)
         .where(
-            running.destination == OutboxJob.destination,
+            running.destination.is_not(None),
             running.leased_until.is_not(None),
             running.leased_until >= db_now,
             running.status == "pending",
         )
-        .scalar_subquery()
+        .group_by(running.destination, circuit.state)
+        # Half-open: one probe at a time.
+        .having(func.count() >= case((circuit.state == "open", 1), else_=limit))
     )
-    circuit = DeliveryCircuit
-    is_open = exists().where(circuit.destination == OutboxJob.destination, circuit.state == "open")
-    cooling = exists().where(
-        circuit.destination == OutboxJob.destination,
-        circuit.state == "open",
-        circuit.retry_at > moment,
-    )
+    cooling = select(circuit.destination).where(circuit.state == "open", circuit.retry_at > moment)
     return or_(
         OutboxJob.destination.is_(None),
-        and_(
-            ~cooling,
-            or_(
-                and_(~is_open, in_flight < in_flight_limit()),
-                and_(is_open, in_flight < 1),  # half-open: one probe at a time
-            ),
-        ),
+        OutboxJob.destination.not_in(union(full, cooling).scalar_subquery()),
     )
 
 
@@ -115,9 +113,22 @@ def slot_taken(destination: str, job_id: int, db_now: Any) -> bool:
 
 
 def record(destination: str | None, ok: bool, error: str | None = None) -> DeliveryCircuit | None:
-    """Count a delivery's outcome against its destination's circuit (the caller commits)."""
+    """Count a delivery's outcome against its destination's circuit (the caller commits); None
+    when there is no destination, or a success found the circuit closed with no failure."""
     if not destination:
         return None
+    if ok:
+        healthy = db.session.scalar(
+            select(DeliveryCircuit.destination).where(
+                DeliveryCircuit.destination == destination,
+                DeliveryCircuit.state == "closed",
+                DeliveryCircuit.consecutive_failures == 0,
+            )
+        )
+        if healthy is not None:
+            # Nothing to change: no lock, so the deliveries of one busy destination do not
+            # queue for its row (nor close a cycle with a claim waiting for it).
+            return None
     circuit = _locked(destination)
     moment = now()
     circuit.updated_at = moment
@@ -138,6 +149,15 @@ def record(destination: str | None, ok: bool, error: str | None = None) -> Deliv
 
 def _locked(destination: str) -> DeliveryCircuit:
     """The destination's circuit row, created closed if new, locked for this transaction."""
+    locking = (
+        select(DeliveryCircuit)
+        .where(DeliveryCircuit.destination == destination)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = db.session.scalars(locking).one_or_none()
+    if found is not None:
+        return found
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     db.session.execute(
         dialect.insert(DeliveryCircuit)
@@ -150,12 +170,7 @@ def _locked(destination: str) -> DeliveryCircuit:
         )
         .on_conflict_do_nothing(index_elements=["destination"])
     )
-    return db.session.scalars(
-        select(DeliveryCircuit)
-        .where(DeliveryCircuit.destination == destination)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return db.session.scalars(locking).one()
 
 
 def circuits() -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import time
 from pathlib import Path
@@ -16,9 +17,15 @@ from typing import Protocol
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.pool import NullPool
 
+from payment_backend.config import POOL_RECYCLE_SECONDS
 from payment_backend.extensions import db
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL: the claims' own pool, per process (one connection per request in a claim).
+LOCK_POOL_SIZE = 5
+LOCK_POOL_OVERFLOW = 20
 
 
 class ClaimLocks(Protocol):
@@ -36,11 +43,14 @@ def _digest(scope: str, key: str) -> bytes:
 
 
 class AdvisoryLocks:
-    """PostgreSQL: pg_try_advisory_lock on one dedicated connection (outside the app's pool)."""
+    """PostgreSQL: pg_try_advisory_lock on a connection of a pool of its own (outside the app's
+    pool), unlocked explicitly before the connection goes back; a connection whose unlock
+    failed is closed for good instead, which ends its session and every lock it held."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
+        self._taken: list[int] = []
 
     def try_lock(self, scope: str, key: str) -> bool:
         """Take the session-level advisory lock on the key's hash."""
@@ -48,13 +58,26 @@ class AdvisoryLocks:
             self._connection = self._engine.connect()
         number = int.from_bytes(_digest(scope, key)[:8], "big", signed=True)
         locked = self._connection.execute(text("SELECT pg_try_advisory_lock(:n)"), {"n": number})
-        return bool(locked.scalar())
+        if not locked.scalar():
+            return False
+        self._taken.append(number)
+        return True
 
     def release(self) -> None:
-        """Close the connection: its session ends and its advisory locks with it."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Unlock what was taken and give the connection back (or close it: see the class)."""
+        connection, self._connection = self._connection, None
+        taken, self._taken = self._taken, []
+        if connection is None:
+            return
+        unlock = text("SELECT pg_advisory_unlock(:n)")
+        try:
+            unlocked = all(connection.execute(unlock, {"n": n}).scalar() for n in taken)
+        except Exception:
+            log.warning("advisory unlock failed; closing its connection", exc_info=True)
+            unlocked = False
+        if not unlocked:
+            connection.invalidate()
+        connection.close()
 
 
 class FileLocks:
@@ -134,8 +157,15 @@ def claim_locks() -> ClaimLocks:
     if url.get_backend_name() == "postgresql":
         engine = app.extensions.get("idempotency_lock_engine")
         if engine is None:
-            # No pool: a claim's connection is its own, and closing it releases the lock.
-            engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+            # A pool of its own: a claim's connection is never one a request waits for, and a
+            # request does not pay for a new PostgreSQL session (AdvisoryLocks unlocks first).
+            engine = create_engine(
+                url,
+                isolation_level="AUTOCOMMIT",
+                pool_size=LOCK_POOL_SIZE,
+                max_overflow=LOCK_POOL_OVERFLOW,
+                pool_recycle=POOL_RECYCLE_SECONDS,
+            )
             app.extensions["idempotency_lock_engine"] = engine
         return AdvisoryLocks(engine)
     return FileLocks(_lock_folder(app, url.database))
