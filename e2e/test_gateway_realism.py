@@ -76,7 +76,7 @@ def test_a_virtual_account_refund_is_pending_until_paid_out_and_a_failed_one_is_
     shop.pay_toss_window(card=None)
     order_id = shop.order_id_from_url()
     page.get_by_role("region", name="가상계좌").get_by_role(
-        "button", name="Simulate deposit"
+        "button", name="입금 시뮬레이션"
     ).click()
     expect(page.get_by_role("heading", name="결제가 완료되었습니다")).to_be_visible()
 

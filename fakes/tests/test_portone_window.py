@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -9,7 +10,7 @@ import time
 import requests
 
 from fake_common.polling import wait_until
-from fake_portone import API_SECRET, DEFAULT_PORT
+from fake_portone import API_SECRET
 
 
 def test_a_billing_key_registered_in_the_window_can_be_charged(portone):
@@ -57,7 +58,9 @@ def test_a_paid_id_is_refused_before_the_window(portone):
 
 
 def test_the_cli_serves_with_the_given_secret():
-    port = DEFAULT_PORT + 7
+    with socket.socket() as probe:  # a free port: a fixed one may be taken by another run
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     process = subprocess.Popen(
         [sys.executable, "-m", "fake_portone", "--port", str(port), "--api-secret", "s3cret"],
         stdout=subprocess.PIPE,
