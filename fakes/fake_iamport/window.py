@@ -83,7 +83,9 @@ def open_window():
     return _render_window(payment)
 
 
-def _render_window(payment: Payment, error: str | None = None, status: int = 200):
+def _render_window(
+    payment: Payment, error: str | None = None, status: int = 200, *, agreed: bool = False
+):
     """The window for a ready payment; error: why its last submit was refused."""
     page = render_template(
         "window.html",
@@ -99,6 +101,7 @@ def _render_window(payment: Payment, error: str | None = None, status: int = 200
         easy_pay=_easy_pay_choices(payment),
         easy_pay_only=payment.pay_method in EASY_PAY_PROVIDERS,
         error=error,
+        terms_agreed=agreed,
     )
     return Response(page, status=status)
 
@@ -120,7 +123,7 @@ def pay(imp_uid: str):
         try:
             form["cash_receipt"] = window_ui.cash_receipt_request(form)
         except window_ui.CashReceiptInvalid as error:
-            return _render_window(payment, str(error), 400)
+            return _render_window(payment, str(error), 400, agreed=window_ui.agreed(form))
         if not window_ui.agreed(form):
             return _render_window(payment, window_ui.TERMS_REFUSED, 400)
     rsp = gateway().pay_window(imp_uid, form)

@@ -101,6 +101,7 @@ def _render_window(session: dict, error: str | None = None, form: dict | None = 
         error=error,
         card_number=form.get("card_number", ""),
         expiry=form.get("expiry", ""),
+        terms_agreed=window_ui.agreed(form),
     )
     return Response(page, status=400 if error else 200)
 

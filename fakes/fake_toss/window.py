@@ -222,7 +222,7 @@ def payment_window() -> Response:
         return flow.cancel(order_id)
     card_number = request.form.get("cardNumber", "")
     bank = request.form.get("bank", "")
-    context.update(card_number=card_number, bank=bank)
+    context.update(card_number=card_number, bank=bank, terms_agreed=window_ui.agreed(request.form))
     refused = _refusal(request.form, with_receipt=not is_card)
     if refused:
         context.update(error=refused)
@@ -284,7 +284,9 @@ def billing_window() -> Response:
         return flow.cancel()
     card_number = request.form.get("cardNumber", "")
     expiry = request.form.get("expiry", "")
-    context.update(card_number=card_number, expiry=expiry)
+    context.update(
+        card_number=card_number, expiry=expiry, terms_agreed=window_ui.agreed(request.form)
+    )
     refused = _refusal(request.form, with_receipt=False)
     if refused:
         context.update(error=refused)
