@@ -126,7 +126,7 @@ def test_cancel_in_the_window_redirects_to_fail_url(page, toss, shop):
 def test_virtual_account_in_the_window(page, toss, shop):
     page.goto(shop + "/?method=가상계좌&orderId=order-browser-va&amount=19900")
     page.get_by_role("button", name="Pay with redirect").click()
-    page.get_by_label("Bank").select_option(label="신한 (SHINHAN)")
+    page.get_by_label("Bank").select_option(label="신한은행")  # the windows' shared bank names
     agree_to_terms(page)
     page.get_by_role("button", name="결제하기").click()
     page.wait_for_url(shop + "/success?*")
@@ -141,7 +141,6 @@ def test_virtual_account_in_the_window(page, toss, shop):
 
 def test_billing_auth_redirects_with_customer_key_and_auth_key(page, toss, shop):
     page.goto(shop + "/")
-    agree_to_terms(page)
     page.get_by_role("button", name="Register card").click()
     page.wait_for_url(toss.url + "/billing-window?*")
     page.get_by_label("Card number").fill("4242424242424242")

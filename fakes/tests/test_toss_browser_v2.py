@@ -189,7 +189,6 @@ def test_the_widget_in_promise_mode_resolves_with_payment_type(page, toss, shop)
 
 def test_billing_auth_through_payment(page, toss, shop):
     page.goto(shop + "/")
-    agree_to_terms(page)
     page.get_by_role("button", name="Register card").click()
     page.wait_for_url(toss.url + "/billing-window?*")
     page.get_by_label("Card number").fill("4242424242424242")
