@@ -121,7 +121,8 @@ def pay(imp_uid: str):
     payment = gateway().window_payment(imp_uid)
     if not payment.window["done"]:
         try:
-            form["cash_receipt"] = window_ui.cash_receipt_request(form)
+            if payment.pay_method in ("vbank", "trans"):  # the windows with a cash-receipt option
+                form["cash_receipt"] = window_ui.cash_receipt_request(form)
         except window_ui.CashReceiptInvalid as error:
             return _render_window(payment, str(error), 400, agreed=window_ui.agreed(form))
         if not window_ui.agreed(form):
