@@ -398,6 +398,8 @@ class Shop:
         expect(window.get_by_role("heading", name="Payment")).to_be_visible()
         if card is not None:
             window.get_by_label("Card number").fill(card)
+        elif not window.get_by_label("Bank").input_value():
+            window.get_by_label("Bank").select_option(index=1)  # the first bank, unless preset
         agree_to_terms(window)
         with window.expect_event("close"):
             window.get_by_role("button", name=WINDOW_PAY).click()
