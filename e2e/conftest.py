@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 
 from fake_common.server import RunningServer, serve_in_thread
 from fake_common.testing import ControlClient
+from fake_common.window_client import agree_to_terms
 from fake_iamport.testing import IamportTestClient, running_fake_iamport
 from fake_portone.testing import PortOneTestClient, running_fake_portone
 from fake_toss.testing import TossTestClient, running_fake_toss
@@ -397,6 +398,9 @@ class Shop:
         expect(window.get_by_role("heading", name="Payment")).to_be_visible()
         if card is not None:
             window.get_by_label("Card number").fill(card)
+        elif not window.get_by_label("Bank").input_value():
+            window.get_by_label("Bank").select_option(index=1)  # the first bank, unless preset
+        agree_to_terms(window)
         with window.expect_event("close"):
             window.get_by_role("button", name=WINDOW_PAY).click()
 
@@ -412,6 +416,7 @@ class Shop:
             page.get_by_label("Bank").select_option(index=1)
         else:
             page.get_by_label("Card number").fill(card)
+        agree_to_terms(page)
         page.get_by_role("button", name=WINDOW_PAY).click()
 
     def order_id_from_url(self) -> str:

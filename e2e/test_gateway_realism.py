@@ -9,6 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from fake_common.window_client import agree_to_terms
+
 NOTEBOOK = "Hanji notebook"  # 9,900 KRW
 TEA = "Jeju green tea, 100 g"  # 15,000 KRW
 
@@ -17,6 +19,7 @@ def test_toss_easy_pay_is_named_on_the_receipt(shop, backend_db, fake_toss, scre
     page = shop.page
     shop.fill_cart(TEA, 1, gateway="Toss Payments", method="Card")
     shop.open_toss_window()
+    agree_to_terms(page)
     page.get_by_role("group", name="간편결제").get_by_role("button", name="토스페이").click()
     order_id = shop.order_id_from_url()
     expect(page.get_by_role("heading", name="결제가 완료되었습니다")).to_be_visible()
@@ -37,6 +40,7 @@ def test_portone_easy_pay_is_named_on_the_receipt(shop, backend_db, fake_iamport
     page = shop.page
     shop.fill_cart(TEA, 1, gateway="PortOne", method="Card")
     window = shop.open_portone_window()
+    agree_to_terms(window)
     with window.expect_event("close"):
         window.get_by_role("group", name="간편결제").get_by_role(
             "button", name="카카오페이"

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from fake_common.window_client import agree_to_terms
+
 NOTEBOOK = "Hanji notebook"  # 9,900 KRW
 TEA = "Jeju green tea, 100 g"  # 15,000 KRW
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -168,6 +170,7 @@ def test_a_phone_comes_back_by_redirect_and_the_order_is_paid(
     fake = fake_iamport if gateway == "PortOne" else fake_toss
     expect(page).to_have_url(re.compile(re.escape(fake.url) + "/window"))
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    agree_to_terms(page)
     page.get_by_role("button", name="결제하기").click()
 
     expect(page).to_have_url(ORDER_URL)

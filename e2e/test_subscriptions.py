@@ -13,6 +13,8 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
+from fake_common.window_client import agree_to_terms
+
 System = Any  # e2e/conftest.py's System (the running servers and the backend app)
 
 APPROVED = "4242 4242 4242 4242"
@@ -52,7 +54,8 @@ class Subscriber:
         window.wait_for_load_state()
         expect(window.get_by_role("heading", name="Register a card for billing")).to_be_visible()
         window.get_by_label("Card number").fill(card)
-        window.get_by_label("Expiry").fill("2035-12" if vendor == "iamport" else "12/35")
+        window.get_by_label("Expiry").fill("12/35")  # MM/YY in every window
+        agree_to_terms(window)
         with window.expect_event("close"):
             window.get_by_role("button", name="Register card").click()
 
@@ -61,6 +64,7 @@ class Subscriber:
         expect(page).to_have_url(re.compile(re.escape(self.system.toss.url) + "/billing-window"))
         page.get_by_label("Card number").fill(card)
         page.get_by_label("Expiry").fill("12/35")
+        agree_to_terms(page)
         page.get_by_role("button", name="Register card").click()
 
     def replace_card(self, vendor: str, card: str) -> None:

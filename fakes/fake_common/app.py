@@ -12,6 +12,7 @@ from fake_common.clock import Clock
 from fake_common.control import register_control
 from fake_common.faults import FaultRules
 from fake_common.webhooks import WebhookSender
+from fake_common.window_ui import register_window_templates
 
 EXTENSION = "fake"
 
@@ -65,6 +66,7 @@ def new_fake_app(import_name: str) -> Flask:
     app = Flask(import_name)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    register_window_templates(app)
     return app
 
 

@@ -8,10 +8,19 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from fake_common.window_ui import TERMS_AGREED, TERMS_FIELD, TERMS_LABEL
+
 APPROVED = "4242424242424242"
 INSUFFICIENT_FUNDS = "4000000000009995"
+AGREED = {TERMS_FIELD: TERMS_AGREED}  # every window's terms step, ticked
 RETURN_URL = "http://127.0.0.1:9/return"  # never fetched: redirects are read, not followed
 TOSS_CLIENT_KEY = "test_ck_D5GePWvyJnrK0W0k6q8gLzN97Eoq"
+
+
+def agree_to_terms(window) -> None:
+    """In a real browser (a Playwright page showing any fake's window): tick the terms box,
+    which enables the Pay / Register / easy-pay buttons."""
+    window.get_by_label(TERMS_LABEL).check()
 
 
 def _query(response: requests.Response) -> dict[str, str]:
@@ -98,12 +107,13 @@ def iamport_pay(
     match = re.search(r"/window/(imp_\w+)/pay", window.text)
     assert match, window.text[:1000]
     form = (
-        {"card_number": card, "expiry": "2030-12"}
+        {"card_number": card, "expiry": "12/30"}
         if pay_method == "card"
         else {"vbank_code": vbank_code}
     )
     if easy_pay:
         form = {"easy_pay": easy_pay}  # an easy-pay app's button (kakaopay, naverpay, tosspay)
+    form.update(AGREED)
     submitted = requests.post(
         f"{base_url}/window/{match.group(1)}/pay", data=form, allow_redirects=False, timeout=10
     )
@@ -133,6 +143,7 @@ def toss_pay(
         "successUrl": RETURN_URL + "/success",
         "failUrl": RETURN_URL + "/fail",
         "action": "pay",
+        **AGREED,
     }
     if method == "카드":
         form["cardNumber"] = card
@@ -156,6 +167,7 @@ def toss_register_card(
         "cardNumber": card,
         "expiry": expiry,
         "action": "register",
+        **AGREED,
     }
     return _query(
         requests.post(f"{base_url}/billing-window", data=form, allow_redirects=False, timeout=10)

@@ -14,6 +14,7 @@ from fake_common import cards
 from fake_common.app import FakeParts
 from fake_common.cards import Card
 from fake_common.money import AmountError, display, to_minor
+from fake_common.window_ui import bank_choices
 from fake_iamport import errors as msg
 from fake_iamport.errors import GatewayError, invalid, missing
 from fake_iamport.models import Buyer, Customer, Payment, Schedule
@@ -24,16 +25,7 @@ PAYMENT_STATUSES = ("ready", "paid", "cancelled", "failed")
 TOKEN_TTL = 30 * 60
 TOKEN_LAST_MINUTE = 60
 TOKEN_EXTENSION = 5 * 60
-BANKS = {
-    "004": "KB국민은행",
-    "088": "신한은행",
-    "020": "우리은행",
-    "081": "하나은행",
-    "011": "NH농협은행",
-    "003": "IBK기업은행",
-    "090": "카카오뱅크",
-    "092": "토스뱅크",
-}
+BANKS = bank_choices("iamport")  # the window's banks (the shared table): code -> name
 SORT_KEYS = {"started": "started_at", "paid": "paid_at", "updated": "updated_at"}
 USER_CANCEL_CODE = "F400"  # FAKE: no public source names the code for a closed window
 PRECHECK_FAILED_CODE = "F1001"  # FAKE: the window refused the request before it opened
@@ -361,6 +353,8 @@ class IamportGateway:
         payment.paid_at = now
         payment.updated_at = now
         payment.pg_tid = "fake_tid_" + secrets.token_hex(10)
+        # A receipt asked for in the window is issued once the money is in (portone-v1.md §3).
+        payment.cash_receipt_issued = payment.cash_receipt is not None
         if card is not None:
             payment.card = card
             payment.apply_num = "".join(secrets.choice("0123456789") for _ in range(8))
@@ -910,15 +904,8 @@ class IamportGateway:
             payment.window["done"] = True
             if payment.customer_uid:
                 self._window_billing_key(payment, form)
-            elif payment.pay_method == "vbank":
-                self.issue_vbank(
-                    {
-                        "vbank_code": text(form.get("vbank_code")) or "004",
-                        "vbank_due": payment.window["vbank_due"],
-                        "vbank_holder": payment.window["vbank_holder"],
-                    },
-                    payment,
-                )
+            elif payment.pay_method in ("vbank", "trans"):
+                self._window_account(payment, form)
             elif (
                 form.get("easy_pay") in EASY_PAY_PROVIDERS
                 or payment.pay_method in EASY_PAY_PROVIDERS
@@ -933,6 +920,23 @@ class IamportGateway:
                 payment.card_quota = cards.installment_months(form.get("card_quota"))
                 self._charge(payment, card, form.get("expiry"), later=False)
             return self.window_result(payment)
+
+    def _window_account(self, payment: Payment, form: dict) -> None:
+        """A virtual account issued (vbank) or a transfer paid (trans), with the cash receipt
+        the buyer asked for (form["cash_receipt"], a CashReceiptRequest or None)."""
+        payment.cash_receipt = form.get("cash_receipt")
+        if payment.pay_method == "trans":
+            self._approve(payment)
+            self.notify(payment)
+            return
+        self.issue_vbank(
+            {
+                "vbank_code": text(form.get("vbank_code")) or "004",
+                "vbank_due": payment.window["vbank_due"],
+                "vbank_holder": payment.window["vbank_holder"],
+            },
+            payment,
+        )
 
     def _window_billing_key(self, payment: Payment, form: dict) -> None:
         card = cards.lookup(form.get("card_number"))

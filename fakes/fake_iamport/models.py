@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fake_common.cards import Card
+from fake_common.window_ui import CashReceiptRequest
 from fake_iamport.money import to_wire
 
 
@@ -79,6 +80,8 @@ class Payment:
     cancel_history: list[dict] = field(default_factory=list)
     updated_at: int = 0
     seq: int = 0
+    cash_receipt: CashReceiptRequest | None = None  # asked for in the window
+    cash_receipt_issued: bool = False
     # The browser window that created this payment (None for server-side payments).
     window: dict | None = None
 
@@ -139,7 +142,7 @@ class Payment:
                 {**entry, "amount": wire(entry["amount"])} for entry in self.cancel_history
             ],
             "cancel_receipt_urls": [entry["receipt_url"] for entry in self.cancel_history],
-            "cash_receipt_issued": False,
+            "cash_receipt_issued": self.cash_receipt_issued,
             "customer_uid": self.customer_uid,
             "customer_uid_usage": self.customer_uid_usage,
             "promotion": None,

@@ -8,6 +8,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 
+from fake_common import window_ui
 from fake_common.cards import TABLE
 from fake_common.money import display
 from fake_iamport import callback
@@ -15,7 +16,6 @@ from fake_iamport import errors as msg
 from fake_iamport.api import gateway
 from fake_iamport.errors import GatewayError
 from fake_iamport.gateway import (
-    BANKS,
     EASY_PAY_PROVIDERS,
     PRECHECK_FAILED_CODE,
     USER_CANCEL_CODE,
@@ -80,21 +80,30 @@ def open_window():
             "error_msg": error.message,
         }
         return _finish(rsp, mode, origin, return_url or params.get("m_redirect_url"))
-    return render_template(
+    return _render_window(payment)
+
+
+def _render_window(
+    payment: Payment, error: str | None = None, status: int = 200, *, agreed: bool = False
+):
+    """The window for a ready payment; error: why its last submit was refused."""
+    page = render_template(
         "window.html",
         payment=payment,
         billing=bool(payment.customer_uid),
         amount=display(payment.amount, payment.currency),
         method_label=METHOD_LABELS.get(payment.pay_method, payment.pay_method),
-        banks=BANKS,
+        banks=window_ui.bank_choices("iamport"),
         test_cards=TABLE,
-        # The card-company picker: one test card per company (it fills in the number).
-        companies={card.issuer_name: card for card in reversed(TABLE)},
+        companies=window_ui.card_companies(),
         installments=payment.currency == "KRW",
         # Easy pay: offered beside cards in a KRW card window, alone when asked for by pay_method.
         easy_pay=_easy_pay_choices(payment),
         easy_pay_only=payment.pay_method in EASY_PAY_PROVIDERS,
+        error=error,
+        terms_agreed=agreed,
     )
+    return Response(page, status=status)
 
 
 def _easy_pay_choices(payment) -> dict[str, str]:
@@ -107,8 +116,18 @@ def _easy_pay_choices(payment) -> dict[str, str]:
 
 @bp.post("/window/<imp_uid>/pay")
 def pay(imp_uid: str):
-    """Submit the window."""
-    rsp = gateway().pay_window(imp_uid, request.form.to_dict())
+    """Submit the window: refused (the window again) until the buyer agrees to the terms."""
+    form = request.form.to_dict()
+    payment = gateway().window_payment(imp_uid)
+    if not payment.window["done"]:
+        try:
+            if payment.pay_method in ("vbank", "trans"):  # the windows with a cash-receipt option
+                form["cash_receipt"] = window_ui.cash_receipt_request(form)
+        except window_ui.CashReceiptInvalid as error:
+            return _render_window(payment, str(error), 400, agreed=window_ui.agreed(form))
+        if not window_ui.agreed(form):
+            return _render_window(payment, window_ui.TERMS_REFUSED, 400)
+    rsp = gateway().pay_window(imp_uid, form)
     return _finish_payment(imp_uid, rsp)
 
 

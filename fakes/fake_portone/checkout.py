@@ -170,6 +170,7 @@ class CheckoutMixin:
             self.approve(payment, methods.card_method(cards.lookup(key.card_number)))
             return {"billingKey": key.billing_key}
         if session["pay_method"] == "VIRTUAL_ACCOUNT":
+            payment.cash_receipt_request = form.get("cash_receipt")
             spec = session["request"].get("virtualAccount") or {}
             bank = methods.bank_code(form.get("bank")) or methods.bank_code(spec.get("bankCode"))
             expiry = spec.get("accountExpiry") or {}

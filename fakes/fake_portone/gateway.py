@@ -313,6 +313,7 @@ class PortOneGateway(TokenMixin, BillingMixin, CheckoutMixin):
             now = self.clock.now()
             payment.paid_at = now
             payment.set_status(PAID, now)
+            payment.issue_cash_receipt(now)
             self.events.transaction(payment, trigger="VIRTUAL_ACCOUNT_DEPOSIT")
             return self.payment_json(payment)
 

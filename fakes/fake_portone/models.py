@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from fake_common.window_ui import CashReceiptRequest
+
 READY = "READY"
 PAY_PENDING = "PAY_PENDING"
 VIRTUAL_ACCOUNT_ISSUED = "VIRTUAL_ACCOUNT_ISSUED"
@@ -139,6 +141,8 @@ class Payment:
     notice_urls: list[str] | None = None
     webhooks: list[WebhookRecord] = field(default_factory=list)
     approval_number: str | None = None
+    cash_receipt_request: CashReceiptRequest | None = None  # asked for in the window
+    cash_receipt: dict | None = None  # the IssuedPaymentCashReceipt, once the money is in
 
     @property
     def paid(self) -> int:
@@ -165,6 +169,22 @@ class Payment:
         self.status = status
         self.status_changed_at = now
         self.updated_at = now
+
+    def issue_cash_receipt(self, now: float) -> None:
+        """Issue the cash receipt the buyer asked for, as the paid payment then shows it."""
+        asked = self.cash_receipt_request
+        if asked is None or self.cash_receipt is not None:
+            return
+        self.cash_receipt = {
+            "status": "ISSUED",
+            "type": "CORPORATE" if asked.corporate else "PERSONAL",
+            "pgReceiptId": "cr-" + uuid.uuid4().hex[:16],
+            "issueNumber": f"{uuid.uuid4().int % 10**9:09d}",
+            "totalAmount": self.total,
+            "taxFreeAmount": self.tax_free,
+            "currency": self.currency,
+            "issuedAt": iso(now),
+        }
 
     def amount_json(self) -> dict:
         """The PaymentAmount object."""
@@ -232,8 +252,13 @@ class Payment:
             "paidAt": iso(self.paid_at) if self.paid_at is not None else None,
             "receiptUrl": None,
         }
+        if self.cash_receipt is not None:
+            fields["cashReceipt"] = dict(self.cash_receipt)
         if self.status == PAID:
-            return {**fields, "disputes": [], "cashReceiptIssuanceStatus": "NOT_ISSUED"}
+            issued = "ISSUED" if self.cash_receipt is not None else "NOT_ISSUED"
+            return {**fields, "disputes": [], "cashReceiptIssuanceStatus": issued}
+        if self.cash_receipt is not None:
+            fields["cashReceiptIssuanceStatus"] = "ISSUED"
         return {
             **fields,
             "cancellations": [c.to_json() for c in self.cancellations],

@@ -13,6 +13,7 @@ import requests
 
 from fake_common.server import serve_in_thread
 from fake_common.testing import TIMEOUT, ControlClient
+from fake_common.window_ui import CASH_RECEIPT_FIELDS, TERMS_AGREED, TERMS_FIELD
 from fake_portone import API_SECRET, CHANNEL_KEY, STORE_ID, WEBHOOK_SECRET, create_app
 from fake_portone.gateway import PortOneGateway
 
@@ -139,7 +140,8 @@ class PortOneTestClient(ControlClient):
         )
 
     def submit_window(self, kind: str, request: dict, action: str = "pay", **form: str) -> dict:
-        """Open the window and press Pay/Register (action "pay") or Cancel: the redirect query."""
+        """Open the window, agree to the terms (unless form says agree_terms="") and press
+        Pay/Register (action "pay") or Cancel: the redirect query."""
         page = self.open_window(kind, request)
         if page.status_code in (301, 302, 303):
             return query_of(page)
@@ -149,7 +151,7 @@ class PortOneTestClient(ControlClient):
         route = "pay" if action == "pay" else "cancel"
         response = self.http.post(
             f"{self.url}/v2/window/{session.group(1)}/{route}",
-            data=form,
+            data={TERMS_FIELD: TERMS_AGREED, **form},
             allow_redirects=False,
             timeout=TIMEOUT,
         )
@@ -160,11 +162,11 @@ class PortOneTestClient(ControlClient):
     ) -> dict:
         """requestPayment in redirect mode and Pay: the redirectUrl's query (paymentId, txId, ...).
 
-        extra goes into the request (payMethod="VIRTUAL_ACCOUNT", ...); bank= and provider=
-        go into the window's form.
+        extra goes into the request (payMethod="VIRTUAL_ACCOUNT", ...); bank=, provider=,
+        installment=, agree_terms= and cash_receipt_type/number= go into the window's form.
         """
         form = {"card_number": card_number}
-        for name in ("bank", "provider", "installment"):
+        for name in ("bank", "provider", "installment", TERMS_FIELD, *CASH_RECEIPT_FIELDS):
             if name in extra:
                 form[name] = extra.pop(name)
         return self.submit_window(

@@ -8,12 +8,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 
+from fake_common import window_ui
 from fake_common.cards import TABLE
 from fake_common.money import display
 from fake_portone.api import gateway
 from fake_portone.checkout import ISSUE, PAYMENT, TRANSACTION_TYPES, BrowserError
 from fake_portone.errors import PortOneError
-from fake_portone.methods import BANKS, EASY_PAY_PROVIDERS
+from fake_portone.methods import EASY_PAY_PROVIDERS, bank_code
 
 bp = Blueprint("portone_window", __name__, template_folder="templates")
 SDK_SOURCE = Path(__file__).with_name("static").joinpath("browser-sdk.js")
@@ -76,7 +77,14 @@ def open_window():
             response["paymentId"] = str(params["paymentId"])
         response.update(code=error.code, message=error.message)
         return _finish(response, {**client, "request": params})
-    return render_template(
+    return _render_window(session)
+
+
+def _render_window(session: dict, error: str | None = None, form: dict | None = None):
+    """The window of an open session; error: why its last submit was refused (400)."""
+    kind = session["kind"]
+    form = form or {}
+    page = render_template(
         "portone_window.html",
         session=session,
         request=session["request"],
@@ -85,11 +93,23 @@ def open_window():
         amount=_amount(session),
         method=session.get("pay_method", "CARD") if kind != ISSUE else "CARD",
         method_label=METHOD_LABELS.get(session.get("pay_method", "CARD"), "CARD"),
-        banks=BANKS,
+        banks=window_ui.bank_choices("portone"),
+        bank=_preselected_bank(session, form),
         providers=EASY_PAY_PROVIDERS,
         test_cards=TABLE,
-        companies={card.issuer_name: card for card in reversed(TABLE)},
+        companies=window_ui.card_companies(),
+        error=error,
+        card_number=form.get("card_number", ""),
+        expiry=form.get("expiry", ""),
+        terms_agreed=window_ui.agreed(form),
     )
+    return Response(page, status=400 if error else 200)
+
+
+def _preselected_bank(session: dict, form: dict) -> str:
+    spec = session["request"].get("virtualAccount")
+    asked = spec.get("bankCode") if isinstance(spec, dict) else None
+    return form.get("bank") or bank_code(asked) or ""
 
 
 def _amount(session: dict) -> str | None:
@@ -106,12 +126,31 @@ def _amount(session: dict) -> str | None:
 
 @bp.post("/v2/window/<session_id>/pay")
 def pay(session_id: str):
-    """The window's Pay (or Register card) button."""
+    """The window's Pay (or Register card) button: refused (the window again) until the buyer
+    agrees to the terms."""
+    form = request.form.to_dict()
     try:
-        response = gateway().pay_window(session_id, request.form.to_dict())
+        session = gateway().session(session_id)
+        if session["result"] is None:
+            refused = _refusal(session, form)
+            if refused:
+                return _render_window(session, refused, form)
+        response = gateway().pay_window(session_id, form)
     except PortOneError as error:
         return Response(error.message, status=404)
     return _finish(response, gateway().session(session_id))
+
+
+def _refusal(session: dict, form: dict) -> str | None:
+    """Why the window refuses this submit (a bad cash-receipt number, terms not agreed)."""
+    if session.get("pay_method") == "VIRTUAL_ACCOUNT":
+        try:
+            form["cash_receipt"] = window_ui.cash_receipt_request(form)
+        except window_ui.CashReceiptInvalid as error:
+            return str(error)
+    if not window_ui.agreed(form):
+        return window_ui.TERMS_REFUSED
+    return None
 
 
 @bp.post("/v2/window/<session_id>/cancel")

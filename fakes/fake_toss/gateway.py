@@ -10,6 +10,7 @@ from datetime import datetime
 from fake_common import cards
 from fake_common.clock import Clock
 from fake_common.idempotency import IdempotencyRecord, IdempotencyStore
+from fake_common.window_ui import CashReceiptRequest
 from fake_toss import payouts
 from fake_toss.banks import find_bank
 from fake_toss.errors import DECLINE_CODES, TossError
@@ -215,6 +216,7 @@ class TossGateway:
         origin: str,
         installment_months: int = 0,
         easy_pay: str = "",
+        cash_receipt: CashReceiptRequest | None = None,
     ) -> dict:
         """The buyer paid in the window: an IN_PROGRESS payment waiting 10 minutes for confirm.
         easy_pay: the app the buyer paid a card window with (method 간편결제, card null)."""
@@ -237,6 +239,7 @@ class TossGateway:
                 payment.installment_months = installment_months
             else:
                 payment.bank_code = find_bank(bank).code
+                payment.cash_receipt_request = cash_receipt
             payment.authenticated_at = now
             self._store(payment)
             self._await_confirm(payment)
@@ -720,6 +723,16 @@ class TossGateway:
         payment.approval_transaction_key = payment.last_transaction_key
         if payment.card is not None:
             payment.card["approveNo"] = random_text(8, "0123456789")
+        if payment.cash_receipt_request is not None and payment.cash_receipt is None:
+            # Issued when the money is in, as the Payment object then shows it (toss-v1.md).
+            payment.cash_receipt = {
+                "type": payment.cash_receipt_request.type,
+                "receiptKey": "rcpt_" + random_text(20),
+                "issueNumber": random_text(9, "0123456789"),
+                "receiptUrl": f"{payment.origin}/receipt/{payment.payment_key}",
+                "amount": amount_json(payment.total, payment.currency),
+                "taxFreeAmount": amount_json(payment.tax_free, payment.currency),
+            }
 
     def _issue_account(self, payment: Payment, now: float) -> None:
         if payment.due_at is None:

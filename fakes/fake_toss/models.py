@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from fake_common.cards import Card
+from fake_common.window_ui import CashReceiptRequest
 from fake_toss.banks import card_company_code
 from fake_toss.money import amount_json, vat_of
 
@@ -149,6 +150,8 @@ class Payment:
     metadata: dict | None = None
     key_family: str = "api"  # fake_toss.keys: the family of the key that opened it (not shown)
     easy_pay: dict | None = None  # {provider, amount, discountAmount}
+    cash_receipt_request: CashReceiptRequest | None = None  # asked for in the window
+    cash_receipt: dict | None = None  # cashReceipt, once issued (at the deposit)
 
     def __post_init__(self) -> None:
         self.balance = self.total
@@ -234,7 +237,7 @@ class Payment:
             "transfer": None,
             "mobilePhone": None,
             "giftCertificate": None,
-            "cashReceipt": None,
+            "cashReceipt": dict(self.cash_receipt) if self.cash_receipt else None,
             "cashReceipts": None,
             "discount": None,
             "cancels": cancels,

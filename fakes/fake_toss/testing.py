@@ -11,6 +11,7 @@ import requests
 
 from fake_common.server import serve_in_thread
 from fake_common.testing import TIMEOUT, ControlClient
+from fake_common.window_ui import TERMS_AGREED, TERMS_FIELD
 from fake_toss import CLIENT_KEY, SECRET_KEY, create_app
 from fake_toss.gateway import TossGateway
 
@@ -91,7 +92,8 @@ class TossTestClient(ControlClient):
         action: str = "pay",
         **extra: str,
     ) -> dict:
-        """Submit the payment window as a buyer would; return the redirect's path and query."""
+        """Submit the payment window as a buyer would (terms agreed); the redirect's path and
+        query."""
         form = {
             "clientKey": self.client_key,
             "method": method,
@@ -104,6 +106,7 @@ class TossTestClient(ControlClient):
             "cardNumber": card_number,
             "bank": bank,
             "action": action,
+            TERMS_FIELD: TERMS_AGREED,  # the terms step; extra agree_terms="" leaves it unticked
             **extra,
         }
         response = self.http.post(
@@ -129,6 +132,7 @@ class TossTestClient(ControlClient):
             "cardNumber": card_number,
             "expiry": expiry,
             "action": "register",
+            TERMS_FIELD: TERMS_AGREED,
         }
         response = self.http.post(
             self.url + "/billing-window", data=form, allow_redirects=False, timeout=10

@@ -7,10 +7,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 
-from fake_common import cards
+from fake_common import cards, window_ui
 from fake_common.money import display
 from fake_toss.api import gateway, origin
-from fake_toss.banks import BANKS
 from fake_toss.errors import BROWSER_MESSAGES, ERRORS, TossError
 from fake_toss.gateway import METHODS, PaymentRequest, expiry_from_text, order_id_of
 from fake_toss.keys import family_of
@@ -18,6 +17,7 @@ from fake_toss.models import CARD, EASY_PAY_PROVIDERS, VIRTUAL_ACCOUNT
 from fake_toss.money import amount_json, amount_text, check_currency, parse_amount
 
 bp = Blueprint("toss_window", __name__)
+METHOD_LABELS = {CARD: "신용·체크카드 (Card)", VIRTUAL_ACCOUNT: "가상계좌 (Virtual account)"}
 
 PAYMENT_FIELDS = (
     "clientKey",
@@ -126,17 +126,26 @@ def _open(args) -> Flow:
     return flow
 
 
-def _card_table() -> list[dict]:
-    return [
-        {
-            "number": card.number,
-            "outcome": card.outcome.replace("_", " "),
-            "reason": card.reason,
-            "reason_ko": card.reason_ko,
-            "issuer": card.issuer_name,
-        }
-        for card in cards.TABLE
-    ]
+def _window_parts() -> dict:
+    """What the payment and billing windows show alike: test cards and the company picker."""
+    return {
+        "test_cards": cards.TABLE,
+        "companies": window_ui.card_companies(),
+        "error": None,
+        "card_number": "",
+    }
+
+
+def _refusal(form, *, with_receipt: bool) -> str | None:
+    """Why the window refuses this submit (terms not agreed, a bad cash-receipt number)."""
+    if with_receipt:
+        try:
+            window_ui.cash_receipt_request(form)
+        except window_ui.CashReceiptInvalid as error:
+            return str(error)
+    if not window_ui.agreed(form):
+        return window_ui.TERMS_REFUSED
+    return None
 
 
 def _payment_request(args) -> PaymentRequest:
@@ -191,16 +200,17 @@ def payment_window() -> Response:
         payment_request = _payment_request(args)
     except TossError as error:
         return flow.fail(error.code, error.message(), order_id)
+    is_card = payment_request.method == CARD
     context = {
+        **_window_parts(),
         "fields": {name: args.get(name, "") for name in PAYMENT_FIELDS},
         "request": payment_request,
-        "is_card": payment_request.method == CARD,
+        "is_card": is_card,
+        "method_label": METHOD_LABELS[payment_request.method],
         "amount": display(payment_request.amount, payment_request.currency),
-        "cards": _card_table(),
         "easy_pay": EASY_PAY_PROVIDERS if payment_request.currency == "KRW" else (),
-        "banks": BANKS,
-        "error": None,
-        "card_number": "",
+        "banks": window_ui.bank_choices("toss"),
+        "bank": "",
     }
     if request.method == "GET":
         window = Response(render_template("toss_window.html", **context))
@@ -212,6 +222,11 @@ def payment_window() -> Response:
         return flow.cancel(order_id)
     card_number = request.form.get("cardNumber", "")
     bank = request.form.get("bank", "")
+    context.update(card_number=card_number, bank=bank, terms_agreed=window_ui.agreed(request.form))
+    refused = _refusal(request.form, with_receipt=not is_card)
+    if refused:
+        context.update(error=refused)
+        return Response(render_template("toss_window.html", **context), status=400)
     if (
         context["is_card"]
         and not easy_pay
@@ -230,6 +245,7 @@ def payment_window() -> Response:
             origin=origin(),
             installment_months=cards.installment_months(request.form.get("installment")),
             easy_pay=easy_pay,
+            cash_receipt=None if is_card else window_ui.cash_receipt_request(request.form),
         )
     except TossError as error:
         return flow.fail(error.code, error.message(), payment_request.order_id)
@@ -257,11 +273,9 @@ def billing_window() -> Response:
     flow = _open(args)
     customer_key = args.get("customerKey", "")
     context = {
+        **_window_parts(),
         "fields": {name: args.get(name, "") for name in BILLING_FIELDS},
         "customer": args.get("customerName") or customer_key,
-        "cards": _card_table(),
-        "error": None,
-        "card_number": "",
         "expiry": "",
     }
     if request.method == "GET":
@@ -270,7 +284,13 @@ def billing_window() -> Response:
         return flow.cancel()
     card_number = request.form.get("cardNumber", "")
     expiry = request.form.get("expiry", "")
-    context.update(card_number=card_number, expiry=expiry)
+    context.update(
+        card_number=card_number, expiry=expiry, terms_agreed=window_ui.agreed(request.form)
+    )
+    refused = _refusal(request.form, with_receipt=False)
+    if refused:
+        context.update(error=refused)
+        return Response(render_template("toss_billing_window.html", **context), status=400)
     if cards.lookup(card_number).outcome == cards.INVALID_NUMBER:
         context["error"] = ERRORS["INVALID_CARD_NUMBER"][1]
         return Response(render_template("toss_billing_window.html", **context))

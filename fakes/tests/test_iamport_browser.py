@@ -9,6 +9,7 @@ import pytest
 from flask import Flask, request
 
 from fake_common.server import serve_in_thread
+from fake_common.window_client import agree_to_terms
 
 SHOP_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Test shop</title>
@@ -79,6 +80,7 @@ def buy_in_popup(page, shop: str, **params):
 
 def submit(popup, button: str) -> None:
     """Click the window's button and wait for the popup to close itself."""
+    agree_to_terms(popup)  # the terms step (harmless before Cancel)
     with popup.expect_event("close"):
         popup.get_by_role("button", name=button).click()
 
@@ -255,6 +257,7 @@ def test_redirect_mode(browser, shop, iamport):
         m_redirect_url=f"{shop}/return?from=test",
     )
     page.get_by_label("Card number").fill("4242424242424242")
+    agree_to_terms(page)
     page.get_by_role("button", name="Pay").click()
     page.wait_for_url(f"{shop}/return*")
     query = parse_qs(urlsplit(page.url).query)
@@ -284,6 +287,7 @@ def test_blocked_popup_falls_back_to_redirect(page, shop, iamport):
     page.add_init_script("window.open = function () { return null; };")
     buy(page, shop, pay_method="card", merchant_uid="web-blocked", name="Cup", amount=3000)
     page.get_by_label("Card number").fill("4242424242424242")
+    agree_to_terms(page)
     page.get_by_role("button", name="Pay").click()
     page.wait_for_url(f"{shop}/?*imp_uid=*")
     query = parse_qs(urlsplit(page.url).query)

@@ -7,7 +7,7 @@ import json
 import re
 
 from fake_common.polling import wait_until
-from fake_common.window_client import iamport_open_window, iamport_pay
+from fake_common.window_client import AGREED, iamport_open_window, iamport_pay
 
 FAILING_CARD = "4000000000009995"
 
@@ -15,7 +15,7 @@ FAILING_CARD = "4000000000009995"
 def popup_rsp(fake, imp_uid: str, card: str = "4242424242424242") -> dict:
     """Pay a popup window; the rsp its result page posts to the opener."""
     page = fake.http.post(
-        f"{fake.url}/window/{imp_uid}/pay", data={"card_number": card, "expiry": "2030-12"}
+        f"{fake.url}/window/{imp_uid}/pay", data={"card_number": card, "expiry": "12/30", **AGREED}
     )
     match = re.search(r"var rsp = (\{.*?\});", page.text)
     assert match, page.text[:500]
@@ -155,7 +155,7 @@ def test_webhooks_are_retried_after_5xx_and_network_errors_only(iamport_factory,
     )
     fake.http.post(
         f"{fake.url}/window/{unreachable}/pay",
-        data={"card_number": "4242424242424242", "expiry": "2030-12"},
+        data={"card_number": "4242424242424242", "expiry": "12/30", **AGREED},
     )
     hook = _delivery(fake, "retry-net", state="retrying")
     assert hook["attempts"][0]["status"] is None and hook["attempts"][0]["error"]

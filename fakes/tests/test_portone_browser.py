@@ -11,6 +11,7 @@ from flask import Flask, request
 from playwright.sync_api import expect
 
 from fake_common.server import serve_in_thread
+from fake_common.window_client import agree_to_terms
 from fake_portone.methods import EASY_PAY_PROVIDERS
 
 SHOP_PAGE = """<!doctype html>
@@ -63,6 +64,7 @@ def open_popup(page, shop: str, params: dict, call: str = "requestPayment"):
 
 def submit(popup, button: str) -> None:
     """Click the window's button and wait for the popup to close itself."""
+    agree_to_terms(popup)  # the terms step (harmless before Cancel)
     with popup.expect_event("close"):
         popup.get_by_role("button", name=button).click()
 
@@ -121,6 +123,7 @@ def test_redirect_mode_returns_to_redirect_url_with_the_response(page, shop, por
     page.goto(f"{shop}/?params={json.dumps(params)}")
     page.get_by_role("button", name="Buy").click()
     page.get_by_label("카드번호").fill("4242 4242 4242 4242")
+    agree_to_terms(page)
     page.get_by_role("button", name="결제하기").click()
     page.wait_for_url(f"{shop}/return*")
     query = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}

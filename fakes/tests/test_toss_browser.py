@@ -9,6 +9,7 @@ import pytest
 from flask import Flask, render_template_string, request
 
 from fake_common.server import serve_in_thread
+from fake_common.window_client import agree_to_terms
 
 SHOP_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Test shop</title>
@@ -87,6 +88,7 @@ def test_card_payment_redirects_to_success_url(page, toss, shop):
     assert page.get_by_text("15,000 KRW").is_visible()
     assert page.get_by_role("table", name="Test cards").is_visible()
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    agree_to_terms(page)
     page.get_by_role("button", name="결제하기").click()
     page.wait_for_url(shop + "/success?*")
     query = query_of(page.url)
@@ -104,6 +106,7 @@ def test_declined_card_redirects_to_fail_url(page, toss, shop):
     page.goto(shop + "/?orderId=order-browser-2")
     page.get_by_role("button", name="Pay with redirect").click()
     page.get_by_label("Card number").fill("4000 0000 0000 9995")
+    agree_to_terms(page)
     page.get_by_role("button", name="결제하기").click()
     page.wait_for_url(shop + "/fail?*")
     query = query_of(page.url)
@@ -123,7 +126,8 @@ def test_cancel_in_the_window_redirects_to_fail_url(page, toss, shop):
 def test_virtual_account_in_the_window(page, toss, shop):
     page.goto(shop + "/?method=가상계좌&orderId=order-browser-va&amount=19900")
     page.get_by_role("button", name="Pay with redirect").click()
-    page.get_by_label("Bank").select_option(label="신한 (SHINHAN)")
+    page.get_by_label("Bank").select_option(label="신한은행")  # the windows' shared bank names
+    agree_to_terms(page)
     page.get_by_role("button", name="결제하기").click()
     page.wait_for_url(shop + "/success?*")
     query = query_of(page.url)
@@ -141,6 +145,7 @@ def test_billing_auth_redirects_with_customer_key_and_auth_key(page, toss, shop)
     page.wait_for_url(toss.url + "/billing-window?*")
     page.get_by_label("Card number").fill("4242424242424242")
     page.get_by_label("Expiry").fill("12/39")
+    agree_to_terms(page)
     page.get_by_role("button", name="Register card").click()
     page.wait_for_url(shop + "/billing/success?*")
     query = query_of(page.url)
@@ -157,6 +162,7 @@ def test_promise_mode_resolves_through_a_popup_in_dollars(page, toss, shop):
     popup.wait_for_load_state()
     assert popup.get_by_text("$12.50").is_visible()
     popup.get_by_label("Card number").fill("4111 1111 1111 1111")
+    agree_to_terms(popup)
     popup.get_by_role("button", name="결제하기").click()
     result = page.locator("#result")
     result.filter(has_text="paymentKey").wait_for()

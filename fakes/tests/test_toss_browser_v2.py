@@ -11,6 +11,7 @@ import requests
 from flask import Flask, render_template_string
 
 from fake_common.server import serve_in_thread
+from fake_common.window_client import agree_to_terms
 from fake_toss import CLIENT_KEY, SECRET_KEY, WIDGET_CLIENT_KEY, WIDGET_SECRET_KEY
 
 SHOP_PAGE = """<!doctype html>
@@ -116,6 +117,7 @@ def test_the_payment_window_redirects_with_payment_type_first(page, toss, shop):
     page.get_by_role("button", name="Pay in the window").click()
     page.wait_for_url(toss.url + "/window?*")
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    agree_to_terms(page)
     page.get_by_role("button", name="결제하기").click()
     page.wait_for_url(shop + "/success?*")
     assert urlsplit(page.url).query.startswith("shop=1&paymentType=NORMAL&")
@@ -138,6 +140,7 @@ def test_the_widget_pays_with_the_chosen_method_and_the_widget_secret(page, toss
     page.wait_for_url(toss.url + "/window?*")
     assert page.get_by_text("50,000").first.is_visible()
     page.get_by_label("Bank").select_option(index=1)
+    agree_to_terms(page)
     page.get_by_role("button", name="결제하기").click()
     page.wait_for_url(shop + "/success?*")
     query = query_of(page.url)
@@ -174,6 +177,7 @@ def test_the_widget_in_promise_mode_resolves_with_payment_type(page, toss, shop)
         page.get_by_role("button", name="Pay with the widget").click()
     popup = popup_info.value
     popup.get_by_label("Card number").fill("4111 1111 1111 1111")
+    agree_to_terms(popup)
     popup.get_by_role("button", name="결제하기").click()
     result = page.locator("#result")
     result.filter(has_text="paymentKey").wait_for()
@@ -189,6 +193,7 @@ def test_billing_auth_through_payment(page, toss, shop):
     page.wait_for_url(toss.url + "/billing-window?*")
     page.get_by_label("Card number").fill("4242424242424242")
     page.get_by_label("Expiry").fill("12/39")
+    agree_to_terms(page)
     page.get_by_role("button", name="Register card").click()
     page.wait_for_url(shop + "/billing/success?*")
     query = query_of(page.url)

@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
+from fake_common.window_client import AGREED
+
 
 def window_query(toss, **overrides) -> str:
     params = {
@@ -124,7 +126,7 @@ def test_malformed_card_number_stays_in_the_window(toss):
     )
     response = requests.post(
         toss.url + "/window",
-        data={**form, "cardNumber": "1234", "action": "pay"},
+        data={**form, "cardNumber": "1234", "action": "pay", **AGREED},
         allow_redirects=False,
         timeout=5,
     )
@@ -162,6 +164,7 @@ def test_popup_mode_posts_the_result_to_the_opener(toss):
         "opener": "http://127.0.0.1:5173",
         "cardNumber": "4242424242424242",
         "action": "pay",
+        **AGREED,
     }
     page = requests.post(toss.url + "/window", data=form, timeout=5).text
     payload = json.loads(re.search(r"var payload = (\{.*?\});", page).group(1))
@@ -202,10 +205,10 @@ def test_billing_window_page_and_cancel(toss):
     assert "code=PAY_PROCESS_CANCELED" in response.headers["Location"]
     bad_expiry = requests.post(
         toss.url + "/billing-window?" + query,
-        data={"action": "register", "cardNumber": "4242424242424242", "expiry": "1"},
+        data={"action": "register", "cardNumber": "4242424242424242", "expiry": "1", **AGREED},
         timeout=5,
     )
-    assert 'role="alert"' in bad_expiry.text
+    assert 'role="alert"' in bad_expiry.text and "MM/YY" in bad_expiry.text
 
 
 def test_receipt_page(toss):
