@@ -93,6 +93,22 @@ class IamportTestClient(ControlClient):
 
     # -- fake-only ---------------------------------------------------------------------------
 
+    def key_in_payment(self, merchant_uid: str, amount: int = 10000) -> dict:
+        """A paid key-in card payment (POST /subscribe/payments/onetime): the payment object."""
+        envelope = self.post(
+            "/subscribe/payments/onetime",
+            json={
+                "merchant_uid": merchant_uid,
+                "amount": amount,
+                "card_number": "4242-4242-4242-4242",
+                "expiry": "2099-12",
+                "birth": "900101",
+                "name": "Test order",
+            },
+        ).json()
+        assert envelope["code"] == 0 and envelope["response"]["status"] == "paid", envelope
+        return envelope["response"]
+
     def issue_billing_key(self, customer_uid: str) -> dict:
         """A billing key issued from the test card's data (POST /subscribe/customers/{uid})."""
         issued = self.post(

@@ -114,6 +114,15 @@ class TossTestClient(ControlClient):
         )
         return redirect_of(response)
 
+    def confirmed_card_payment(self, amount: int = 15000, order_id: str = "order-0001") -> str:
+        """A card payment authenticated in the window and confirmed (DONE): its paymentKey."""
+        key = self.authenticated_payment(amount=amount, order_id=order_id)["paymentKey"]
+        confirmed = self.post(
+            "/v1/payments/confirm", {"paymentKey": key, "orderId": order_id, "amount": amount}
+        )
+        assert confirmed.json()["status"] == "DONE", confirmed.text
+        return key
+
     def authenticated_payment(self, **kwargs) -> dict:
         """A payment the window authenticated (IN_PROGRESS): the successUrl's query."""
         outcome = self.pay_in_window(**kwargs)

@@ -6,16 +6,13 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
-from tests.test_iamport_api import paid
-from tests.test_toss_cancel import paid_card
-
 from fake_toss.models import KST
 
 
 def test_iamport_lists_by_the_time_of_the_status_asked_for(iamport):
-    early = paid(iamport, "day-1", 1000)
+    early = iamport.key_in_payment("day-1", 1000)
     iamport.advance(2 * 86400)
-    late = paid(iamport, "day-3", 2000)
+    late = iamport.key_in_payment("day-3", 2000)
     iamport.post("/payments/cancel", {"imp_uid": early["imp_uid"], "reason": "later refund"})
     today = iamport.clock()["now"]
     window = {"from": int(today - 3600), "to": int(today + 60)}
@@ -29,7 +26,7 @@ def test_iamport_lists_by_the_time_of_the_status_asked_for(iamport):
 
 def test_toss_lists_approvals_and_cancels_between_dates(toss):
     order = f"tx-{time.time_ns()}"
-    key = paid_card(toss, amount=15000, order_id=order)
+    key = toss.confirmed_card_payment(amount=15000, order_id=order)
     toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "part", "cancelAmount": 5000})
     toss.post(f"/v1/payments/{key}/cancel", {"cancelReason": "rest"})
     now = datetime.fromtimestamp(toss.clock()["now"], KST)
