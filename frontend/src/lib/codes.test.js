@@ -48,8 +48,9 @@ describe('the codes the fake gateways send have names', () => {
   })
 
   test('every bank of fake PortOne (vbank_code) and every test card issuer are in the PortOne tables', () => {
-    const banks = read('fake_iamport/gateway.py').split('BANKS = {')[1].split('}')[0]
-    const bankCodes = [...banks.matchAll(/"(\d{3})"/g)].map((m) => m[1])
+    // The fakes' windows share one bank table: WindowBank(name, PortOne V1 code, Toss code, V2 name).
+    const banks = read('fake_common/window_ui.py')
+    const bankCodes = [...banks.matchAll(/WindowBank\("[^"]+", "(\d{3})"/g)].map((m) => m[1])
     expect(bankCodes.length).toBeGreaterThan(5)
     for (const code of bankCodes) expect(bankName('iamport', code)).not.toBe(code)
     const cards = [...read('fake_common/cards.py').matchAll(/"(\S+카드)",\s*"(\d{3})"/g)]
