@@ -131,8 +131,7 @@ class Fakes:
 
     def fault_hits(self, vendor: str, rule_id: int) -> int:
         """How many requests a fault rule of a fake has met so far."""
-        fake = self.iamport if vendor == "iamport" else self.toss
-        rules = requests.get(f"{fake.url}/__control/faults", timeout=10).json()
+        rules = requests.get(f"{self.of(vendor).url}/__control/faults", timeout=10).json()
         rules = rules["rules"] if isinstance(rules, dict) else rules
         return next((r["hits"] for r in rules if r["id"] == rule_id), 0)
 
@@ -140,7 +139,7 @@ class Fakes:
 @pytest.fixture()
 def faults(fakes: Fakes) -> Iterator[Callable[..., dict]]:
     """add(vendor, **rule) installs a fault rule on a fake; every rule is removed after the test."""
-    servers = {"iamport": fakes.iamport, "toss": fakes.toss}
+    servers = {"iamport": fakes.iamport, "toss": fakes.toss, "portone": fakes.portone}
 
     def add(vendor: str, **rule) -> dict:
         response = requests.post(f"{servers[vendor].url}/__control/faults", json=rule, timeout=10)

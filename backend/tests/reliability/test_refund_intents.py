@@ -28,7 +28,11 @@ from payment_backend.vendors import gateway
 from payment_backend.worker import run_due_jobs
 
 BACKEND = Path(__file__).resolve().parents[2]
-CANCEL_ROUTES = {"iamport": "/payments/cancel", "toss": "/v1/payments/*/cancel"}
+CANCEL_ROUTES = {
+    "iamport": "/payments/cancel",
+    "toss": "/v1/payments/*/cancel",
+    "portone": "/payments/*/cancel",
+}
 
 
 @pytest.fixture()
@@ -58,6 +62,8 @@ def paid_order(app: Flask, fakes, vendor: str) -> dict:
             fakes.iamport.url, merchant_uid=order["order_id"], amount=order["amount"]
         )
         payment_id = paid["imp_uid"]
+    elif vendor == "portone":
+        payment_id = fakes.portone.pay_in_window(order["order_id"], order["amount"])["paymentId"]
     else:
         paid = toss_pay(fakes.toss.url, order_id=order["order_id"], amount=order["amount"])
         payment_id = paid["paymentKey"]
@@ -177,7 +183,7 @@ def served_in_a_process(app: Flask, app_config: dict, tmp_path: Path) -> Iterato
 # -- item 1: the process dies between the gateway's cancel and our commit ------------------------
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_a_refund_whose_process_is_killed_mid_call_is_recorded_from_the_gateway(
     shop_app, app_config, fakes, faults, tmp_path, vendor
 ):

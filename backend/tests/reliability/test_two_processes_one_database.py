@@ -17,7 +17,11 @@ from payment_backend.extensions import db
 from payment_backend.models import Order, Payment
 from payment_backend.vendors import gateway
 
-CANCEL_ROUTES = {"iamport": "/payments/cancel", "toss": "/v1/payments/*/cancel"}
+CANCEL_ROUTES = {
+    "iamport": "/payments/cancel",
+    "toss": "/v1/payments/*/cancel",
+    "portone": "/payments/*/cancel",
+}
 PART = 5000  # each refund; the orders are 30,000
 
 
@@ -31,6 +35,8 @@ def paid_order(app: Flask, fakes, vendor: str) -> dict:
     if vendor == "iamport":
         paid = iamport_pay(fakes.iamport.url, merchant_uid=order["order_id"], amount=30000)
         payment_id = paid["imp_uid"]
+    elif vendor == "portone":
+        payment_id = fakes.portone.pay_in_window(order["order_id"], 30000)["paymentId"]
     else:
         paid = toss_pay(fakes.toss.url, order_id=order["order_id"], amount=30000)
         payment_id = paid["paymentKey"]
@@ -67,7 +73,7 @@ def at_gateway(app: Flask, vendor: str, vendor_payment_id: str) -> tuple[int, in
     return gp.cancelled, len(gp.cancels)
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", ["iamport", "toss", "portone"])
 def test_refunds_sent_to_two_processes_at_once_never_take_more_than_the_payment(
     own_app, fakes, faults, serve, vendor
 ):

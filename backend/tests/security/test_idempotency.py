@@ -8,6 +8,7 @@ import time
 import uuid
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -20,8 +21,13 @@ from payment_backend.schemas.checkout import RefundSchema
 from payment_backend.services.idempotency import fingerprint, purge_expired
 from payment_backend.vendors import gateway
 
-CODES = {"iamport": "iamport", "toss": "toss.payments"}
-CANCEL_ROUTES = {"iamport": "/payments/cancel", "toss": "/v1/payments/*/cancel"}
+CODES = {"iamport": "iamport", "toss": "toss.payments", "portone": "portone"}
+CANCEL_ROUTES = {
+    "iamport": "/payments/cancel",
+    "toss": "/v1/payments/*/cancel",
+    "portone": "/payments/*/cancel",
+}
+VENDORS = ["iamport", "toss", "portone"]
 
 
 @pytest.fixture()
@@ -42,6 +48,8 @@ def gateway_cancels(shop, vendor: str, payment_id: str) -> list[int]:
     """The amounts of every cancel the fake gateway holds for a payment, oldest first."""
     if vendor == "iamport":
         return [int(c["amount"]) for c in shop.iamport_payment(payment_id)["cancel_history"]]
+    if vendor == "portone":
+        return [c["totalAmount"] for c in shop.portone_payment(payment_id).get("cancellations", [])]
     return [int(c["cancelAmount"]) for c in shop.toss_payment(payment_id)["cancels"] or []]
 
 
@@ -71,7 +79,7 @@ def test_an_anonymous_refund_claims_and_stores_nothing_under_its_key(app, shop, 
 # -- item 7: a live holder is never taken over; a dead one is released at once -------------------
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", VENDORS)
 def test_a_slow_refund_past_the_old_two_minutes_is_not_taken_over(
     app, shop, owner, fakes, faults, clock, vendor
 ):
@@ -129,17 +137,21 @@ def test_a_claim_whose_holder_died_is_released_at_once(app, shop, client, owner)
 def lose_the_answer(app, monkeypatch, faults, vendor: str, *, lands: bool) -> None:
     """The next cancel call times out at our client (0.5 s); the fake answers after 1.5 s, having
     made the cancel (lands) or not (a 503 after the wait). Toss: both calls of our client, which
-    repeats a POST once under its Idempotency-Key."""
+    repeats a POST once under its Idempotency-Key. PortOne V2: the SDK's httpx client."""
     with app.app_context():
-        monkeypatch.setattr(gateway(vendor).http, "timeout", (3.05, 0.5))
+        if vendor == "portone":
+            transport = gateway(vendor).sdk._sync_client
+            monkeypatch.setattr(transport, "timeout", httpx.Timeout(0.5, connect=3.05))
+        else:
+            monkeypatch.setattr(gateway(vendor).http, "timeout", (3.05, 0.5))
     rule = {"method": "POST", "path": CANCEL_ROUTES[vendor], "latency_ms": 1500}
     if not lands:
         rule["status"] = 503
-    faults(vendor, times=1 if vendor == "iamport" else 2, **rule)
+    faults(vendor, times=2 if vendor == "toss" else 1, **rule)
 
 
 @pytest.mark.parametrize("lands", [False, True], ids=["lost", "landed"])
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", VENDORS)
 def test_a_timed_out_refund_is_done_only_when_it_is_at_the_gateway(
     app, shop, client, owner, faults, monkeypatch, vendor, lands
 ):
@@ -168,9 +180,11 @@ def test_a_timed_out_refund_is_done_only_when_it_is_at_the_gateway(
 # -- item 8: the service API's replayed bodies ---------------------------------------------------
 
 
-def registered(seed, env, vendor: str, price: int) -> tuple[str, dict]:
+def registered(seed, env, shop, vendor: str, price: int) -> tuple[str, dict]:
     order_id = str(uuid.uuid4())
-    if vendor == "iamport":
+    if vendor == "portone":
+        uid = shop.fakes.portone.pay_in_window(order_id, price)["paymentId"]
+    elif vendor == "iamport":
         uid = buyer.iamport_card_payment(env, order_id, price, "replay test")
     else:
         uid = buyer.toss_card_payment(env, order_id, price, "replay test")
@@ -178,7 +192,7 @@ def registered(seed, env, vendor: str, price: int) -> tuple[str, dict]:
         "POST",
         "/payments/histories",
         {
-            "vendor": {"code": CODES[vendor], "store_id": f"test-{vendor}", "uid": uid},
+            "vendor": {"code": CODES[vendor], "store_id": store_id(shop, vendor), "uid": uid},
             "source": {"schema": "shop", "table": "orders", "id": order_id},
             "price": price,
             "password": "record-password",
@@ -187,6 +201,11 @@ def registered(seed, env, vendor: str, price: int) -> tuple[str, dict]:
     )
     assert status == 201, created
     return uid, created
+
+
+def store_id(shop, vendor: str) -> str:
+    """The store the payment was made in (PortOne V2's is its store id)."""
+    return shop.fakes.portone.store_id if vendor == "portone" else f"test-{vendor}"
 
 
 def send(seed, method: str, path: str, ciphertext: str, **headers: str) -> tuple[int, object]:
@@ -202,9 +221,9 @@ def send(seed, method: str, path: str, ciphertext: str, **headers: str) -> tuple
     return response.status_code, seed.decrypt(response.text)
 
 
-@pytest.mark.parametrize("vendor", ["iamport", "toss"])
+@pytest.mark.parametrize("vendor", VENDORS)
 def test_a_replayed_cancel_body_is_the_same_request_whatever_its_key(seed, env, shop, vendor):
-    uid, created = registered(seed, env, vendor, 9000)
+    uid, created = registered(seed, env, shop, vendor, 9000)
     cancel = {
         "source": created["source"],
         "password": "record-password",
@@ -267,7 +286,7 @@ def test_keys_older_than_a_day_are_purged_and_newer_ones_kept(app):
 
 
 def test_a_service_body_replayed_after_a_day_is_a_new_request(app, seed, env, shop, clock):
-    uid, created = registered(seed, env, "iamport", 6000)
+    uid, created = registered(seed, env, shop, "iamport", 6000)
     captured = seed.encrypt(
         {"source": created["source"], "password": "record-password", "price": 1000, "reason": "r"}
     )

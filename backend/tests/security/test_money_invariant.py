@@ -10,9 +10,11 @@ refunded); no refund exceeds what was paid; nobody else's payment is touched.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -30,6 +32,7 @@ from hypothesis.stateful import (
 )
 
 from fake_common.window_client import iamport_pay, toss_pay
+from fake_portone.events import sign
 from payment_backend.extensions import db
 from payment_backend.models import Order, SurplusPayment
 from payment_backend.services.order_sweep import sweep_pending_orders
@@ -43,17 +46,23 @@ UNRESOLVED = ("refunding", "needs_refund_account", "refund_failed")
 
 @pytest.fixture()
 def machine_app(own_app: Flask) -> Iterator[Flask]:
-    """own_app without iamport's pre-registration, so a forged amount can reach the window."""
+    """own_app without iamport's and PortOne V2's pre-registration, so a forged amount can reach
+    the window."""
     own_app.config["IAMPORT_PREPARE"] = False
+    own_app.config["PORTONE_PREPARE"] = False
     yield own_app
     own_app.config["IAMPORT_PREPARE"] = True
+    own_app.config["PORTONE_PREPARE"] = True
     own_app.extensions["clock"].reset()
 
 
-def test_the_gateway_holds_exactly_what_our_records_count(machine_app, fakes):
+# One machine per group: PortOne V2's payment ids are the merchant's own (one per order, paid
+# once, tried again after a failure), unlike V1's and Toss's, so it gets its own examples.
+@pytest.mark.parametrize("vendors", [("iamport", "toss"), ("portone",)], ids=["v1-toss", "v2"])
+def test_the_gateway_holds_exactly_what_our_records_count(machine_app, fakes, vendors):
     app = machine_app
     owner = {"Authorization": f"Bearer {app.config['PAYMENT_ADMIN_TOKEN']}"}
-    foreign = _foreign_payments(fakes)
+    foreign = {k: v for k, v in _foreign_payments(fakes).items() if k in vendors}
 
     class Checkout(RuleBasedStateMachine):
         orders = Bundle("orders")
@@ -70,7 +79,7 @@ def test_the_gateway_holds_exactly_what_our_records_count(machine_app, fakes):
 
         @rule(
             target=orders,
-            vendor=st.sampled_from(["iamport", "toss"]),
+            vendor=st.sampled_from(vendors),
             method=st.sampled_from(["card", "vbank"]),
         )
         def create_order(self, vendor: str, method: str) -> dict:
@@ -100,6 +109,13 @@ def test_the_gateway_holds_exactly_what_our_records_count(machine_app, fakes):
                     pay_method="vbank" if vbank else "card",
                 )
                 payment_id = query.get("imp_uid")
+            elif order["vendor"] == "portone":
+                # The merchant's own id: the order id, tried again after a failure, paid once.
+                method = {"payMethod": "VIRTUAL_ACCOUNT", "virtualAccount": {}, "bank": "KOOKMIN"}
+                query = fakes.portone.pay_in_window(
+                    order["order_id"], amount, **(method if vbank else {})
+                )
+                payment_id = None if query.get("code") else query.get("paymentId")
             else:
                 query = toss_pay(
                     fakes.toss.url,
@@ -157,6 +173,17 @@ def test_the_gateway_holds_exactly_what_our_records_count(machine_app, fakes):
                     "merchant_uid": order["order_id"],
                     "status": "paid",
                 }
+            elif order["vendor"] == "portone":
+                url = "/payments/webhooks/portone"
+                body = {
+                    "type": "Transaction.Paid",
+                    "timestamp": "2026-01-01T00:00:00.000Z",
+                    "data": {
+                        "storeId": fakes.portone.store_id,
+                        "paymentId": payment["payment_id"],
+                        "transactionId": secrets.token_hex(8),
+                    },
+                }
             else:
                 url = "/payments/webhooks/toss"
                 body = {
@@ -165,7 +192,7 @@ def test_the_gateway_holds_exactly_what_our_records_count(machine_app, fakes):
                     "data": {"paymentKey": payment["payment_id"], "orderId": order["order_id"]},
                 }
             for _ in range(times):
-                response = self.client.post(url, json=body)
+                response = self.client.post(url, **_delivery(app, order["vendor"], body))
                 assert response.status_code < 500, response.get_json()
             self.reported[order["order_id"]].add(payment["payment_id"])
 
@@ -173,7 +200,7 @@ def test_the_gateway_holds_exactly_what_our_records_count(machine_app, fakes):
         def deposit(self, payment: dict) -> None:
             if not payment["payment_id"] or not payment["vbank"]:
                 return
-            server = fakes.iamport if payment["order"]["vendor"] == "iamport" else fakes.toss
+            server = fakes.of(payment["order"]["vendor"])
             requests.post(f"{server.url}/__control/deposit/{payment['payment_id']}", timeout=10)
             # The fakes here send no webhook: the backend learns of it by a look or a webhook.
             self.reported[payment["order"]["order_id"]].discard(payment["payment_id"])
@@ -289,7 +316,24 @@ def _foreign_payments(fakes) -> dict[str, tuple[str, str]]:
         "/v1/payments/confirm",
         json={"paymentKey": key, "orderId": toss_order, "amount": 50000},
     ).raise_for_status()
-    return {"iamport": ("iamport", paid["imp_uid"]), "toss": ("toss", key)}
+    portone_id = f"erp-{secrets.token_hex(6)}"
+    assert fakes.portone.pay_in_window(portone_id, 50000)["paymentId"] == portone_id
+    return {
+        "iamport": ("iamport", paid["imp_uid"]),
+        "toss": ("toss", key),
+        "portone": ("portone", portone_id),
+    }
+
+
+def _delivery(app: Flask, vendor: str, body: dict) -> dict:
+    """A webhook's request as the gateway sends it (PortOne V2 signs its own)."""
+    if vendor != "portone":
+        return {"json": body}
+    raw = json.dumps(body, separators=(",", ":"))
+    msg_id, stamp = f"msg_{secrets.token_hex(8)}", str(int(time.time()))
+    signature = sign(app.config["PORTONE_WEBHOOK_SECRET"], msg_id, stamp, raw)
+    headers = {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": signature}
+    return {"data": raw, "content_type": "application/json", "headers": headers}
 
 
 def _net(fakes, vendor: str, payment_id: str) -> int:
@@ -297,5 +341,9 @@ def _net(fakes, vendor: str, payment_id: str) -> int:
     if vendor == "iamport":
         raw = fakes.iamport_api("GET", f"/payments/{payment_id}").json()["response"]
         return raw["amount"] - raw["cancel_amount"] if raw.get("paid_at") else 0
+    if vendor == "portone":
+        raw = fakes.portone.payment(payment_id)
+        held = ("PAID", "PARTIAL_CANCELLED", "CANCELLED")
+        return raw["amount"]["paid"] - raw["amount"]["cancelled"] if raw["status"] in held else 0
     raw = fakes.toss_api("GET", f"/v1/payments/{payment_id}").json()
     return raw["balanceAmount"] if raw["status"] in ("DONE", "PARTIAL_CANCELED", "CANCELED") else 0
