@@ -17,7 +17,6 @@ from payment_backend.services import ledger
 from payment_backend.services.checkout import settle
 from payment_backend.services.order_schedule import (
     LATE_LOOKS,
-    approvable_later,
     expiry,
     reschedule,
 )
@@ -107,7 +106,10 @@ def _expire(order_id: str, *, actor: str) -> bool:
     order.failure = {"code": "ORDER_EXPIRED", "message": "The order was not paid in time."}
     ledger.audit("order.expired", actor=actor, order_id=order.id)
     db.session.commit()
-    if approvable_later(order, failed_too=True):
+    # A window that pays by itself may still be paid after the order expired (opened before,
+    # paid within its own lifetime), and the webhook may never come: look again later, whether
+    # or not the gateway shows anything yet (found by the money-invariant state machine).
+    if not gateway(order.vendor).confirms:
         for after in LATE_LOOKS:
             key = f"late-look:{order.id}:{int(after.total_seconds())}"
             enqueue("settle_order", {"order_id": order.id}, unique_key=key, due_in=after)

@@ -280,12 +280,15 @@ def test_the_gateway_holds_exactly_what_our_records_count(machine_app, fakes, ve
             self.check(settled=False)
 
         def teardown(self) -> None:
-            """Give the system its chance (sweeps over the next hours), then everything agrees."""
-            for _ in range(4):
+            """Give the system its chance (the sweep's looks over the next hours, the worker's
+            jobs, the late looks a day after an order expired), then everything agrees."""
+            for _ in range(26):
                 app.extensions["clock"].advance(3600)
                 with app.app_context():
                     while sweep_pending_orders().looked:
                         pass
+                while run_due_jobs(app):
+                    pass
             self.check(settled=True)
 
         @invariant()
