@@ -65,7 +65,7 @@ bench: $(STAMPS)/python
 lint: $(STAMPS)/python $(STAMPS)/npm
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd backend && ../$(BIN)/lint-imports ../pyproject.toml --no-cache
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python scripts/check_sizes.py
 	cd frontend && npm run lint
 

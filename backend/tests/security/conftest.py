@@ -71,3 +71,19 @@ def fuzzed(fuzz_database: str, tmp_path_factory) -> Iterator[tuple[Flask, Runnin
             yield app, backend
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture()
+def database() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped after the test."""
+    import psycopg
+
+    server = os.environ["TEST_DATABASE_URL"]
+    name = f"security_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
